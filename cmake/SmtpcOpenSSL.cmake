@@ -1,0 +1,29 @@
+# OpenSSL for core (libcrypto: HMAC-MD5 for CRAM-MD5, OPENSSL_cleanse) and the transports.
+# Natively: the system's OpenSSL 3. Under Emscripten: the wasm build made and cached by
+# cmake/build-openssl-wasm.sh (pass its prefix as SMTPC_OPENSSL_WASM_DIR, or let this run it).
+if(EMSCRIPTEN)
+  if(NOT SMTPC_OPENSSL_WASM_DIR)
+    message(STATUS "Building (or finding the cached) OpenSSL for wasm; the first time takes about 5 minutes")
+    execute_process(
+      COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/build-openssl-wasm.sh
+      OUTPUT_VARIABLE _prefix_out
+      RESULT_VARIABLE _prefix_rc)
+    if(NOT _prefix_rc EQUAL 0)
+      message(FATAL_ERROR "cmake/build-openssl-wasm.sh failed")
+    endif()
+    string(STRIP "${_prefix_out}" _prefix_out)
+    string(REGEX REPLACE ".*\n" "" _prefix_out "${_prefix_out}")
+    set(SMTPC_OPENSSL_WASM_DIR "${_prefix_out}" CACHE PATH "OpenSSL built for wasm")
+  endif()
+  add_library(OpenSSL::Crypto STATIC IMPORTED)
+  set_target_properties(OpenSSL::Crypto PROPERTIES
+    IMPORTED_LOCATION ${SMTPC_OPENSSL_WASM_DIR}/lib/libcrypto.a
+    INTERFACE_INCLUDE_DIRECTORIES ${SMTPC_OPENSSL_WASM_DIR}/include)
+  add_library(OpenSSL::SSL STATIC IMPORTED)
+  set_target_properties(OpenSSL::SSL PROPERTIES
+    IMPORTED_LOCATION ${SMTPC_OPENSSL_WASM_DIR}/lib/libssl.a
+    INTERFACE_INCLUDE_DIRECTORIES ${SMTPC_OPENSSL_WASM_DIR}/include
+    INTERFACE_LINK_LIBRARIES OpenSSL::Crypto)
+else()
+  find_package(OpenSSL 3 REQUIRED)
+endif()

@@ -1,0 +1,62 @@
+// smtpc::Client: drives a Session over a Transport and a Timer, with µC/SMTPc's shape made
+// asynchronous: connect(params), sendMsg(message), disconnect(), sendMail(params, message).
+// Results arrive as events (MessageResult per message, Finished at the end).
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "smtpc/session.h"
+#include "smtpc/transport.h"
+
+namespace smtpc {
+
+class Client final : private TransportHandler, private TimerHandler {
+ public:
+  using Observer = std::function<void(const Event&)>;
+
+  Client(Transport& transport, Timer& timer);
+  ~Client() override;
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  void setObserver(Observer observer) { observer_ = std::move(observer); }
+
+  // SMTPc_Connect: opens the session (TLS and AUTH as the params say). Events report progress;
+  // SessionReady when messages can be sent, Finished if it ends. A new connect() replaces a
+  // finished session; while one is running it is refused.
+  Error connect(ConnectParams params);
+  // SMTPc_SendMsg: queues a message on the open session; its MessageResult reports the outcome.
+  Result<std::size_t> sendMsg(OutgoingMessage message);
+  // SMTPc_Disconnect: QUIT after the queued messages.
+  void disconnect();
+  // SMTPc_SendMail: connect, send one message, disconnect.
+  Error sendMail(ConnectParams params, OutgoingMessage message);
+  Error noop();
+  void cancel();
+
+  const Session* session() const { return session_.get(); }
+  bool running() const { return session_ && !session_->finished(); }
+
+ private:
+  void onTransportConnected(const ConnectionInfo& info) override;
+  void onTransportData(std::string_view bytes) override;
+  void onTransportBytesWritten(std::size_t count) override;
+  void onTransportTlsEstablished(const TlsInfo& info) override;
+  void onTransportTlsFailed(const Error& error) override;
+  void onTransportClosed(const Error& cause) override;
+  void onTimerFired() override;
+
+  // Carries out the session's outputs until there are none, then sets the timer.
+  // Re-entrant calls (a transport or observer callback inside) only ask for another round.
+  void drive();
+
+  Transport& transport_;
+  Timer& timer_;
+  Observer observer_;
+  std::unique_ptr<Session> session_;
+  bool driving_ = false;
+  bool again_ = false;
+};
+
+}  // namespace smtpc

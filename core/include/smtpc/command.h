@@ -1,0 +1,51 @@
+// The one place SMTP command lines are made (RFC 5321 §4.1, RFC 3207, RFC 4954, RFC 1870,
+// RFC 6152, RFC 6531). Every argument is refused if it holds CR, LF or NUL, so no caller can
+// inject a second command or a header; every result is the exact wire line with CRLF.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "smtpc/result.h"
+
+namespace smtpc {
+
+struct AddressInfo {
+  bool needsSmtpUtf8 = false;  // non-ASCII local part or domain (RFC 6531)
+};
+
+// RFC 5321 §4.1.2 Mailbox syntax and §4.5.3.1 length limits (local part 64, domain 255, path 256).
+// The address is given bare ("user@example.org"), without angle brackets.
+Result<AddressInfo> checkAddress(std::string_view address);
+
+namespace command {
+
+// RFC 5321 §4.5.3.1.4: 512 octets with CRLF; RFC 4954 §4 allows AUTH lines of 12288.
+inline constexpr std::size_t kMaxCommandLine = 512;
+inline constexpr std::size_t kMaxAuthLine = 12288;
+
+struct MailParameters {
+  std::optional<std::uint64_t> size;  // SIZE=n (RFC 1870)
+  bool body8BitMime = false;          // BODY=8BITMIME (RFC 6152)
+  bool smtpUtf8 = false;              // SMTPUTF8 (RFC 6531)
+};
+
+Result<std::string> ehlo(std::string_view domain);
+Result<std::string> helo(std::string_view domain);
+// An empty reverse path gives "MAIL FROM:<>" (the null sender of bounces, RFC 5321 §4.5.5).
+Result<std::string> mailFrom(std::string_view reversePath, const MailParameters& parameters = {});
+Result<std::string> rcptTo(std::string_view forwardPath);
+std::string data();
+std::string rset();
+std::string noop();
+std::string quit();
+std::string startTls();
+// AUTH mechanism [initial-response]; RFC 4954 §4: "=" stands for an empty initial response.
+Result<std::string> auth(std::string_view mechanism, std::optional<std::string_view> initialResponse = {});
+// A line answering a 334 challenge (base64, or "*" to cancel).
+Result<std::string> authResponse(std::string_view response);
+
+}  // namespace command
+}  // namespace smtpc

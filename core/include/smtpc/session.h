@@ -1,0 +1,326 @@
+// smtpc::Session — the SMTP client protocol engine, sans I/O (DESIGN.md rule 1).
+//
+// Implements RFC 5321 (SMTP), RFC 3207 (STARTTLS), RFC 4954 (AUTH), RFC 2920 (PIPELINING),
+// RFC 1870 (SIZE), RFC 6152 (8BITMIME), RFC 6531 (SMTPUTF8), RFC 2034/3463 (enhanced codes).
+//
+// The session never touches a socket, a thread or a clock. The driver (smtpc::Client, the Qt and
+// wasm adapters, the test harness) feeds it:
+//   start(now)                  → it asks for a connection (ConnectAction)
+//   onConnected(now, info)      the TCP connection is up
+//   receive(now, bytes)         bytes from the server, split anywhere
+//   onBytesFlushed(now, n)      n bytes we asked to write have left (flow control for DATA)
+//   onTlsEstablished(now, info) / onTlsFailed(now, error)   after a StartTlsAction
+//   onClosed(now, cause)        the connection ended (cause empty when the peer closed it)
+//   onTimeout(now)              the time from nextDeadline() has come
+// and after every input drains poll() until it returns nothing, carrying out each action
+// (connect, write, start TLS, close) in order and passing on each event. nextDeadline() then says
+// when to call onTimeout.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "smtpc/body.h"
+#include "smtpc/capabilities.h"
+#include "smtpc/error.h"
+#include "smtpc/reply.h"
+#include "smtpc/sasl.h"
+#include "smtpc/tls.h"
+#include "smtpc/transcript.h"
+
+namespace smtpc {
+
+// ---------------------------------------------------------------------------------------------
+// What a user chooses
+
+enum class SecurityMode {
+  None,               // clear text throughout
+  StartTlsIfOffered,  // opportunistic: TLS if the server offers it, else clear text (unsafe)
+  StartTls,           // STARTTLS required (RFC 3207); default port 587
+  ImplicitTls,        // TLS from the first byte (RFC 8314 "SMTPS"); default port 465
+};
+std::string_view securityModeName(SecurityMode mode);  // "none", "starttls-if-offered", "starttls", "tls"
+std::optional<SecurityMode> securityModeFromName(std::string_view name);
+std::uint16_t defaultPort(SecurityMode mode);  // 25 / 587 / 587 / 465
+
+// Where to stop on purpose (swaks' --quit-after): a connection *test* stops before sending mail.
+enum class Phase { None, Connect, Tls, Ehlo, Auth, Mail, Rcpt };
+std::string_view phaseName(Phase phase);  // "none", "connect", "tls", "ehlo", "auth", "mail", "rcpt"
+std::optional<Phase> phaseFromName(std::string_view name);
+
+enum class RecipientPolicy {
+  AbortIfAnyRejected,  // send nothing unless every recipient is accepted (the default)
+  SendToAccepted,      // deliver to those accepted, report the others
+};
+
+// RFC 5321 §4.5.3.2 defaults, per phase. `uniform()` sets them all (the CLI's --timeout).
+struct Timeouts {
+  Duration connect = std::chrono::seconds(30);
+  Duration tlsHandshake = std::chrono::seconds(60);
+  Duration greeting = std::chrono::minutes(5);  // §4.5.3.2.1
+  Duration command = std::chrono::minutes(5);   // EHLO, STARTTLS, AUTH, RSET, NOOP
+  Duration mail = std::chrono::minutes(5);      // §4.5.3.2.2
+  Duration rcpt = std::chrono::minutes(5);      // §4.5.3.2.3
+  Duration dataInitiation = std::chrono::minutes(2);  // §4.5.3.2.4
+  Duration dataBlock = std::chrono::minutes(3);       // §4.5.3.2.5
+  Duration dataTermination = std::chrono::minutes(10);  // §4.5.3.2.6
+  Duration quit = std::chrono::seconds(30);
+  static Timeouts uniform(Duration each);
+};
+
+struct ConnectParams {
+  std::string host;
+  std::uint16_t port = 0;  // 0: the security mode's default
+  SecurityMode security = SecurityMode::StartTls;
+  TlsConfig tls;
+  Credentials credentials;  // AUTH happens only when credentials.username is not empty
+  AuthMechanism authMechanism = AuthMechanism::Auto;
+  bool allowPlaintextAuth = false;
+  std::string ehloName;  // empty: the local address as an address literal (RFC 5321 §4.1.4)
+  Phase quitAfter = Phase::None;
+  RecipientPolicy recipientPolicy = RecipientPolicy::AbortIfAnyRejected;
+  bool usePipelining = true;
+  Timeouts timeouts;
+  ReplyLimits replyLimits;
+  // Flow control: how many body octets may be written but not yet flushed.
+  std::size_t bodyWindow = 256 * 1024;
+
+  std::uint16_t effectivePort() const { return port ? port : defaultPort(security); }
+};
+
+struct Envelope {
+  std::string from;  // bare address; empty = the null reverse path "<>"
+  std::vector<std::string> recipients;
+};
+
+struct OutgoingMessage {
+  Envelope envelope;
+  std::shared_ptr<BodySource> body;
+};
+
+// ---------------------------------------------------------------------------------------------
+// The engine's states: what we are waiting for. The name table comes from the same list.
+#define SMTPC_SESSION_STATES(X)                                  \
+  X(Idle, "not started")                                         \
+  X(Connecting, "connecting")                                    \
+  X(TlsHandshake, "TLS handshake")                               \
+  X(Greeting, "waiting for the greeting")                        \
+  X(Ehlo, "EHLO")                                                \
+  X(Helo, "HELO")                                                \
+  X(StartTls, "STARTTLS")                                        \
+  X(Auth, "AUTH")                                                \
+  X(Ready, "ready")                                              \
+  X(Mail, "MAIL FROM")                                           \
+  X(Rcpt, "RCPT TO")                                             \
+  X(Data, "DATA")                                                \
+  X(Body, "sending the message")                                 \
+  X(DataEnd, "waiting for the message to be accepted")           \
+  X(Rset, "RSET")                                                \
+  X(Noop, "NOOP")                                                \
+  X(Quit, "QUIT")                                                \
+  X(Closed, "closed")
+
+enum class State {
+#define SMTPC_X(name, text) name,
+  SMTPC_SESSION_STATES(SMTPC_X)
+#undef SMTPC_X
+};
+std::string_view stateName(State state);         // "Ehlo"
+std::string_view stateDescription(State state);  // "EHLO"
+
+struct ConnectionInfo {
+  std::string localAddress;  // "192.0.2.1" or "2001:db8::1"; used for the default EHLO name
+  std::string peerAddress;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Outputs: actions for the driver, and events for whoever watches.
+
+struct ConnectAction {
+  std::string host;
+  std::uint16_t port = 0;
+};
+struct WriteAction {
+  std::string bytes;
+};
+struct StartTlsAction {};
+struct CloseAction {};
+
+struct StateChanged {
+  State from;
+  State to;
+};
+struct CapabilitiesReceived {
+  Capabilities capabilities;
+  bool encrypted = false;
+};
+struct TlsReady {
+  TlsInfo info;
+};
+struct AuthSucceeded {
+  AuthMechanism mechanism;
+};
+// Connected, greeted, (TLS and AUTH done as asked): messages can be sent.
+struct SessionReady {};
+struct RecipientResult {
+  std::size_t message = 0;
+  std::string address;
+  Reply reply;
+  bool accepted = false;
+};
+struct MessageProgress {
+  std::size_t message = 0;
+  std::uint64_t sent = 0;  // octets of content read and written so far
+  std::optional<std::uint64_t> total;
+};
+struct MessageResult {
+  std::size_t message = 0;
+  Error error;                          // None: the server accepted the message
+  std::vector<RecipientResult> recipients;
+  std::optional<Reply> reply;           // the final reply to the message (its queue id, often)
+};
+// The session is over. `error` is the first error of the whole session; cleanup never replaces it.
+struct Finished {
+  Error error;
+  Phase stoppedAfter = Phase::None;  // set when quitAfter ended the session as asked
+};
+
+using Event = std::variant<StateChanged, TranscriptEntry, CapabilitiesReceived, TlsReady, AuthSucceeded,
+                           SessionReady, RecipientResult, MessageProgress, MessageResult, Finished>;
+using Output = std::variant<ConnectAction, WriteAction, StartTlsAction, CloseAction, Event>;
+
+// ---------------------------------------------------------------------------------------------
+
+class Session {
+ public:
+  explicit Session(ConnectParams params);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // --- commands from the user
+  Error start(Time now);
+  // Queues a message; checked at once (addresses, a body, at least one recipient). Its result
+  // comes as a MessageResult event. Returns the message's index.
+  Result<std::size_t> send(Time now, OutgoingMessage message);
+  // QUIT once every queued message is done.
+  void quit(Time now);
+  // NOOP when ready (keeps a connection alive; checks it still works).
+  Error noop(Time now);
+  // Stops now: closes the connection (no QUIT in the middle of DATA: the server then drops the
+  // unfinished message, RFC 5321 §3.8). Finished carries Cancelled unless an error came first.
+  void cancel(Time now);
+
+  // --- inputs from the transport
+  void onConnected(Time now, const ConnectionInfo& info);
+  void receive(Time now, std::string_view bytes);
+  void onBytesFlushed(Time now, std::size_t count);
+  void onTlsEstablished(Time now, const TlsInfo& info);
+  void onTlsFailed(Time now, const Error& error);
+  void onClosed(Time now, const Error& cause = {});
+  void onTimeout(Time now);
+
+  // --- outputs
+  std::optional<Output> poll();
+  std::optional<Time> nextDeadline() const { return deadline_; }
+
+  // --- what it knows
+  State state() const { return state_; }
+  const ConnectParams& params() const { return params_; }
+  const Capabilities& capabilities() const { return capabilities_; }
+  bool tlsActive() const { return tlsActive_; }
+  const Error& firstError() const { return firstError_; }
+  bool finished() const { return state_ == State::Closed; }
+
+ private:
+  enum class Command { Greeting, Ehlo, Helo, StartTls, Auth, Mail, Rcpt, Data, DataEnd, Rset, Noop, Quit };
+  struct Pending {
+    Command command;
+    std::size_t index = 0;  // the recipient, for Rcpt
+  };
+  struct Transaction;
+
+  // The only way to change state: records it, emits StateChanged, arms the phase's timer.
+  void setState(State next);
+  Duration timeoutFor(State state) const;
+
+  void emit(Event event);
+  void note(TranscriptKind kind, std::string text);
+  void sendCommand(const std::string& line, Command command, std::size_t index = 0);
+  void sendMasked(const std::string& line, std::string shown, Command command);
+  void flushWrites();
+
+  // perform<Step>: send a command and set the state; on<Step>Reply: handle its answer.
+  void performEhlo();
+  void performHelo();
+  void performStartTls();
+  void performAuth();
+  void performQuit();
+  void rearm();
+  void rejectLocally(Error error);
+  void failRemainingMessages();
+  void onNoopReply(const Reply& reply);
+  void onReply(const Reply& reply);
+  void onGreetingReply(const Reply& reply);
+  void onEhloReply(const Reply& reply);
+  void onHeloReply(const Reply& reply);
+  void onStartTlsReply(const Reply& reply);
+  void onAuthReply(const Reply& reply);
+  void onMailReply(const Reply& reply);
+  void onRcptReply(const Reply& reply, std::size_t index);
+  void onDataReply(const Reply& reply);
+  void onDataEndReply(const Reply& reply);
+  void onRsetReply(const Reply& reply);
+
+  void afterGreeting();
+  void afterEhlo();
+  void afterAuth();
+  void enterReady();
+  void beginMessage();
+  void afterRecipients();
+  void streamBody();
+  void failMessage(Error error);
+  void finishMessage(std::optional<Reply> reply);
+  bool stopIf(Phase reached);
+
+  // Connection-level failure: record (first error wins), then QUIT if the connection is still
+  // usable and we are not inside DATA, else close.
+  void fail(Error error, bool sendQuit = true);
+  void closeNow(bool closeTransport = true);
+  void record(const Error& error);
+
+  ConnectParams params_;
+  State state_ = State::Idle;
+  Time now_{0};
+  std::optional<Time> deadline_;
+  std::deque<Output> outputs_;
+  std::string writeBuffer_;  // commands are gathered here, so a pipelined batch is one write
+  std::deque<Pending> pending_;
+  ReplyParser parser_;
+  Reply reply_;
+  Capabilities capabilities_;
+  ConnectionInfo connection_;
+  bool tlsActive_ = false;
+  bool startTlsAttempted_ = false;
+  bool failing_ = false;  // a fatal error was recorded; replies still in flight are only logged
+  bool readyAnnounced_ = false;
+  bool quitRequested_ = false;
+  Phase stoppedAfter_ = Phase::None;
+  Error firstError_;
+  std::unique_ptr<sasl::Exchange> sasl_;
+  bool authCancelled_ = false;
+  Error authError_;
+
+  std::deque<std::pair<std::size_t, OutgoingMessage>> queue_;
+  std::size_t nextMessageIndex_ = 0;
+  std::unique_ptr<Transaction> transaction_;
+  std::uint64_t unflushed_ = 0;
+};
+
+}  // namespace smtpc

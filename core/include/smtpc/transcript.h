@@ -1,0 +1,37 @@
+// The conversation as a person reads it: what we sent, what the server said, and notes.
+// AUTH payloads and answers to 334 challenges are masked before an entry is made, so a
+// transcript can be shown, saved or pasted into a bug report.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+namespace smtpc {
+
+// A moment on the driver's monotonic clock (milliseconds from an origin the driver picks).
+// Core never reads a clock: every input that needs the time is given `now`.
+using Time = std::chrono::milliseconds;
+using Duration = std::chrono::milliseconds;
+
+enum class TranscriptKind {
+  Client,  // a line we sent
+  Server,  // a line the server sent
+  Info,    // an explanation of what is happening
+  Tls,     // TLS handshake results
+  Error,   // what went wrong
+};
+
+std::string_view transcriptKindName(TranscriptKind kind);
+
+struct TranscriptEntry {
+  TranscriptKind kind = TranscriptKind::Info;
+  bool encrypted = false;  // sent or received inside TLS
+  Time at{0};
+  std::string text;
+};
+
+// swaks-style prefix: "->" / "<-" in clear text, "~>" / "<~" inside TLS, "===" info, "***" errors.
+std::string_view transcriptPrefix(const TranscriptEntry& entry);
+
+}  // namespace smtpc

@@ -1,0 +1,71 @@
+#include "smtpc/body.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace smtpc {
+
+StringBody::StringBody(std::string content) : content_(std::move(content)) {
+  eightBit_ = std::any_of(content_.begin(), content_.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+}
+
+Error StringBody::prepare(const Capabilities&) {
+  position_ = 0;
+  return {};
+}
+
+Result<std::size_t> StringBody::read(std::span<char> buffer) {
+  const std::size_t n = std::min(buffer.size(), content_.size() - position_);
+  std::memcpy(buffer.data(), content_.data() + position_, n);
+  position_ += n;
+  return n;
+}
+
+void DotStuffer::process(std::string_view input, std::string& out) {
+  const char* p = input.data();
+  const char* const end = p + input.size();
+  if (pendingCr_ && p < end) {
+    // A CR ended the previous chunk: it was a line end either way.
+    pendingCr_ = false;
+    out += "\r\n";
+    atLineStart_ = true;
+    if (*p == '\n') ++p;
+  }
+  while (p < end) {
+    if (atLineStart_ && *p == '.') out += '.';
+    atLineStart_ = false;
+    // Find the line end: the next LF, and whether a CR comes before it.
+    const char* lf = static_cast<const char*>(std::memchr(p, '\n', end - p));
+    const char* limit = lf ? lf : end;
+    const char* cr = static_cast<const char*>(std::memchr(p, '\r', limit - p));
+    if (cr) {
+      out.append(p, cr);
+      if (cr + 1 == end) {  // CR at the very end: wait for the next chunk to see if LF follows
+        pendingCr_ = true;
+        return;
+      }
+      out += "\r\n";
+      atLineStart_ = true;
+      p = (cr + 1 == lf) ? lf + 1 : cr + 1;  // CRLF, or a bare CR
+      continue;
+    }
+    out.append(p, limit);
+    if (!lf) return;
+    out += "\r\n";  // bare LF
+    atLineStart_ = true;
+    p = lf + 1;
+  }
+}
+
+void DotStuffer::finish(std::string& out) {
+  if (pendingCr_) {
+    out += "\r\n";
+    pendingCr_ = false;
+    atLineStart_ = true;
+  }
+  if (!atLineStart_) out += "\r\n";
+  out += ".\r\n";
+  atLineStart_ = true;
+}
+
+}  // namespace smtpc

@@ -1,0 +1,1058 @@
+// The SMTP client engine. RFCs: 5321, 3207, 4954, 2920, 1870, 6152, 6531, 2034, 3463.
+//
+// How it is organised (curl's pingpong shape, h11's sans-I/O rules):
+// - `pending_` lists the commands sent whose replies have not come yet, oldest first. A reply is
+//   handled by what it answers (the front of `pending_`), never by its code alone; this is also
+//   what makes PIPELINING (RFC 2920) work: a batch is several entries.
+// - perform<Step>() sends a command; on<Step>Reply() handles its answer. The state says what we
+//   wait for and changes only in setState(), which also arms that phase's timer.
+// - Errors: the first one recorded is the one reported (record()). A fatal error sends QUIT when
+//   the connection is still usable and closes otherwise; replies still in flight are only logged.
+//   A message-level error (sender, recipients, size, content) fails that message, RSETs, and the
+//   session goes on with the next one.
+#include "smtpc/session.h"
+
+#include <algorithm>
+
+#include "smtpc/base64.h"
+#include "smtpc/command.h"
+
+namespace smtpc {
+
+namespace {
+
+struct StateEntry {
+  std::string_view name;
+  std::string_view description;
+};
+constexpr StateEntry kStates[] = {
+#define SMTPC_X(name, text) {#name, text},
+    SMTPC_SESSION_STATES(SMTPC_X)
+#undef SMTPC_X
+};
+
+constexpr std::size_t kBodyChunk = 64 * 1024;
+
+std::string seconds(Duration duration) {
+  const auto ms = duration.count();
+  if (ms % 1000 == 0) return std::to_string(ms / 1000) + " s";
+  return std::to_string(ms / 1000) + "." + std::to_string(ms % 1000 / 100) + " s";
+}
+
+// The EHLO argument when none is configured: the local address as an address literal
+// (RFC 5321 §4.1.4: a client with no meaningful domain name sends one).
+std::string defaultEhloName(const ConnectionInfo& info) {
+  std::string address = info.localAddress;
+  if (const auto percent = address.find('%'); percent != std::string::npos) address.resize(percent);  // zone id
+  if (address.rfind("::ffff:", 0) == 0 && address.find('.') != std::string::npos) address = address.substr(7);
+  if (address.empty()) return "[127.0.0.1]";
+  if (address.find(':') != std::string::npos) return "[IPv6:" + address + "]";
+  return "[" + address + "]";
+}
+
+// "Username:" for a LOGIN prompt: shown to learners beside the base64 the server sent.
+std::optional<std::string> printableBase64(std::string_view text) {
+  auto decoded = base64::decode(text);
+  if (!decoded || decoded->empty()) return std::nullopt;
+  for (unsigned char c : *decoded)
+    if (c < 32 || c > 126) return std::nullopt;
+  return decoded;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Names
+
+std::string_view stateName(State state) { return kStates[static_cast<int>(state)].name; }
+std::string_view stateDescription(State state) { return kStates[static_cast<int>(state)].description; }
+
+namespace {
+struct SecurityEntry {
+  SecurityMode mode;
+  std::string_view name;
+  std::uint16_t port;
+};
+constexpr SecurityEntry kSecurity[] = {
+    {SecurityMode::None, "none", 25},
+    {SecurityMode::StartTlsIfOffered, "starttls-if-offered", 587},
+    {SecurityMode::StartTls, "starttls", 587},
+    {SecurityMode::ImplicitTls, "tls", 465},
+};
+struct PhaseEntry {
+  Phase phase;
+  std::string_view name;
+};
+constexpr PhaseEntry kPhases[] = {
+    {Phase::None, "none"}, {Phase::Connect, "connect"}, {Phase::Tls, "tls"}, {Phase::Ehlo, "ehlo"},
+    {Phase::Auth, "auth"}, {Phase::Mail, "mail"},       {Phase::Rcpt, "rcpt"},
+};
+}  // namespace
+
+std::string_view securityModeName(SecurityMode mode) {
+  for (const auto& entry : kSecurity)
+    if (entry.mode == mode) return entry.name;
+  return "?";
+}
+std::optional<SecurityMode> securityModeFromName(std::string_view name) {
+  for (const auto& entry : kSecurity)
+    if (entry.name == name) return entry.mode;
+  return std::nullopt;
+}
+std::uint16_t defaultPort(SecurityMode mode) {
+  for (const auto& entry : kSecurity)
+    if (entry.mode == mode) return entry.port;
+  return 25;
+}
+std::string_view phaseName(Phase phase) {
+  for (const auto& entry : kPhases)
+    if (entry.phase == phase) return entry.name;
+  return "?";
+}
+std::optional<Phase> phaseFromName(std::string_view name) {
+  for (const auto& entry : kPhases)
+    if (entry.name == name) return entry.phase;
+  return std::nullopt;
+}
+
+Timeouts Timeouts::uniform(Duration each) {
+  Timeouts t;
+  t.connect = t.tlsHandshake = t.greeting = t.command = t.mail = t.rcpt = each;
+  t.dataInitiation = t.dataBlock = t.dataTermination = t.quit = each;
+  return t;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The current message
+
+struct Session::Transaction {
+  std::size_t index = 0;
+  OutgoingMessage message;
+  std::vector<std::string> rcptLines;
+  bool pipelined = false;      // MAIL and RCPTs sent in one batch
+  bool dataPipelined = false;  // DATA in that batch too
+  bool aborting = false;       // DATA was accepted after a failure: it is ended empty
+  std::vector<RecipientResult> recipients;
+  std::size_t accepted = 0;
+  Error error;
+  DotStuffer stuffer;
+  std::string readBuffer;
+  std::uint64_t sent = 0;
+  std::optional<std::uint64_t> total;
+};
+
+// ---------------------------------------------------------------------------------------------
+
+Session::Session(ConnectParams params) : params_(std::move(params)), parser_(params_.replyLimits) {}
+Session::~Session() = default;
+
+void Session::setState(State next) {
+  const State previous = state_;
+  state_ = next;
+  const Duration timeout = timeoutFor(next);
+  if (timeout.count() > 0) deadline_ = now_ + timeout;
+  else deadline_.reset();
+  if (previous != next) emit(StateChanged{previous, next});
+}
+
+void Session::rearm() {
+  const Duration timeout = timeoutFor(state_);
+  if (timeout.count() > 0) deadline_ = now_ + timeout;
+}
+
+Duration Session::timeoutFor(State state) const {
+  const Timeouts& t = params_.timeouts;
+  switch (state) {
+    case State::Connecting: return t.connect;
+    case State::TlsHandshake: return t.tlsHandshake;
+    case State::Greeting: return t.greeting;
+    case State::Ehlo: case State::Helo: case State::StartTls: case State::Auth: case State::Rset: case State::Noop:
+      return t.command;
+    case State::Mail: return t.mail;
+    case State::Rcpt: return t.rcpt;
+    case State::Data: return t.dataInitiation;
+    case State::Body: return t.dataBlock;
+    case State::DataEnd: return t.dataTermination;
+    case State::Quit: return t.quit;
+    case State::Idle: case State::Ready: case State::Closed: break;
+  }
+  return Duration(0);
+}
+
+void Session::emit(Event event) { outputs_.emplace_back(std::move(event)); }
+
+void Session::note(TranscriptKind kind, std::string text) {
+  emit(TranscriptEntry{kind, tlsActive_, now_, std::move(text)});
+}
+
+void Session::sendCommand(const std::string& line, Command command, std::size_t index) {
+  note(TranscriptKind::Client, line.substr(0, line.size() - 2));
+  writeBuffer_ += line;
+  pending_.push_back(Pending{command, index});
+}
+
+// For AUTH lines: the wire gets `line`, the transcript gets `shown` (DESIGN.md rule 6).
+void Session::sendMasked(const std::string& line, std::string shown, Command command) {
+  note(TranscriptKind::Client, std::move(shown));
+  writeBuffer_ += line;
+  pending_.push_back(Pending{command, 0});
+}
+
+void Session::flushWrites() {
+  if (writeBuffer_.empty()) return;
+  unflushed_ += writeBuffer_.size();
+  outputs_.emplace_back(WriteAction{std::move(writeBuffer_)});
+  writeBuffer_.clear();
+}
+
+std::optional<Output> Session::poll() {
+  if (outputs_.empty()) flushWrites();
+  if (outputs_.empty() && state_ == State::Body) streamBody();
+  if (outputs_.empty()) return std::nullopt;
+  Output out = std::move(outputs_.front());
+  outputs_.pop_front();
+  return out;
+}
+
+void Session::record(const Error& error) {
+  if (error.isError() && !firstError_.isError()) firstError_ = error;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands from the user
+
+Error Session::start(Time now) {
+  now_ = now;
+  if (state_ != State::Idle) return Error(ErrorCode::InvalidState, "start() was already called");
+  if (params_.host.empty()) return Error(ErrorCode::NullArgument, "No server name or address was given.");
+  for (char c : params_.host)
+    if (c == '\r' || c == '\n' || c == '\0' || c == ' ')
+      return Error(ErrorCode::InvalidArgument, "The server name contains a space or a control character.");
+  if (!params_.credentials.username.empty())
+    for (char c : params_.credentials.username)
+      if (c == '\0') return Error(ErrorCode::InvalidArgument, "The user name contains a NUL character.");
+
+  std::string mode;
+  switch (params_.security) {
+    case SecurityMode::None: mode = "no encryption"; break;
+    case SecurityMode::StartTlsIfOffered: mode = "STARTTLS if the server offers it (unsafe: may stay unencrypted)"; break;
+    case SecurityMode::StartTls: mode = "STARTTLS required"; break;
+    case SecurityMode::ImplicitTls: mode = "implicit TLS from the first byte"; break;
+  }
+  note(TranscriptKind::Info, "Connecting to " + params_.host + " port " + std::to_string(params_.effectivePort()) +
+                                 " (" + mode + ")");
+  setState(State::Connecting);
+  outputs_.emplace_back(ConnectAction{params_.host, params_.effectivePort()});
+  return {};
+}
+
+Result<std::size_t> Session::send(Time now, OutgoingMessage message) {
+  now_ = now;
+  if (state_ == State::Closed || quitRequested_)
+    return Error(ErrorCode::InvalidState, "The session is closed or closing; connect again to send.");
+  if (!message.body) return Error(ErrorCode::NullArgument, "The message has no content.");
+  if (message.envelope.recipients.empty()) return Error(ErrorCode::NullArgument, "The message has no recipients.");
+  if (!message.envelope.from.empty())
+    if (auto checked = checkAddress(message.envelope.from); !checked)
+      return Error(checked.error().code(), "Sender: " + checked.error().explanation());
+  for (const auto& recipient : message.envelope.recipients)
+    if (auto checked = checkAddress(recipient); !checked)
+      return Error(checked.error().code(), "Recipient: " + checked.error().explanation());
+
+  const std::size_t index = nextMessageIndex_++;
+  queue_.emplace_back(index, std::move(message));
+  if (state_ == State::Ready) beginMessage();
+  return index;
+}
+
+void Session::quit(Time now) {
+  now_ = now;
+  if (state_ == State::Closed || quitRequested_) return;
+  quitRequested_ = true;
+  if (state_ == State::Idle) {
+    closeNow(false);
+    return;
+  }
+  if (state_ == State::Ready) performQuit();
+}
+
+Error Session::noop(Time now) {
+  now_ = now;
+  if (state_ != State::Ready) return Error(ErrorCode::InvalidState, "NOOP is possible only while the session is ready.");
+  sendCommand(command::noop(), Command::Noop);
+  setState(State::Noop);
+  return {};
+}
+
+void Session::cancel(Time now) {
+  now_ = now;
+  if (state_ == State::Closed) return;
+  const Error cancelled(ErrorCode::Cancelled, "Cancelled while " + std::string(stateDescription(state_)) + ".");
+  record(cancelled);
+  note(TranscriptKind::Error, cancelled.explanation());
+  closeNow(state_ != State::Idle);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inputs from the transport
+
+void Session::onConnected(Time now, const ConnectionInfo& info) {
+  now_ = now;
+  if (state_ != State::Connecting) return;
+  connection_ = info;
+  note(TranscriptKind::Info, "Connected" + (info.peerAddress.empty() ? std::string() : " to " + info.peerAddress) +
+                                 (params_.security == SecurityMode::ImplicitTls
+                                      ? "; starting TLS before anything else is said"
+                                      : "; waiting for the server's greeting (220)"));
+  if (params_.security == SecurityMode::ImplicitTls) {
+    setState(State::TlsHandshake);
+    flushWrites();
+    outputs_.emplace_back(StartTlsAction{});
+    return;
+  }
+  setState(State::Greeting);
+  pending_.push_back(Pending{Command::Greeting, 0});
+}
+
+void Session::receive(Time now, std::string_view bytes) {
+  now_ = now;
+  if (state_ == State::Closed || state_ == State::Idle || state_ == State::Connecting || bytes.empty()) return;
+  if (state_ == State::TlsHandshake) {
+    note(TranscriptKind::Info, "Ignored " + std::to_string(bytes.size()) +
+                                   " clear-text bytes received during the TLS handshake (RFC 3207 §4.2).");
+    return;
+  }
+  parser_.feed(bytes);
+  for (;;) {
+    const auto status = parser_.next(reply_);
+    if (status == ReplyParser::Status::NeedMore) break;
+    if (status == ReplyParser::Status::Malformed) {
+      fail(Error(ErrorCode::ProtocolViolation, "The server's reply is not valid SMTP: " + parser_.error() + "."), false);
+      return;
+    }
+    onReply(reply_);
+    if (state_ == State::Closed || state_ == State::TlsHandshake) return;
+    rearm();
+  }
+}
+
+void Session::onBytesFlushed(Time now, std::size_t count) {
+  now_ = now;
+  unflushed_ -= std::min<std::uint64_t>(unflushed_, count);
+  if (state_ == State::Body) rearm();  // RFC 5321 §4.5.3.2.5: the data block timer restarts on progress
+}
+
+void Session::onTlsEstablished(Time now, const TlsInfo& info) {
+  now_ = now;
+  if (state_ != State::TlsHandshake) return;
+  tlsActive_ = true;
+  std::string summary = info.protocol + " with " + info.cipher + "; ";
+  if (info.verified) {
+    summary += "the certificate" + (info.chain.empty() ? std::string() : " for " + info.chain.front().subject) +
+               " is valid and trusted";
+  } else if (info.acceptedDespiteErrors) {
+    summary += "the certificate is NOT valid, accepted only because invalid certificates are allowed";
+    for (const auto& problem : info.verificationErrors) summary += "; " + problem;
+  } else {
+    summary += "the certificate was not verified";
+  }
+  emit(TlsReady{info});
+  note(TranscriptKind::Tls, summary);
+
+  if (params_.security == SecurityMode::ImplicitTls && !startTlsAttempted_) {
+    setState(State::Greeting);
+    pending_.push_back(Pending{Command::Greeting, 0});
+    return;
+  }
+  if (stopIf(Phase::Tls)) return;
+  capabilities_ = Capabilities();
+  note(TranscriptKind::Info, "What the server offered before TLS is forgotten and asked for again (RFC 3207 §4.2).");
+  performEhlo();
+}
+
+void Session::onTlsFailed(Time now, const Error& error) {
+  now_ = now;
+  if (state_ != State::TlsHandshake) return;
+  record(error.isError() ? error : Error(ErrorCode::TlsHandshakeFailed));
+  note(TranscriptKind::Error, firstError_.explanation());
+  closeNow(true);
+}
+
+void Session::onClosed(Time now, const Error& cause) {
+  now_ = now;
+  if (state_ == State::Closed || state_ == State::Idle) return;
+  if (state_ == State::Quit) {
+    closeNow(false);
+    return;
+  }
+  Error error;
+  if (state_ == State::Connecting) {
+    error = cause.isError() ? cause : Error(ErrorCode::ConnectFailed);
+  } else {
+    std::string what = "The connection was closed while " + std::string(stateDescription(state_)) +
+                       (state_ == State::Greeting || state_ == State::Ready ? "" : " was under way");
+    if (cause.isError()) what += ": " + cause.explanation();
+    if (state_ == State::Greeting)
+      what += ". If this port expects implicit TLS (usually 465), choose implicit TLS.";
+    else
+      what += ".";
+    error = Error(cause.isError() ? cause.code() : ErrorCode::ConnectionLost, what);
+  }
+  record(error);
+  note(TranscriptKind::Error, error.explanation());
+  closeNow(false);
+}
+
+void Session::onTimeout(Time now) {
+  now_ = now;
+  if (!deadline_ || now < *deadline_ || state_ == State::Closed) return;
+  const Duration waited = timeoutFor(state_);
+  std::string what;
+  switch (state_) {
+    case State::Connecting:
+      what = "Connecting to " + params_.host + " port " + std::to_string(params_.effectivePort()) + " took more than " +
+             seconds(waited) + ". The host may be wrong, or a firewall drops the connection.";
+      break;
+    case State::Greeting:
+      what = "The server sent no greeting within " + seconds(waited) +
+             ". If this port expects implicit TLS (usually 465), choose implicit TLS.";
+      break;
+    case State::TlsHandshake:
+      what = "The TLS handshake did not finish within " + seconds(waited) +
+             ". If this port expects STARTTLS or clear text (25, 587), choose STARTTLS.";
+      break;
+    case State::Body:
+      what = "The server accepted no data for " + seconds(waited) + " while the message was being sent.";
+      break;
+    default:
+      what = "The server did not answer " + std::string(stateDescription(state_)) + " within " + seconds(waited) + ".";
+      break;
+  }
+  const Error error(ErrorCode::Timeout, what);
+  record(error);
+  note(TranscriptKind::Error, what);
+  closeNow(true);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Replies
+
+void Session::onReply(const Reply& reply) {
+  const bool secretChallenge = !pending_.empty() && pending_.front().command == Command::Auth && reply.code == 334;
+  for (auto& line : reply.wireLines()) note(TranscriptKind::Server, std::move(line));
+  if (secretChallenge && !reply.lines.empty())
+    if (auto decoded = printableBase64(reply.lines.front()))
+      note(TranscriptKind::Info, "(the server's challenge, decoded from base64: \"" + *decoded + "\")");
+
+  if (pending_.empty()) {
+    if (reply.code == 421) {
+      fail(Error(ErrorCode::ServiceNotAvailable, "The server is closing the connection (421): " + reply.text(), reply), false);
+    } else if (state_ == State::Body && reply.isPermanent()) {
+      fail(Error(reply.code == 552 ? ErrorCode::MessageTooLarge : ErrorCode::MessageRejected,
+                 "The server refused the message while it was being sent: " + reply.text(), reply),
+           false);
+    } else {
+      fail(Error(ErrorCode::ProtocolViolation, "The server sent a reply to no command: " + reply.summary(), reply), false);
+    }
+    return;
+  }
+  const Pending answered = pending_.front();
+  pending_.pop_front();
+
+  if (answered.command == Command::Quit) {
+    closeNow(true);
+    return;
+  }
+  if (failing_) return;  // a batch's replies after a fatal error: logged above, nothing more
+  if (reply.code == 421) {
+    fail(Error(ErrorCode::ServiceNotAvailable, "The server is closing the connection (421): " + reply.text(), reply), false);
+    return;
+  }
+
+  switch (answered.command) {
+    case Command::Greeting: onGreetingReply(reply); break;
+    case Command::Ehlo: onEhloReply(reply); break;
+    case Command::Helo: onHeloReply(reply); break;
+    case Command::StartTls: onStartTlsReply(reply); break;
+    case Command::Auth: onAuthReply(reply); break;
+    case Command::Mail: onMailReply(reply); break;
+    case Command::Rcpt: onRcptReply(reply, answered.index); break;
+    case Command::Data: onDataReply(reply); break;
+    case Command::DataEnd: onDataEndReply(reply); break;
+    case Command::Rset: onRsetReply(reply); break;
+    case Command::Noop: onNoopReply(reply); break;
+    case Command::Quit: break;  // handled above
+  }
+}
+
+void Session::onGreetingReply(const Reply& reply) {
+  if (reply.code == 220) {
+    afterGreeting();
+    return;
+  }
+  if (reply.code == 554) {
+    // RFC 5321 §3.1: the server will not talk to us; we should still send QUIT and wait.
+    fail(Error(ErrorCode::ServerRefused, "The server refuses this connection (554): " + reply.text(), reply));
+    return;
+  }
+  if (reply.isCompletion())
+    fail(Error(ErrorCode::ProtocolViolation, "The greeting must be 220, not " + std::to_string(reply.code) + ".", reply));
+  else
+    fail(Error(ErrorCode::ServerReply, "The server's greeting is an error: " + reply.text(), reply));
+}
+
+void Session::afterGreeting() {
+  if (stopIf(Phase::Connect)) return;
+  if (tlsActive_ && stopIf(Phase::Tls)) return;  // implicit TLS: the handshake came before the greeting
+  performEhlo();
+}
+
+void Session::performEhlo() {
+  const std::string name = params_.ehloName.empty() ? defaultEhloName(connection_) : params_.ehloName;
+  auto line = command::ehlo(name);
+  if (!line) {
+    fail(Error(line.error().code(), "EHLO name: " + line.error().explanation()));
+    return;
+  }
+  sendCommand(*line, Command::Ehlo);
+  setState(State::Ehlo);
+}
+
+void Session::performHelo() {
+  const std::string name = params_.ehloName.empty() ? defaultEhloName(connection_) : params_.ehloName;
+  auto line = command::helo(name);
+  if (!line) {
+    fail(Error(line.error().code(), "HELO name: " + line.error().explanation()));
+    return;
+  }
+  sendCommand(*line, Command::Helo);
+  setState(State::Helo);
+}
+
+void Session::onEhloReply(const Reply& reply) {
+  if (reply.isCompletion()) {
+    capabilities_ = Capabilities::fromEhloReply(reply);
+    emit(CapabilitiesReceived{capabilities_, tlsActive_});
+    std::string offered;
+    for (const auto& entry : capabilities_.entries()) {
+      offered += offered.empty() ? "" : ", ";
+      offered += entry.keyword;
+      for (const auto& param : entry.params) offered += " " + param;
+    }
+    note(TranscriptKind::Info, "The server offers: " + (offered.empty() ? std::string("no extensions") : offered));
+    afterEhlo();
+    return;
+  }
+  if (reply.isPermanent() && !tlsActive_) {
+    note(TranscriptKind::Info, "EHLO was refused; trying the older HELO, which offers no extensions (RFC 5321 §4.1.1.1).");
+    performHelo();
+    return;
+  }
+  fail(Error(ErrorCode::ServerReply, "The server refused EHLO: " + reply.text(), reply));
+}
+
+void Session::onHeloReply(const Reply& reply) {
+  if (!reply.isCompletion()) {
+    fail(Error(ErrorCode::ServerReply, "The server refused HELO too: " + reply.text(), reply));
+    return;
+  }
+  capabilities_ = Capabilities();
+  emit(CapabilitiesReceived{capabilities_, tlsActive_});
+  note(TranscriptKind::Info, "HELO accepted: this server offers no extensions (no STARTTLS, no AUTH, no SIZE).");
+  afterEhlo();
+}
+
+void Session::afterEhlo() {
+  const bool wantsTls = params_.security == SecurityMode::StartTls || params_.security == SecurityMode::StartTlsIfOffered;
+  if (wantsTls && !tlsActive_ && !startTlsAttempted_) {
+    if (capabilities_.supportsStartTls()) {
+      performStartTls();
+      return;
+    }
+    if (params_.security == SecurityMode::StartTls) {
+      fail(Error(ErrorCode::StartTlsNotOffered,
+                 "The server does not offer STARTTLS, so SMTPc stops before sending anything secret. If the port "
+                 "is 465, choose implicit TLS; otherwise this server cannot encrypt the connection."));
+      return;
+    }
+    note(TranscriptKind::Error, "The server does not offer STARTTLS: going on WITHOUT encryption, as the "
+                                "if-offered mode allows. Anyone on the path can read what follows.");
+  } else if (params_.security == SecurityMode::None && capabilities_.supportsStartTls()) {
+    note(TranscriptKind::Info, "The server offers STARTTLS, but security is set to none: going on in clear text.");
+  }
+  if (stopIf(Phase::Tls) || stopIf(Phase::Ehlo)) return;
+  if (!params_.credentials.username.empty()) {
+    performAuth();
+    return;
+  }
+  afterAuth();
+}
+
+void Session::performStartTls() {
+  startTlsAttempted_ = true;
+  sendCommand(command::startTls(), Command::StartTls);
+  setState(State::StartTls);
+}
+
+void Session::onStartTlsReply(const Reply& reply) {
+  if (reply.code == 220) {
+    // RFC 3207 §4.2 / CVE-2011-0411: anything after the 220 arrived before TLS and may have
+    // been injected by an attacker; it must not be read as if it came inside TLS.
+    if (const std::size_t extra = parser_.bufferedBytes(); extra > 0)
+      note(TranscriptKind::Error, "The server sent " + std::to_string(extra) +
+                                      " more bytes right after its 220; they are discarded (RFC 3207 §4.2: "
+                                      "they could be an injection attack).");
+    parser_.discardBuffered();
+    note(TranscriptKind::Info, "Starting the TLS handshake: from here on the conversation is encrypted.");
+    setState(State::TlsHandshake);
+    flushWrites();
+    outputs_.emplace_back(StartTlsAction{});
+    return;
+  }
+  if (params_.security == SecurityMode::StartTls) {
+    fail(Error(ErrorCode::SecureNotAvailable, "The server offered STARTTLS but could not start it: " + reply.text(), reply));
+    return;
+  }
+  note(TranscriptKind::Error, "STARTTLS failed (" + reply.summary() + "): going on WITHOUT encryption, as the "
+                              "if-offered mode allows.");
+  afterEhlo();
+}
+
+void Session::performAuth() {
+  auto chosen = sasl::choose(params_.authMechanism, capabilities_, params_.credentials, tlsActive_,
+                             params_.allowPlaintextAuth);
+  if (!chosen) {
+    fail(chosen.error());
+    return;
+  }
+  const std::string_view name = mechanismName(*chosen);
+  if (!tlsActive_ && sasl::sendsSecretInClear(*chosen))
+    note(TranscriptKind::Error, "Sending credentials WITHOUT encryption, because plaintext authentication was allowed.");
+  sasl_ = std::make_unique<sasl::Exchange>(*chosen, params_.credentials,
+                                           params_.tls.verifyName.empty() ? params_.host : params_.tls.verifyName,
+                                           params_.effectivePort());
+  authCancelled_ = false;
+  const auto initial = sasl_->initialResponse();
+  auto line = command::auth(name, initial ? std::optional<std::string_view>(*initial) : std::nullopt);
+  if (!line) {
+    fail(Error(line.error().code(), "AUTH: " + line.error().explanation()));
+    return;
+  }
+  note(TranscriptKind::Info, "Logging in as \"" + params_.credentials.username + "\" with " + std::string(name) +
+                                 "; credentials are hidden in this transcript.");
+  sendMasked(*line, "AUTH " + std::string(name) + (initial ? " " + std::string(Secret::redacted()) : ""), Command::Auth);
+  setState(State::Auth);
+}
+
+void Session::onAuthReply(const Reply& reply) {
+  if (authCancelled_) {  // the answer to our "*" (RFC 4954 §4: normally 501)
+    fail(authError_);
+    return;
+  }
+  if (reply.code == 235) {
+    const AuthMechanism mechanism = sasl_->mechanism();
+    sasl_.reset();
+    emit(AuthSucceeded{mechanism});
+    note(TranscriptKind::Info, "Logged in.");
+    afterAuth();
+    return;
+  }
+  if (reply.code == 334) {
+    auto response = sasl_->respond(reply.lines.empty() ? std::string_view() : std::string_view(reply.lines.front()));
+    if (!response) {
+      authCancelled_ = true;
+      authError_ = response.error();
+      sendMasked("*\r\n", "*", Command::Auth);
+      return;
+    }
+    sendMasked(*response + "\r\n", std::string(Secret::redacted()), Command::Auth);
+    return;
+  }
+  sasl_.reset();
+  std::string why;
+  ErrorCode code = ErrorCode::AuthFailed;
+  switch (reply.code) {
+    case 535:
+      why = "The server refused the user name or password (535). Check both; Gmail, Outlook, Yahoo and iCloud need "
+            "an app password when two-step verification is on.";
+      break;
+    case 534:
+      why = "The server wants a different kind of login (534): this provider may need an app password or OAuth2.";
+      break;
+    case 538:
+      why = "The server requires encryption for this login (538): choose STARTTLS or implicit TLS.";
+      break;
+    case 454:
+      why = "The server could not check the login just now (454): try again later.";
+      break;
+    case 504:
+      code = ErrorCode::NoCommonMechanism;
+      why = "The server does not accept this login mechanism after all (504): choose another one.";
+      break;
+    case 530:
+      why = "The server requires a login of another kind (530).";
+      break;
+    default:
+      why = "The server refused the login: " + reply.text();
+      break;
+  }
+  fail(Error(code, why, reply));
+}
+
+void Session::afterAuth() {
+  if (stopIf(Phase::Auth)) return;
+  enterReady();
+}
+
+void Session::enterReady() {
+  setState(State::Ready);
+  if (!readyAnnounced_) {
+    readyAnnounced_ = true;
+    emit(SessionReady{});
+  }
+  if (!queue_.empty()) {
+    beginMessage();
+  } else if (quitRequested_) {
+    performQuit();
+  }
+}
+
+void Session::onNoopReply(const Reply& reply) {
+  if (!reply.isCompletion()) {
+    fail(Error(ErrorCode::ServerReply, "The server answered NOOP with an error: " + reply.text(), reply));
+    return;
+  }
+  enterReady();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages
+
+void Session::rejectLocally(Error error) {
+  note(TranscriptKind::Error, "Message " + std::to_string(transaction_->index + 1) + " not sent: " + error.explanation());
+  record(error);
+  emit(MessageResult{transaction_->index, std::move(error), {}, std::nullopt});
+  transaction_.reset();
+  enterReady();
+}
+
+void Session::beginMessage() {
+  transaction_ = std::make_unique<Transaction>();
+  Transaction& t = *transaction_;
+  t.index = queue_.front().first;
+  t.message = std::move(queue_.front().second);
+  queue_.pop_front();
+  const Envelope& envelope = t.message.envelope;
+  BodySource& body = *t.message.body;
+
+  if (Error prepared = body.prepare(capabilities_); prepared.isError()) {
+    rejectLocally(Error(ErrorCode::BodyReadFailed, prepared.explanation()));
+    return;
+  }
+  t.total = body.size();
+  const bool eightBit = body.isEightBit();
+  bool utf8 = false;
+  if (!envelope.from.empty()) utf8 = checkAddress(envelope.from)->needsSmtpUtf8;
+  for (const auto& recipient : envelope.recipients) utf8 = utf8 || checkAddress(recipient)->needsSmtpUtf8;
+
+  if (t.total && capabilities_.maxSize() && *t.total > capabilities_.maxSize()) {
+    rejectLocally(Error(ErrorCode::MessageTooLarge, "The message is " + std::to_string(*t.total) +
+                                                        " octets; the server accepts at most " +
+                                                        std::to_string(capabilities_.maxSize()) + " (its SIZE)."));
+    return;
+  }
+  if (eightBit && !capabilities_.supports8BitMime()) {
+    rejectLocally(Error(ErrorCode::EightBitNotSupported));
+    return;
+  }
+  if (utf8 && !capabilities_.supportsSmtpUtf8()) {
+    rejectLocally(Error(ErrorCode::SmtpUtf8NotSupported));
+    return;
+  }
+
+  command::MailParameters parameters;
+  if (capabilities_.supportsSize() && t.total) parameters.size = t.total;
+  parameters.body8BitMime = eightBit;
+  parameters.smtpUtf8 = utf8;
+  auto mail = command::mailFrom(envelope.from, parameters);
+  if (!mail) {
+    rejectLocally(mail.error());
+    return;
+  }
+  for (const auto& recipient : envelope.recipients) {
+    auto rcpt = command::rcptTo(recipient);
+    if (!rcpt) {
+      rejectLocally(rcpt.error());
+      return;
+    }
+    t.rcptLines.push_back(std::move(*rcpt));
+  }
+
+  // RFC 2920 §3.1: MAIL, RCPT and DATA may go in one batch. DATA joins the batch only when the
+  // policy delivers to whoever was accepted: with "abort if any is refused" we must see every
+  // RCPT reply before DATA, since after a 354 the only way out is to deliver or drop the line.
+  t.pipelined = params_.usePipelining && capabilities_.supportsPipelining() && params_.quitAfter != Phase::Mail;
+  t.dataPipelined = t.pipelined && params_.quitAfter != Phase::Rcpt &&
+                    params_.recipientPolicy == RecipientPolicy::SendToAccepted;
+  note(TranscriptKind::Info, "Message " + std::to_string(t.index + 1) + ": from <" + envelope.from + "> to " +
+                                 std::to_string(envelope.recipients.size()) + " recipient(s)" +
+                                 (t.pipelined ? ", commands pipelined (RFC 2920)" : ""));
+  sendCommand(*mail, Command::Mail);
+  if (t.pipelined)
+    for (std::size_t i = 0; i < t.rcptLines.size(); ++i) sendCommand(t.rcptLines[i], Command::Rcpt, i);
+  if (t.dataPipelined) sendCommand(command::data(), Command::Data);
+  setState(State::Mail);
+}
+
+void Session::onMailReply(const Reply& reply) {
+  Transaction& t = *transaction_;
+  if (!reply.isCompletion()) {
+    ErrorCode code = ErrorCode::SenderRejected;
+    std::string why = "The server refused the sender <" + t.message.envelope.from + ">: " + reply.text();
+    if (reply.code == 552) {
+      code = ErrorCode::MessageTooLarge;
+      why = "The server refused the message's declared size: " + reply.text();
+    } else if (reply.code == 530) {
+      why = "The server requires a login before it accepts mail (530): give a user name and password.";
+    }
+    t.error = Error(code, why, reply);
+    if (!t.pipelined) {
+      failMessage(t.error);
+      return;
+    }
+    setState(State::Rcpt);  // the batch's RCPT (and DATA) replies are still to come
+    return;
+  }
+  if (stopIf(Phase::Mail)) return;
+  if (!t.pipelined) sendCommand(t.rcptLines[0], Command::Rcpt, 0);
+  setState(State::Rcpt);
+}
+
+void Session::onRcptReply(const Reply& reply, std::size_t index) {
+  Transaction& t = *transaction_;
+  const std::string& address = t.message.envelope.recipients[index];
+  const bool accepted = reply.isCompletion() && !t.error.isError();
+  RecipientResult result{t.index, address, reply, accepted};
+  t.recipients.push_back(result);
+  emit(std::move(result));
+  if (accepted) ++t.accepted;
+  else if (!t.error.isError()) note(TranscriptKind::Error, "Recipient <" + address + "> refused: " + reply.text());
+
+  if (index + 1 < t.rcptLines.size()) {
+    if (!t.pipelined) sendCommand(t.rcptLines[index + 1], Command::Rcpt, index + 1);
+    return;
+  }
+  afterRecipients();
+}
+
+void Session::afterRecipients() {
+  Transaction& t = *transaction_;
+  const std::size_t total = t.rcptLines.size();
+  if (!t.error.isError()) {
+    const RecipientResult* firstRefused = nullptr;
+    for (const auto& r : t.recipients)
+      if (!r.accepted && !firstRefused) firstRefused = &r;
+    if (t.accepted == 0) {
+      t.error = Error(ErrorCode::RecipientsRejected,
+                      total == 1 ? "The server refused the recipient: " + firstRefused->reply.text()
+                                 : "The server refused all " + std::to_string(total) + " recipients.",
+                      firstRefused->reply);
+    } else if (t.accepted < total && params_.recipientPolicy == RecipientPolicy::AbortIfAnyRejected) {
+      t.error = Error(ErrorCode::RecipientsRejected,
+                      "The server refused " + std::to_string(total - t.accepted) + " of " + std::to_string(total) +
+                          " recipients, so nothing was sent (first: <" + firstRefused->address + "> " +
+                          firstRefused->reply.summary() + "). Remove them, or choose to send to those accepted.",
+                      firstRefused->reply);
+    }
+  }
+  if (t.dataPipelined) {
+    setState(State::Data);  // DATA's reply is next in the batch
+    return;
+  }
+  if (t.error.isError()) {
+    failMessage(t.error);
+    return;
+  }
+  if (stopIf(Phase::Rcpt)) return;
+  if (t.accepted < total)
+    note(TranscriptKind::Info, "Sending to the " + std::to_string(t.accepted) + " accepted recipient(s) only.");
+  sendCommand(command::data(), Command::Data);
+  setState(State::Data);
+}
+
+void Session::onDataReply(const Reply& reply) {
+  Transaction& t = *transaction_;
+  if (reply.code == 354) {
+    if (t.error.isError()) {
+      // Only reachable in a pipelined batch in which no recipient was accepted: end the data at
+      // once; with no recipient, nothing is delivered (RFC 2920 §3.1).
+      note(TranscriptKind::Info, "The server started DATA although no recipient was accepted; ending it empty.");
+      t.aborting = true;
+      writeBuffer_ += ".\r\n";
+      note(TranscriptKind::Client, ".");
+      pending_.push_back(Pending{Command::DataEnd, 0});
+      setState(State::DataEnd);
+      return;
+    }
+    note(TranscriptKind::Info, "The server waits for the message (354); it ends with a line holding a single \".\".");
+    t.readBuffer.resize(kBodyChunk);
+    t.stuffer.reset();
+    setState(State::Body);
+    return;
+  }
+  if (!t.error.isError())
+    t.error = Error(reply.code == 552 ? ErrorCode::MessageTooLarge : ErrorCode::ServerReply,
+                    "The server refused DATA: " + reply.text(), reply);
+  failMessage(t.error);
+}
+
+void Session::streamBody() {
+  Transaction& t = *transaction_;
+  if (unflushed_ >= params_.bodyWindow) return;  // wait for onBytesFlushed
+  auto read = t.message.body->read(std::span<char>(t.readBuffer.data(), t.readBuffer.size()));
+  if (!read) {
+    const Error error(ErrorCode::BodyReadFailed, "Reading the message failed while it was being sent: " +
+                                                     read.error().explanation() +
+                                                     " The connection is closed so that the server drops the part sent.");
+    t.error = error;
+    record(error);
+    note(TranscriptKind::Error, error.explanation());
+    closeNow(true);
+    return;
+  }
+  std::string wire;
+  if (*read == 0) {
+    t.stuffer.finish(wire);
+    note(TranscriptKind::Info, "(message content: " + std::to_string(t.sent) + " octets, not shown)");
+    note(TranscriptKind::Client, ".");
+    pending_.push_back(Pending{Command::DataEnd, 0});
+    setState(State::DataEnd);
+  } else {
+    wire.reserve(*read + *read / 32 + 16);
+    t.stuffer.process(std::string_view(t.readBuffer.data(), *read), wire);
+    t.sent += *read;
+    emit(MessageProgress{t.index, t.sent, t.total});
+  }
+  unflushed_ += wire.size();
+  // Ahead of the progress and transcript events just queued: the bytes go out first.
+  outputs_.emplace_front(WriteAction{std::move(wire)});
+}
+
+void Session::onDataEndReply(const Reply& reply) {
+  Transaction& t = *transaction_;
+  if (t.aborting) {
+    finishMessage(reply);
+    return;
+  }
+  if (reply.isCompletion()) {
+    note(TranscriptKind::Info, "Message " + std::to_string(t.index + 1) + " accepted by the server.");
+    finishMessage(reply);
+    return;
+  }
+  t.error = Error(reply.code == 552 ? ErrorCode::MessageTooLarge : ErrorCode::MessageRejected,
+                  "The server refused the message after receiving it: " + reply.text(), reply);
+  finishMessage(reply);
+}
+
+void Session::failMessage(Error error) {
+  Transaction& t = *transaction_;
+  if (!t.error.isError()) t.error = std::move(error);
+  note(TranscriptKind::Error, "Message " + std::to_string(t.index + 1) + " not sent: " + t.error.explanation());
+  record(t.error);
+  emit(MessageResult{t.index, t.error, t.recipients, t.error.reply()});
+  transaction_.reset();
+  // The transaction may be open on the server (MAIL accepted): RSET ends it (RFC 5321 §4.1.1.5).
+  sendCommand(command::rset(), Command::Rset);
+  setState(State::Rset);
+}
+
+void Session::finishMessage(std::optional<Reply> reply) {
+  Transaction& t = *transaction_;
+  if (t.error.isError()) {
+    note(TranscriptKind::Error, "Message " + std::to_string(t.index + 1) + " not delivered: " + t.error.explanation());
+    record(t.error);
+  }
+  emit(MessageResult{t.index, t.error, t.recipients, std::move(reply)});
+  transaction_.reset();
+  enterReady();
+}
+
+void Session::onRsetReply(const Reply& reply) {
+  if (!reply.isCompletion()) {
+    // The server's transaction state is unknown now; stop. The message's own error stays first.
+    fail(Error(ErrorCode::ServerReply, "The server refused RSET: " + reply.text(), reply));
+    return;
+  }
+  enterReady();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ending
+
+bool Session::stopIf(Phase reached) {
+  if (params_.quitAfter != reached) return false;
+  stoppedAfter_ = reached;
+  note(TranscriptKind::Info, "Stopping after " + std::string(phaseName(reached)) + ", as asked.");
+  performQuit();
+  return true;
+}
+
+void Session::performQuit() {
+  quitRequested_ = true;
+  sendCommand(command::quit(), Command::Quit);
+  setState(State::Quit);
+}
+
+void Session::fail(Error error, bool sendQuit) {
+  record(error);
+  note(TranscriptKind::Error, error.explanation() + (error.reply() && error.explanation().find(error.reply()->text()) ==
+                                                                          std::string::npos
+                                                         ? " [server: " + error.reply()->summary() + "]"
+                                                         : ""));
+  if (transaction_) {
+    Transaction& t = *transaction_;
+    if (!t.error.isError()) t.error = error;
+    emit(MessageResult{t.index, t.error, t.recipients, t.error.reply()});
+    transaction_.reset();
+  }
+  failing_ = true;
+  const bool usable = state_ != State::Connecting && state_ != State::TlsHandshake && state_ != State::Body &&
+                      state_ != State::Quit && state_ != State::Closed && state_ != State::Idle;
+  if (sendQuit && usable) {
+    performQuit();
+    return;
+  }
+  closeNow(true);
+}
+
+void Session::failRemainingMessages() {
+  const Error& cause = firstError_;
+  auto notSent = [&](std::size_t index, std::vector<RecipientResult> recipients) {
+    const ErrorCode code = cause.isError() ? cause.code() : ErrorCode::Cancelled;
+    std::string why = cause.isError() ? "Not sent: " + cause.explanation()
+                                      : "Not sent: the session stopped after " + std::string(phaseName(stoppedAfter_)) +
+                                            ", as asked.";
+    emit(MessageResult{index, Error(code, why), std::move(recipients), std::nullopt});
+  };
+  if (transaction_) {
+    notSent(transaction_->index, transaction_->recipients);
+    transaction_.reset();
+  }
+  while (!queue_.empty()) {
+    notSent(queue_.front().first, {});
+    queue_.pop_front();
+  }
+}
+
+void Session::closeNow(bool closeTransport) {
+  if (state_ == State::Closed) return;
+  flushWrites();
+  if (closeTransport) outputs_.emplace_back(CloseAction{});
+  pending_.clear();
+  sasl_.reset();
+  failRemainingMessages();
+  setState(State::Closed);
+  emit(Finished{firstError_, firstError_.isError() ? Phase::None : stoppedAfter_});
+}
+
+}  // namespace smtpc

@@ -1,0 +1,41 @@
+// Plays an S:/C: transcript script against smtpc::Session, in memory, with a virtual clock.
+// Plain C++ (no Qt) so the same scripts run natively under Qt Test and in wasm under Node.
+//
+// A script is a header of settings, then the conversation:
+//   @security starttls          @user demo        @password secret     @token T
+//   @auth plain                 @allow-plaintext  @quit-after auth     @ehlo client.example
+//   @local-address 192.0.2.1    @policy send-to-accepted               @no-pipelining
+//   @timeout MS | @timeout-greeting MS | @timeout-data-block MS  ...   @window N
+//   @max-line N                 @connect ok|refused|never             @manual
+//   @message FROM TO[,TO...]    @body TEXT (one line, LF added)        @body-raw ESCAPED
+//   S: line     the server sends `line` CRLF (consecutive S: lines form one packet)
+//   S~ bytes    the server sends escaped bytes as they are (\r \n \t \\ \xHH)
+//   C: line     the client must have sent `line` CRLF next
+//   T: ok | fail | badcert      the TLS handshake the client asked for ends so
+//   X:          the server closes the connection
+//   W: [MS]     time passes: to the session's deadline, or by MS; then onTimeout
+//   N:          (with @manual) send the next @message      Q: quit       K: cancel
+//   =: outcome  expected outcomes, in order (ready, auth X, tls, rcpt A ok|refused,
+//               message N ok|Code, finished ok|Code [after phase])
+//   ?: text     the transcript must contain text       !: text   it must not
+// Unless @manual, every @message is queued before start() and quit() follows, as sendMail does.
+// The player also checks by itself that no password or token, plain or base64, reaches the
+// transcript, and that the client sent nothing the script did not expect.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace smtpc::testing {
+
+struct ScriptResult {
+  bool passed = false;
+  std::string failure;                // why not, with the script line number
+  std::vector<std::string> outcomes;  // what happened, in the `=:` vocabulary
+  std::string transcript;             // swaks-style, as a person would read it
+};
+
+ScriptResult runScript(std::string_view script, bool byteAtATime);
+
+}  // namespace smtpc::testing
