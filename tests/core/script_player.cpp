@@ -81,6 +81,8 @@ class Player {
   std::string connectMode_ = "ok";
   std::string localAddress_ = "192.0.2.10";
   bool manual_ = false;
+  bool holdFlush_ = false;
+  std::size_t unflushed_ = 0;
   bool byteAtATime_ = false;
 
   std::unique_ptr<Session> session_;
@@ -140,6 +142,8 @@ bool Player::header(const Line& line) {
     connectMode_ = value;
   } else if (key == "@manual") {
     manual_ = true;
+  } else if (key == "@hold-flush") {
+    holdFlush_ = true;
   } else if (key == "@window") {
     if (!number(n)) return fail(line.number, "bad number");
     params_.bodyWindow = static_cast<std::size_t>(n);
@@ -172,6 +176,13 @@ bool Player::header(const Line& line) {
       start = comma + 1;
     }
     messages_.push_back(std::move(message));
+  } else if (key == "@body-repeat") {
+    if (messages_.empty()) return fail(line.number, "@body-repeat before @message");
+    const std::size_t space = value.find(' ');
+    long long count = 0;
+    std::from_chars(value.data(), value.data() + space, count);
+    const std::string text = value.substr(space + 1) + "\n";
+    for (long long i = 0; i < count; ++i) messages_.back().body += text;
   } else if (key == "@body" || key == "@body-raw") {
     if (messages_.empty()) return fail(line.number, "@body before @message");
     messages_.back().body += key == "@body" ? value + "\n" : unescape(value);
@@ -246,7 +257,8 @@ void Player::pump() {
       else if (connectMode_ == "refused") session_->onClosed(clock_, Error(ErrorCode::ConnectionRefused));
     } else if (auto* write = std::get_if<WriteAction>(&*output)) {
       clientBytes_ += write->bytes;
-      session_->onBytesFlushed(clock_, write->bytes.size());
+      if (holdFlush_) unflushed_ += write->bytes.size();
+      else session_->onBytesFlushed(clock_, write->bytes.size());
     } else if (std::holds_alternative<StartTlsAction>(*output)) {
       tlsRequested_ = true;
     } else if (std::holds_alternative<CloseAction>(*output)) {
@@ -355,6 +367,22 @@ ScriptResult Player::run(std::string_view script, bool byteAtATime) {
       auto index = session_->send(clock_, outgoing(messages_[nextMessage_++]));
       if (!index) result_.outcomes.push_back("refused " + std::string(errorCodeName(index.error().code())));
       pump();
+    } else if (line.tag == "D:") {
+      long long count = 0;
+      std::from_chars(line.text.data(), line.text.data() + line.text.size(), count);
+      if (clientBytes_.size() < static_cast<std::size_t>(count)) {
+        fail(line.number, "expected " + line.text + " bytes from the client, got " + std::to_string(clientBytes_.size()));
+        return result_;
+      }
+      clientBytes_.erase(0, static_cast<std::size_t>(count));
+    } else if (line.tag == "F:") {
+      const std::size_t count = unflushed_;
+      unflushed_ = 0;
+      session_->onBytesFlushed(clock_, count);
+      pump();
+    } else if (line.tag == "O:") {
+      if (Error error = session_->noop(clock_)) result_.outcomes.push_back("noop " + std::string(errorCodeName(error.code())));
+      pump();
     } else if (line.tag == "Q:") {
       session_->quit(clock_);
       pump();
@@ -380,7 +408,7 @@ ScriptResult Player::run(std::string_view script, bool byteAtATime) {
          "the client sent more than the script expects: \"" + visible(clientBytes_) + "\"");
     return result_;
   }
-  if (tlsRequested_) return fail(0, "the client asked for TLS but the script never answered"), result_;
+  if (tlsRequested_ && !session_->finished()) return fail(0, "the client asked for TLS but the script never answered"), result_;
   if (!session_->finished()) return fail(0, "the session is still " + std::string(stateName(session_->state())) +
                                                 " at the end of the script"), result_;
   if (expected != result_.outcomes) {

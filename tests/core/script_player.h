@@ -7,6 +7,7 @@
 //   @local-address 192.0.2.1    @policy send-to-accepted               @no-pipelining
 //   @timeout MS | @timeout-greeting MS | @timeout-data-block MS  ...   @window N
 //   @max-line N                 @connect ok|refused|never             @manual
+//   @hold-flush (writes are not reported flushed until F:)    @body-repeat N TEXT
 //   @message FROM TO[,TO...]    @body TEXT (one line, LF added)        @body-raw ESCAPED
 //   S: line     the server sends `line` CRLF (consecutive S: lines form one packet)
 //   S~ bytes    the server sends escaped bytes as they are (\r \n \t \\ \xHH)
@@ -14,7 +15,8 @@
 //   T: ok | fail | badcert      the TLS handshake the client asked for ends so
 //   X:          the server closes the connection
 //   W: [MS]     time passes: to the session's deadline, or by MS; then onTimeout
-//   N:          (with @manual) send the next @message      Q: quit       K: cancel
+//   N:          (with @manual) send the next @message      Q: quit   K: cancel   O: NOOP
+//   D: N        the client has sent N more bytes (any content): they are taken   F: flush all writes
 //   =: outcome  expected outcomes, in order (ready, auth X, tls, rcpt A ok|refused,
 //               message N ok|Code, finished ok|Code [after phase])
 //   ?: text     the transcript must contain text       !: text   it must not
