@@ -25,8 +25,10 @@ Client::~Client() {
 Error Client::connect(ConnectParams params) {
   if (running()) return Error(ErrorCode::InvalidState, "A session is already running; disconnect first.");
   session_ = std::make_unique<Session>(std::move(params));
-  Error error = session_->start(timer_.now());
-  if (error) return error;
+  if (Error error = session_->start(timer_.now())) {
+    session_.reset();
+    return error;
+  }
   drive();
   return {};
 }
@@ -48,9 +50,15 @@ Error Client::sendMail(ConnectParams params, OutgoingMessage message) {
   if (running()) return Error(ErrorCode::InvalidState, "A session is already running; disconnect first.");
   session_ = std::make_unique<Session>(std::move(params));
   auto index = session_->send(timer_.now(), std::move(message));
-  if (!index) return index.error();
+  if (!index) {
+    session_.reset();
+    return index.error();
+  }
   session_->quit(timer_.now());
-  if (Error error = session_->start(timer_.now())) return error;
+  if (Error error = session_->start(timer_.now())) {
+    session_.reset();
+    return error;
+  }
   drive();
   return {};
 }

@@ -152,7 +152,7 @@ void Session::setState(State next) {
   const Duration timeout = timeoutFor(next);
   if (timeout.count() > 0) deadline_ = now_ + timeout;
   else deadline_.reset();
-  if (previous != next) emit(StateChanged{previous, next});
+  if (previous != next) post(StateChanged{previous, next});
 }
 
 void Session::rearm() {
@@ -179,10 +179,10 @@ Duration Session::timeoutFor(State state) const {
   return Duration(0);
 }
 
-void Session::emit(Event event) { outputs_.emplace_back(std::move(event)); }
+void Session::post(Event event) { outputs_.emplace_back(std::move(event)); }
 
 void Session::note(TranscriptKind kind, std::string text) {
-  emit(TranscriptEntry{kind, tlsActive_, now_, std::move(text)});
+  post(TranscriptEntry{kind, tlsActive_, now_, std::move(text)});
 }
 
 void Session::sendCommand(const std::string& line, Command command, std::size_t index) {
@@ -268,11 +268,7 @@ Result<std::size_t> Session::send(Time now, OutgoingMessage message) {
 void Session::quit(Time now) {
   now_ = now;
   if (state_ == State::Closed || quitRequested_) return;
-  quitRequested_ = true;
-  if (state_ == State::Idle) {
-    closeNow(false);
-    return;
-  }
+  quitRequested_ = true;  // before start(): QUIT once the queue is done (Client::sendMail)
   if (state_ == State::Ready) performQuit();
 }
 
@@ -356,7 +352,7 @@ void Session::onTlsEstablished(Time now, const TlsInfo& info) {
   } else {
     summary += "the certificate was not verified";
   }
-  emit(TlsReady{info});
+  post(TlsReady{info});
   note(TranscriptKind::Tls, summary);
 
   if (params_.security == SecurityMode::ImplicitTls && !startTlsAttempted_) {
@@ -532,7 +528,7 @@ void Session::performHelo() {
 void Session::onEhloReply(const Reply& reply) {
   if (reply.isCompletion()) {
     capabilities_ = Capabilities::fromEhloReply(reply);
-    emit(CapabilitiesReceived{capabilities_, tlsActive_});
+    post(CapabilitiesReceived{capabilities_, tlsActive_});
     std::string offered;
     for (const auto& entry : capabilities_.entries()) {
       offered += offered.empty() ? "" : ", ";
@@ -557,7 +553,7 @@ void Session::onHeloReply(const Reply& reply) {
     return;
   }
   capabilities_ = Capabilities();
-  emit(CapabilitiesReceived{capabilities_, tlsActive_});
+  post(CapabilitiesReceived{capabilities_, tlsActive_});
   note(TranscriptKind::Info, "HELO accepted: this server offers no extensions (no STARTTLS, no AUTH, no SIZE).");
   afterEhlo();
 }
@@ -652,7 +648,7 @@ void Session::onAuthReply(const Reply& reply) {
   if (reply.code == 235) {
     const AuthMechanism mechanism = sasl_->mechanism();
     sasl_.reset();
-    emit(AuthSucceeded{mechanism});
+    post(AuthSucceeded{mechanism});
     note(TranscriptKind::Info, "Logged in.");
     afterAuth();
     return;
@@ -708,7 +704,7 @@ void Session::enterReady() {
   setState(State::Ready);
   if (!readyAnnounced_) {
     readyAnnounced_ = true;
-    emit(SessionReady{});
+    post(SessionReady{});
   }
   if (!queue_.empty()) {
     beginMessage();
@@ -731,7 +727,7 @@ void Session::onNoopReply(const Reply& reply) {
 void Session::rejectLocally(Error error) {
   note(TranscriptKind::Error, "Message " + std::to_string(transaction_->index + 1) + " not sent: " + error.explanation());
   record(error);
-  emit(MessageResult{transaction_->index, std::move(error), {}, std::nullopt});
+  post(MessageResult{transaction_->index, std::move(error), {}, std::nullopt});
   transaction_.reset();
   enterReady();
 }
@@ -834,7 +830,7 @@ void Session::onRcptReply(const Reply& reply, std::size_t index) {
   const bool accepted = reply.isCompletion() && !t.error.isError();
   RecipientResult result{t.index, address, reply, accepted};
   t.recipients.push_back(result);
-  emit(std::move(result));
+  post(std::move(result));
   if (accepted) ++t.accepted;
   else if (!t.error.isError()) note(TranscriptKind::Error, "Recipient <" + address + "> refused: " + reply.text());
 
@@ -931,7 +927,7 @@ void Session::streamBody() {
     wire.reserve(*read + *read / 32 + 16);
     t.stuffer.process(std::string_view(t.readBuffer.data(), *read), wire);
     t.sent += *read;
-    emit(MessageProgress{t.index, t.sent, t.total});
+    post(MessageProgress{t.index, t.sent, t.total});
   }
   unflushed_ += wire.size();
   // Ahead of the progress and transcript events just queued: the bytes go out first.
@@ -959,7 +955,7 @@ void Session::failMessage(Error error) {
   if (!t.error.isError()) t.error = std::move(error);
   note(TranscriptKind::Error, "Message " + std::to_string(t.index + 1) + " not sent: " + t.error.explanation());
   record(t.error);
-  emit(MessageResult{t.index, t.error, t.recipients, t.error.reply()});
+  post(MessageResult{t.index, t.error, t.recipients, t.error.reply()});
   transaction_.reset();
   // The transaction may be open on the server (MAIL accepted): RSET ends it (RFC 5321 §4.1.1.5).
   sendCommand(command::rset(), Command::Rset);
@@ -972,7 +968,7 @@ void Session::finishMessage(std::optional<Reply> reply) {
     note(TranscriptKind::Error, "Message " + std::to_string(t.index + 1) + " not delivered: " + t.error.explanation());
     record(t.error);
   }
-  emit(MessageResult{t.index, t.error, t.recipients, std::move(reply)});
+  post(MessageResult{t.index, t.error, t.recipients, std::move(reply)});
   transaction_.reset();
   enterReady();
 }
@@ -1012,7 +1008,7 @@ void Session::fail(Error error, bool sendQuit) {
   if (transaction_) {
     Transaction& t = *transaction_;
     if (!t.error.isError()) t.error = error;
-    emit(MessageResult{t.index, t.error, t.recipients, t.error.reply()});
+    post(MessageResult{t.index, t.error, t.recipients, t.error.reply()});
     transaction_.reset();
   }
   failing_ = true;
@@ -1032,7 +1028,7 @@ void Session::failRemainingMessages() {
     std::string why = cause.isError() ? "Not sent: " + cause.explanation()
                                       : "Not sent: the session stopped after " + std::string(phaseName(stoppedAfter_)) +
                                             ", as asked.";
-    emit(MessageResult{index, Error(code, why), std::move(recipients), std::nullopt});
+    post(MessageResult{index, Error(code, why), std::move(recipients), std::nullopt});
   };
   if (transaction_) {
     notSent(transaction_->index, transaction_->recipients);
@@ -1052,7 +1048,7 @@ void Session::closeNow(bool closeTransport) {
   sasl_.reset();
   failRemainingMessages();
   setState(State::Closed);
-  emit(Finished{firstError_, firstError_.isError() ? Phase::None : stoppedAfter_});
+  post(Finished{firstError_, firstError_.isError() ? Phase::None : stoppedAfter_});
 }
 
 }  // namespace smtpc

@@ -250,7 +250,7 @@ class Session {
   void setState(State next);
   Duration timeoutFor(State state) const;
 
-  void emit(Event event);
+  void post(Event event);
   void note(TranscriptKind kind, std::string text);
   void sendCommand(const std::string& line, Command command, std::size_t index = 0);
   void sendMasked(const std::string& line, std::string shown, Command command);
