@@ -68,6 +68,7 @@ std::size_t parseEnhanced(std::string_view text, int replyClass, EnhancedStatus&
 }  // namespace
 
 void ReplyParser::feed(std::string_view bytes) {
+  if (!error_.empty()) return;  // malformed is final: keep nothing more (memory stays bounded)
   if (position_ == buffer_.size()) {
     buffer_.clear();
     position_ = 0;

@@ -129,6 +129,17 @@ class TestReply : public QObject {
     QCOMPARE(parser.next(reply), Status::Malformed);
   }
 
+  void malformedKeepsNothingMore() {
+    // Found by fuzz_reply_parser: a caller that goes on feeding after Malformed must not make
+    // the buffer grow.
+    ReplyParser parser;
+    parser.feed("xyz\r\n");
+    Reply reply;
+    QCOMPARE(parser.next(reply), Status::Malformed);
+    for (int i = 0; i < 100; ++i) parser.feed(std::string(1000, 'a'));
+    QVERIFY(parser.bufferedBytes() < 1000);
+  }
+
   void lineLimitWithoutNewline() {
     // An endless line is refused once it passes the limit, without waiting for a line end.
     ReplyLimits limits;

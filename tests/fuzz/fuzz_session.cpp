@@ -1,0 +1,77 @@
+// A whole Session fed arbitrary server bytes (in chunks chosen by the input, with TLS "succeeding"
+// whenever asked and time jumping to deadlines). It must never crash or hang, must always end
+// with exactly one Finished; without TLS no byte it writes may hold the password, and no
+// transcript line of its own may show it.
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include "smtpc/session.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size < 2) return 0;
+  using namespace smtpc;
+  ConnectParams params;
+  params.host = "mx.fuzz";
+  params.security = static_cast<SecurityMode>(data[0] % 4);
+  params.quitAfter = static_cast<Phase>((data[0] >> 2) % 7);
+  params.usePipelining = data[0] & 0x20;
+  params.recipientPolicy = (data[0] & 0x40) ? RecipientPolicy::SendToAccepted : RecipientPolicy::AbortIfAnyRejected;
+  if (data[1] & 1) {
+    params.credentials.username = "fuzzuser";
+    params.credentials.password = Secret("P4ssw0rd-fuzz");
+  }
+  params.authMechanism = static_cast<AuthMechanism>((data[1] >> 1) % 4);
+  Session session(params);
+  Time now{0};
+  (void)session.start(now);
+  (void)session.send(now, OutgoingMessage{{"a@example.org", {"b@example.net", "c@example.net"}},
+                                          std::make_shared<StringBody>(".\nline\r\n..\rend")});
+  session.quit(now);
+
+  const bool serverSentPassword =
+      std::string_view(reinterpret_cast<const char*>(data), size).find("P4ssw0rd-fuzz") != std::string_view::npos;
+  int finished = 0;
+  bool tlsUp = false;
+  auto drain = [&] {
+    while (auto out = session.poll()) {
+      if (std::holds_alternative<ConnectAction>(*out)) session.onConnected(now, {"192.0.2.1", "192.0.2.2"});
+      if (auto* w = std::get_if<WriteAction>(&*out)) {
+        if (!tlsUp && w->bytes.find("P4ssw0rd-fuzz") != std::string::npos) std::abort();
+        session.onBytesFlushed(now, w->bytes.size());
+      }
+      if (std::holds_alternative<StartTlsAction>(*out)) {
+        tlsUp = true;
+        session.onTlsEstablished(now, TlsInfo{"TLSv1.3", "X", {}, true, {}, false});
+      }
+      if (auto* e = std::get_if<Event>(&*out)) {
+        if (std::holds_alternative<Finished>(*e)) ++finished;
+        // The transcript never shows the password unless the server itself sent it (a server's
+        // line, or an error quoting it, may hold anything).
+        if (auto* t = std::get_if<TranscriptEntry>(e);
+            t && !serverSentPassword && t->text.find("P4ssw0rd-fuzz") != std::string::npos)
+          std::abort();
+      }
+    }
+  };
+  drain();
+  std::size_t i = 2;
+  while (i < size && !session.finished()) {
+    const std::size_t chunk = 1 + data[i] % 64;
+    ++i;
+    const std::string_view bytes(reinterpret_cast<const char*>(data) + i, std::min(chunk, size - i));
+    i += bytes.size();
+    session.receive(now, bytes);
+    drain();
+  }
+  // The server falls silent: timers must end the session.
+  for (int rounds = 0; rounds < 20 && !session.finished(); ++rounds) {
+    if (auto deadline = session.nextDeadline()) now = *deadline;
+    else session.onClosed(now);
+    session.onTimeout(now);
+    drain();
+  }
+  if (!session.finished() || finished != 1) std::abort();
+  return 0;
+}
