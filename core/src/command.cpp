@@ -122,7 +122,10 @@ Result<std::string> path(std::string_view address, bool allowEmpty) {
     return invalid("give the address without angle brackets: SMTPc adds them");
   auto checked = checkAddress(address);
   if (!checked) return checked.error();
-  return "<" + std::string(address) + ">";
+  std::string bracketed;  // appended piecewise: GCC 12 warns falsely on "<" + s + ">" (bug 105329)
+  bracketed.reserve(address.size() + 2);
+  bracketed.append(1, '<').append(address).append(1, '>');
+  return bracketed;
 }
 
 }  // namespace
