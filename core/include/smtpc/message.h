@@ -1,0 +1,173 @@
+// Composing a message (RFC 5322 + MIME, RFC 2045-2047, 2183, 2231, 2387): the fields a person
+// fills in become a streaming BodySource for the engine.
+//
+// Nothing is read or encoded twice and nothing large is held: text parts are encoded once in
+// prepare() (they are in memory already), attachments are read and base64-encoded chunk by chunk
+// as the engine pulls. The size is known before the first byte, for SIZE= and progress bars.
+// compose() checks every field first and names the one that is wrong; nothing half-composed is
+// ever handed to the engine.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "smtpc/body.h"
+#include "smtpc/result.h"
+#include "smtpc/session.h"
+
+namespace smtpc {
+
+// A display name and an address: "Jörg Müller <joerg@example.org>". (µC/SMTPc: SMTPc_SetMbox.)
+class Mailbox {
+ public:
+  Mailbox() = default;
+  // Checks the address (RFC 5321 syntax) and that the name holds no CR, LF or NUL.
+  static Result<Mailbox> create(std::string displayName, std::string address);
+  // Reads "Name <addr>", "\"Name, Jr.\" <addr>", "<addr>" or "addr".
+  static Result<Mailbox> parse(std::string_view text);
+
+  const std::string& displayName() const { return displayName_; }
+  const std::string& address() const { return address_; }
+  bool needsSmtpUtf8() const { return needsSmtpUtf8_; }
+  bool empty() const { return address_.empty(); }
+  // The header form: the name quoted (RFC 5322 §3.2.4) or as encoded words (RFC 2047 §5(3)).
+  std::string toHeader() const;
+
+ private:
+  std::string displayName_;
+  std::string address_;
+  bool needsSmtpUtf8_ = false;
+};
+
+// Where an attachment's bytes come from. The size is known before reading.
+class ContentSource {
+ public:
+  virtual ~ContentSource() = default;
+  virtual std::uint64_t size() const = 0;
+  virtual Error rewind() = 0;  // back to the start (a message may be sent more than once)
+  virtual Result<std::size_t> read(std::span<char> buffer) = 0;  // 0 at the end
+};
+
+class MemoryContent final : public ContentSource {
+ public:
+  explicit MemoryContent(std::string data) : data_(std::move(data)) {}
+  std::uint64_t size() const override { return data_.size(); }
+  Error rewind() override;
+  Result<std::size_t> read(std::span<char> buffer) override;
+
+ private:
+  std::string data_;
+  std::size_t position_ = 0;
+};
+
+// A file, opened when created (so a missing file is reported then), read as the message streams.
+class FileContent final : public ContentSource {
+ public:
+  static Result<std::shared_ptr<FileContent>> open(const std::string& path);
+  ~FileContent() override;
+  std::uint64_t size() const override { return size_; }
+  Error rewind() override;
+  Result<std::size_t> read(std::span<char> buffer) override;
+
+ private:
+  FileContent() = default;
+  std::string path_;
+  std::FILE* file_ = nullptr;
+  std::uint64_t size_ = 0;
+  std::uint64_t position_ = 0;
+};
+
+struct Attachment {
+  std::string filename;     // shown to the reader; may be non-ASCII
+  std::string contentType;  // empty: guessed from the file name's extension
+  std::string contentId;    // set: an inline part, referenced from HTML as "cid:<contentId>"
+  std::shared_ptr<ContentSource> content;
+
+  static Attachment fromMemory(std::string filename, std::string data, std::string contentType = {});
+  // `filename` empty: the path's last component.
+  static Result<Attachment> fromFile(const std::string& path, std::string contentType = {}, std::string filename = {});
+};
+
+// "application/pdf" for "report.PDF"; "application/octet-stream" when unknown.
+std::string_view guessContentType(std::string_view filename);
+
+// The wall-clock time of composing, given by the caller (core reads no clock).
+struct DateTime {
+  std::int64_t unixSeconds = 0;
+  int utcOffsetMinutes = 0;
+};
+
+class MimeBody;
+
+// The message as a person fills it in. (µC/SMTPc: SMTPc_SetMsg.)
+struct Message {
+  Mailbox from;
+  std::optional<Mailbox> sender;
+  std::vector<Mailbox> replyTo;
+  std::vector<Mailbox> to;
+  std::vector<Mailbox> cc;
+  std::vector<Mailbox> bcc;  // envelope only: never written in a header
+  std::string subject;
+  std::string text;  // text/plain body (UTF-8)
+  std::string html;  // optional text/html alternative
+  std::vector<std::pair<std::string, std::string>> headers;  // extra headers, e.g. {"X-Mailer", "..."}
+  std::vector<Attachment> attachments;
+
+  // The SMTP envelope: From's address, then every To, Cc and Bcc address once.
+  Envelope envelope() const;
+  // Checks every field and returns the streaming body. `now` gives Date; Message-ID is random.
+  Result<std::shared_ptr<MimeBody>> compose(DateTime now) const;
+  // compose() plus the envelope: ready for Session::send / Client::sendMsg.
+  Result<OutgoingMessage> toOutgoing(DateTime now) const;
+};
+
+class MimeBody final : public BodySource {
+ public:
+  Error prepare(const Capabilities& capabilities) override;
+  std::optional<std::uint64_t> size() const override { return size_; }
+  bool isEightBit() const override { return eightBit_; }
+  Result<std::size_t> read(std::span<char> buffer) override;
+
+  const std::string& messageId() const { return messageId_; }
+  // The whole message as a string (for --print-message and tests); prepares with `capabilities`.
+  Result<std::string> toString(const Capabilities& capabilities = {});
+
+ private:
+  friend struct Message;
+  struct TextPart {
+    std::string contentType;  // "text/plain" or "text/html"
+    std::string crlfText;     // line ends normalised to CRLF
+  };
+  struct Segment {  // one piece of the output: literal text, or an attachment's base64
+    std::string literal;
+    std::shared_ptr<ContentSource> content;
+  };
+
+  void build(bool eightBitAllowed);
+
+  // Composed once by Message::compose.
+  std::string headers_;  // everything before the top Content-Type
+  std::optional<TextPart> text_, html_;
+  std::vector<Attachment> attachments_;
+  std::string boundaries_[3];
+  std::string messageId_;
+
+  // Made by prepare().
+  std::vector<Segment> segments_;
+  std::uint64_t size_ = 0;
+  bool eightBit_ = false;
+  std::size_t segment_ = 0;
+  std::size_t offset_ = 0;  // within a literal
+  std::uint64_t contentRead_ = 0;  // of the current attachment, to catch a file changing size
+  std::string pending_;     // encoded bytes not yet handed out
+  std::size_t pendingOffset_ = 0;
+  std::string readBuffer_;
+};
+
+}  // namespace smtpc
