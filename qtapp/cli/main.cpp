@@ -1,0 +1,408 @@
+// smtpc: test an SMTP connection or send a message, and watch the conversation (swaks-like).
+//
+// Exit status: 0 success; 1 bad usage or input; 2 network (name, refused, lost, timeout);
+// 3 TLS (handshake, certificate, STARTTLS); 4 login (AUTH); 5 message refused (sender,
+// recipients, size, content); 6 server refused or broke the protocol; 7 cancelled.
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QDateTime>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTextStream>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+
+#include "smtpc/message.h"
+#include "smtpc/qt/client.h"
+
+using namespace smtpc;
+
+namespace {
+
+enum Exit { Ok = 0, Usage = 1, Network = 2, Tls = 3, Auth = 4, MessageRefused = 5, ServerSide = 6, Cancelled = 7 };
+
+int exitCodeFor(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::None: return Ok;
+    case ErrorCode::HostNotFound: case ErrorCode::ConnectionRefused: case ErrorCode::ConnectFailed:
+    case ErrorCode::ConnectionLost: case ErrorCode::ReceiveFailed: case ErrorCode::TransmitFailed:
+    case ErrorCode::Timeout:
+      return Network;
+    case ErrorCode::TlsHandshakeFailed: case ErrorCode::CertificateInvalid: case ErrorCode::SecureNotAvailable:
+    case ErrorCode::StartTlsNotOffered:
+      return Tls;
+    case ErrorCode::AuthNotOffered: case ErrorCode::NoCommonMechanism: case ErrorCode::AuthFailed:
+    case ErrorCode::PlaintextAuthRefused:
+      return Auth;
+    case ErrorCode::SenderRejected: case ErrorCode::RecipientsRejected: case ErrorCode::MessageTooLarge:
+    case ErrorCode::MessageRejected: case ErrorCode::SmtpUtf8NotSupported: case ErrorCode::EightBitNotSupported:
+      return MessageRefused;
+    case ErrorCode::ServerRefused: case ErrorCode::ServiceNotAvailable: case ErrorCode::ServerReply:
+    case ErrorCode::ProtocolViolation:
+      return ServerSide;
+    case ErrorCode::Cancelled: return Cancelled;
+    default: return Usage;
+  }
+}
+
+QJsonObject replyJson(const std::optional<Reply>& reply) {
+  if (!reply) return {};
+  QJsonArray lines;
+  for (const auto& line : reply->lines) lines.append(QString::fromStdString(line));
+  return QJsonObject{{"code", reply->code},
+                     {"enhanced", reply->enhanced ? QString::fromStdString(reply->enhanced->toString()) : QString()},
+                     {"lines", lines}};
+}
+
+QJsonObject errorJson(const Error& e) {
+  QJsonObject o{{"code", QString::fromStdString(std::string(errorCodeName(e.code())))},
+                {"fault", QString::fromStdString(std::string(faultName(e.fault())))},
+                {"transient", e.isTransient()},
+                {"explanation", QString::fromStdString(e.explanation())}};
+  if (e.reply()) o["reply"] = replyJson(e.reply());
+  return o;
+}
+
+QJsonObject tlsJson(const TlsInfo& info) {
+  QJsonArray chain, problems;
+  for (const auto& c : info.chain) {
+    QJsonArray sans;
+    for (const auto& s : c.subjectAlternativeNames) sans.append(QString::fromStdString(s));
+    chain.append(QJsonObject{{"subject", QString::fromStdString(c.subject)}, {"issuer", QString::fromStdString(c.issuer)},
+                             {"not_before", QString::fromStdString(c.notBefore)},
+                             {"not_after", QString::fromStdString(c.notAfter)}, {"san", sans},
+                             {"sha256", QString::fromStdString(c.sha256Fingerprint)},
+                             {"pin", QString::fromStdString("sha256//" + c.publicKeySha256)}});
+  }
+  for (const auto& p : info.verificationErrors) problems.append(QString::fromStdString(p));
+  return QJsonObject{{"protocol", QString::fromStdString(info.protocol)}, {"cipher", QString::fromStdString(info.cipher)},
+                     {"verified", info.verified}, {"accepted_despite_errors", info.acceptedDespiteErrors},
+                     {"problems", problems}, {"chain", chain}};
+}
+
+std::optional<std::string> readFile(const QString& path, QString* why) {
+  QFile file(path);
+  if (!file.open(QIODevice::ReadOnly)) {
+    *why = QStringLiteral("cannot read %1: %2").arg(path, file.errorString());
+    return std::nullopt;
+  }
+  return file.readAll().toStdString();
+}
+
+int usage(const QString& message) {
+  std::cerr << "smtpc: " << message.toStdString() << "\n(see smtpc --help)\n";
+  return Usage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  QCoreApplication app(argc, argv);
+  QCoreApplication::setApplicationName(QStringLiteral("smtpc"));
+  QCoreApplication::setApplicationVersion(QStringLiteral(SMTPC_VERSION));
+
+  QCommandLineParser parser;
+  parser.setApplicationDescription(QStringLiteral(
+      "Test an SMTP server's setup, or send a message, and watch the conversation explained.\n"
+      "Without --to (or --data-file), only the connection is tested: it stops after AUTH.\n"
+      "Transcript: === notes, -> / <- clear text, ~> / <~ inside TLS, *** errors.\n"
+      "Exit status: 0 ok, 1 usage/input, 2 network, 3 TLS, 4 login, 5 message refused, 6 server, 7 cancelled."));
+  parser.addHelpOption();
+  const QCommandLineOption version(QStringList{"version"}, "Print the version and exit.");
+  parser.addOption(version);
+  auto opt = [&](const QStringList& names, const QString& help, const QString& value = {}) {
+    QCommandLineOption o(names, help, value);
+    parser.addOption(o);
+    return o;
+  };
+  const auto server = opt({"s", "server"}, "Server name or address, optionally with :PORT ([::1]:25 for IPv6).", "HOST[:PORT]");
+  const auto port = opt({"p", "port"}, "Port (default: 25 none, 587 starttls, 465 tls).", "N");
+  const auto security = opt({"security"}, "none | starttls (default) | starttls-if-offered (unsafe) | tls", "MODE");
+  const auto user = opt({"u", "user"}, "Log in as NAME (AUTH).", "NAME");
+  const auto passwordEnv = opt({"password-env"}, "Read the password from environment variable VAR.", "VAR");
+  const auto passwordStdin = opt({"password-stdin"}, "Read the password from the first line of standard input.");
+  const auto tokenEnv = opt({"token-env"}, "Read an OAuth2 access token from VAR (XOAUTH2 / OAUTHBEARER).", "VAR");
+  const auto auth = opt({"auth"}, "auto | plain | login | cram-md5 | xoauth2 | oauthbearer", "MECH");
+  const auto allowPlain = opt({"allow-plaintext-auth"}, "Allow sending the password without TLS (test servers only).");
+  const auto caFile = opt({"ca-file"}, "Trust the CA certificates in FILE (PEM) too.", "FILE");
+  const auto pin = opt({"pin"}, "Require this public key: sha256//BASE64 (repeatable).", "PIN");
+  const auto insecure = opt({"insecure"}, "Go on even if the certificate is invalid (shown loudly).");
+  const auto tlsMin = opt({"tls-min"}, "Lowest TLS version: 1.2 (default) or 1.3.", "VERSION");
+  const auto tlsName = opt({"tls-name"}, "Name to verify in the certificate (and SNI), if not the server name.", "NAME");
+  const auto clientCert = opt({"client-cert"}, "Client certificate (PEM).", "FILE");
+  const auto clientKey = opt({"client-key"}, "Client private key (PEM).", "FILE");
+  const auto ehlo = opt({"ehlo"}, "Name to send in EHLO (default: our address as a literal).", "NAME");
+  const auto from = opt({"f", "from"}, "Sender: ADDR or \"Name <ADDR>\".", "ADDR");
+  const auto to = opt({"t", "to"}, "Recipient (repeatable).", "ADDR");
+  const auto cc = opt({"cc"}, "Copy recipient (repeatable).", "ADDR");
+  const auto bcc = opt({"bcc"}, "Blind copy recipient (repeatable; never in a header).", "ADDR");
+  const auto subject = opt({"subject"}, "Subject.", "TEXT");
+  const auto body = opt({"body"}, "Body text.", "TEXT");
+  const auto bodyFile = opt({"body-file"}, "Body text from FILE.", "FILE");
+  const auto attach = opt({"attach"}, "Attach FILE (repeatable).", "FILE");
+  const auto header = opt({"header"}, "Extra header \"Name: value\" (repeatable).", "HEADER");
+  const auto dataFile = opt({"data-file"}, "Send FILE as the message, as it is (RFC 5322).", "FILE");
+  const auto count = opt({"count"}, "Send the message N times over one connection.", "N");
+  const auto quitAfter = opt({"quit-after"}, "Stop after: connect | tls | ehlo | auth | mail | rcpt", "PHASE");
+  const auto sendToAccepted = opt({"send-to-accepted"}, "If some recipients are refused, send to the others.");
+  const auto timeout = opt({"timeout"}, "Seconds to wait for each step (default 60).", "SECONDS");
+  const auto printMessage = opt({"print-message"}, "Compose the message, print it, send nothing.");
+  const auto json = opt({"json"}, "Print one JSON object: result, capabilities, TLS, messages, transcript.");
+  const auto quiet = opt({"q", "quiet"}, "Print only the result.");
+  const auto verbose = opt({"v", "verbose"}, "Also print timings.");
+  parser.process(app);
+  if (parser.isSet(version)) {
+    std::cout << "smtpc " SMTPC_VERSION "\n";
+    return Ok;
+  }
+
+  if (!parser.positionalArguments().isEmpty()) return usage("unexpected argument " + parser.positionalArguments().first());
+
+  // --- the message, if any
+  std::shared_ptr<BodySource> messageBody;
+  Envelope envelope;
+  const bool wantsMessage = parser.isSet(to) || parser.isSet(cc) || parser.isSet(bcc) || parser.isSet(dataFile);
+  if (wantsMessage || parser.isSet(printMessage)) {
+    Message m;
+    auto mailboxes = [&](const QCommandLineOption& o, std::vector<Mailbox>& into, QString* why) {
+      for (const QString& text : parser.values(o)) {
+        auto mailbox = Mailbox::parse(text.toStdString());
+        if (!mailbox) {
+          *why = QStringLiteral("--%1 %2: %3").arg(o.names().last(), text, QString::fromStdString(mailbox.error().explanation()));
+          return false;
+        }
+        into.push_back(*mailbox);
+      }
+      return true;
+    };
+    QString why;
+    if (parser.isSet(from)) {
+      auto sender = Mailbox::parse(parser.value(from).toStdString());
+      if (!sender) return usage("--from: " + QString::fromStdString(sender.error().explanation()));
+      m.from = *sender;
+    }
+    if (!mailboxes(to, m.to, &why) || !mailboxes(cc, m.cc, &why) || !mailboxes(bcc, m.bcc, &why)) return usage(why);
+    if (parser.isSet(dataFile)) {
+      auto content = readFile(parser.value(dataFile), &why);
+      if (!content) return usage(why);
+      envelope = m.envelope();
+      messageBody = std::make_shared<StringBody>(std::move(*content));
+      if (parser.isSet(printMessage)) {
+        std::cout << static_cast<StringBody&>(*messageBody).size().value_or(0) << " octets from " << parser.value(dataFile).toStdString() << "\n";
+        return Ok;
+      }
+    } else {
+      if (m.from.empty()) return usage("--from is needed to send a message");
+      m.subject = parser.value(subject).toStdString();
+      m.text = parser.value(body).toStdString();
+      if (parser.isSet(bodyFile)) {
+        auto content = readFile(parser.value(bodyFile), &why);
+        if (!content) return usage(why);
+        m.text = *content;
+      }
+      for (const QString& h : parser.values(header)) {
+        const auto colon = h.indexOf(QLatin1Char(':'));
+        if (colon <= 0) return usage("--header \"" + h + "\": expected \"Name: value\"");
+        m.headers.emplace_back(h.left(colon).trimmed().toStdString(), h.mid(colon + 1).trimmed().toStdString());
+      }
+      for (const QString& path : parser.values(attach)) {
+        auto a = Attachment::fromFile(path.toStdString());
+        if (!a) return usage("--attach: " + QString::fromStdString(a.error().explanation()));
+        m.attachments.push_back(*a);
+      }
+      m.headers.emplace_back("X-Mailer", "SMTPc " SMTPC_VERSION);
+      const QDateTime now = QDateTime::currentDateTime();
+      auto composed = m.compose(DateTime{now.toSecsSinceEpoch(), now.offsetFromUtc() / 60});
+      if (!composed) return usage(QString::fromStdString(composed.error().explanation()));
+      if (parser.isSet(printMessage)) {
+        auto text = (*composed)->toString();
+        if (!text) return usage(QString::fromStdString(text.error().explanation()));
+        std::cout << *text;
+        return Ok;
+      }
+      envelope = m.envelope();
+      messageBody = *composed;
+    }
+  }
+
+  // --- the connection
+  ConnectParams params;
+  if (!parser.isSet(server)) return usage("--server is needed");
+  QString host = parser.value(server);
+  int portNumber = 0;
+  if (host.startsWith(QLatin1Char('['))) {
+    const auto close = host.indexOf(QLatin1Char(']'));
+    if (close < 0) return usage("--server: unclosed '[' in " + host);
+    if (host.mid(close + 1).startsWith(QLatin1Char(':'))) portNumber = host.mid(close + 2).toInt();
+    host = host.mid(1, close - 1);
+  } else if (host.count(QLatin1Char(':')) == 1) {
+    portNumber = host.section(QLatin1Char(':'), 1).toInt();
+    host = host.section(QLatin1Char(':'), 0, 0);
+  }
+  if (parser.isSet(port)) portNumber = parser.value(port).toInt();
+  if (portNumber < 0 || portNumber > 65535) return usage("the port must be 1 to 65535");
+  params.host = host.toStdString();
+  params.port = static_cast<std::uint16_t>(portNumber);
+  if (parser.isSet(security)) {
+    auto mode = securityModeFromName(parser.value(security).toStdString());
+    if (!mode) return usage("--security must be none, starttls, starttls-if-offered or tls");
+    params.security = *mode;
+  }
+  params.credentials.username = parser.value(user).toStdString();
+  if (parser.isSet(passwordEnv)) {
+    const QByteArray value = qgetenv(parser.value(passwordEnv).toLocal8Bit().constData());
+    if (value.isNull()) return usage("--password-env: the variable " + parser.value(passwordEnv) + " is not set");
+    params.credentials.password = Secret(value.toStdString());
+  } else if (parser.isSet(passwordStdin)) {
+    std::string line;
+    std::getline(std::cin, line);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    params.credentials.password = Secret(std::move(line));
+  }
+  if (parser.isSet(tokenEnv)) {
+    const QByteArray value = qgetenv(parser.value(tokenEnv).toLocal8Bit().constData());
+    if (value.isNull()) return usage("--token-env: the variable " + parser.value(tokenEnv) + " is not set");
+    params.credentials.oauthToken = Secret(value.toStdString());
+  }
+  if (!params.credentials.username.empty() && params.credentials.password.empty() && params.credentials.oauthToken.empty())
+    return usage("--user needs --password-env, --password-stdin or --token-env (never a password on the command line)");
+  if (parser.isSet(auth)) {
+    auto mechanism = mechanismFromName(parser.value(auth).toUpper().toStdString());
+    if (!mechanism) return usage("--auth must be auto, plain, login, cram-md5, xoauth2 or oauthbearer");
+    params.authMechanism = *mechanism;
+  }
+  params.allowPlaintextAuth = parser.isSet(allowPlain);
+  QString why;
+  if (parser.isSet(caFile)) {
+    auto pem = readFile(parser.value(caFile), &why);
+    if (!pem) return usage("--ca-file: " + why);
+    params.tls.caCertificatesPem = *pem;
+  }
+  for (const QString& p : parser.values(pin)) {
+    if (!p.startsWith(QStringLiteral("sha256//"))) return usage("--pin must look like sha256//BASE64");
+    params.tls.pinnedSha256.push_back(p.toStdString());
+  }
+  params.tls.acceptInvalidCertificate = parser.isSet(insecure);
+  if (parser.isSet(tlsMin)) {
+    if (parser.value(tlsMin) == QStringLiteral("1.3")) params.tls.minimumVersion = TlsVersion::Tls1_3;
+    else if (parser.value(tlsMin) != QStringLiteral("1.2")) return usage("--tls-min must be 1.2 or 1.3");
+  }
+  params.tls.verifyName = parser.value(tlsName).toStdString();
+  if (parser.isSet(clientCert) != parser.isSet(clientKey)) return usage("--client-cert and --client-key go together");
+  if (parser.isSet(clientCert)) {
+    auto certificate = readFile(parser.value(clientCert), &why);
+    auto key = certificate ? readFile(parser.value(clientKey), &why) : std::nullopt;
+    if (!certificate || !key) return usage(why);
+    params.tls.clientCertificatePem = *certificate;
+    params.tls.clientKeyPem = *key;
+  }
+  params.ehloName = parser.value(ehlo).toStdString();
+  if (parser.isSet(quitAfter)) {
+    auto phase = phaseFromName(parser.value(quitAfter).toStdString());
+    if (!phase || *phase == Phase::None) return usage("--quit-after must be connect, tls, ehlo, auth, mail or rcpt");
+    params.quitAfter = *phase;
+  } else if (!messageBody) {
+    params.quitAfter = Phase::Auth;  // a connection test: never send mail
+  }
+  if ((params.quitAfter == Phase::Mail || params.quitAfter == Phase::Rcpt) && !messageBody)
+    return usage("--quit-after mail/rcpt needs a message: give --from and --to");
+  if (parser.isSet(sendToAccepted)) params.recipientPolicy = RecipientPolicy::SendToAccepted;
+  const double seconds = parser.isSet(timeout) ? parser.value(timeout).toDouble() : 60.0;
+  if (seconds <= 0) return usage("--timeout must be a positive number of seconds");
+  params.timeouts = Timeouts::uniform(Duration(static_cast<std::int64_t>(seconds * 1000)));
+  const int copies = parser.isSet(count) ? parser.value(count).toInt() : 1;
+  if (copies < 1) return usage("--count must be 1 or more");
+
+  // --- run
+  const bool asJson = parser.isSet(json), isQuiet = parser.isSet(quiet), isVerbose = parser.isSet(verbose);
+  qt::QtClient client;
+  QJsonArray transcript, capabilities, messages;
+  QJsonObject tls;
+  int delivered = 0, failedMessages = 0;
+  std::optional<Finished> outcome;
+
+  QObject::connect(&client, &qt::QtClient::transcript, [&](const TranscriptEntry& e) {
+    if (asJson) {
+      transcript.append(QJsonObject{{"kind", QString::fromStdString(std::string(transcriptKindName(e.kind)))},
+                                    {"encrypted", e.encrypted}, {"at_ms", static_cast<qint64>(e.at.count())},
+                                    {"text", QString::fromStdString(e.text)}});
+      return;
+    }
+    if (isQuiet) return;
+    if (isVerbose) std::printf("%7.3f ", static_cast<double>(e.at.count()) / 1000.0);
+    std::printf("%s %s\n", std::string(transcriptPrefix(e)).c_str(), e.text.c_str());
+  });
+  QObject::connect(&client, &qt::QtClient::capabilitiesReceived, [&](const Capabilities& caps, bool) {
+    capabilities = QJsonArray();
+    for (const auto& entry : caps.entries()) {
+      QString line = QString::fromStdString(entry.keyword);
+      for (const auto& p : entry.params) line += QLatin1Char(' ') + QString::fromStdString(p);
+      capabilities.append(line);
+    }
+  });
+  QObject::connect(&client, &qt::QtClient::tlsEstablished, [&](const TlsInfo& info) { tls = tlsJson(info); });
+  QObject::connect(&client, &qt::QtClient::messageResult, [&](const MessageResult& r) {
+    (r.error ? failedMessages : delivered)++;
+    QJsonObject o{{"index", static_cast<qint64>(r.message)}, {"ok", !r.error}};
+    if (r.error) o["error"] = errorJson(r.error);
+    if (r.reply) o["reply"] = replyJson(r.reply);
+    QJsonArray recipients;
+    for (const auto& rr : r.recipients)
+      recipients.append(QJsonObject{{"address", QString::fromStdString(rr.address)}, {"accepted", rr.accepted},
+                                    {"reply", replyJson(rr.reply)}});
+    o["recipients"] = recipients;
+    messages.append(o);
+  });
+  QObject::connect(&client, &qt::QtClient::ready, [&] {
+    for (int i = 0; i < (messageBody ? copies : 0); ++i) {
+      auto index = client.sendMessage(OutgoingMessage{envelope, messageBody});
+      if (!index) {
+        outcome = Finished{index.error(), Phase::None};
+        client.cancel();
+        return;
+      }
+    }
+    client.disconnectFromServer();
+  });
+  QObject::connect(&client, &qt::QtClient::finished, [&](const Finished& f) {
+    if (!outcome) outcome = f;
+    QMetaObject::invokeMethod(&app, &QCoreApplication::quit, Qt::QueuedConnection);
+  });
+  std::signal(SIGINT, [](int) { QMetaObject::invokeMethod(qApp, [] { qApp->exit(Cancelled); }, Qt::QueuedConnection); });
+
+  if (Error error = client.connectToServer(params)) return usage(QString::fromStdString(error.explanation()));
+  const int loopResult = app.exec();
+  if (!outcome) {
+    client.cancel();
+    outcome = Finished{Error(ErrorCode::Cancelled, "Interrupted."), Phase::None};
+    if (loopResult != Cancelled) return loopResult;
+  }
+
+  const Error& error = outcome->error;
+  const int status = exitCodeFor(error.code());
+  if (asJson) {
+    QJsonObject result{{"ok", !error}, {"exit_status", status},
+                       {"server", QString::fromStdString(params.host)}, {"port", params.effectivePort()},
+                       {"security", QString::fromStdString(std::string(securityModeName(params.security)))},
+                       {"capabilities", capabilities}, {"messages", messages}, {"transcript", transcript}};
+    if (error) result["error"] = errorJson(error);
+    if (!tls.isEmpty()) result["tls"] = tls;
+    if (outcome->stoppedAfter != Phase::None)
+      result["stopped_after"] = QString::fromStdString(std::string(phaseName(outcome->stoppedAfter)));
+    std::cout << QJsonDocument(result).toJson(QJsonDocument::Indented).toStdString();
+    return status;
+  }
+  if (error) {
+    std::printf("*** Failed: %s\n", error.explanation().c_str());
+    if (error.reply()) std::printf("*** The server said: %s\n", error.reply()->summary().c_str());
+  } else if (outcome->stoppedAfter != Phase::None) {
+    std::printf("=== OK: the connection works up to %s; stopped there as asked.\n",
+                std::string(phaseName(outcome->stoppedAfter)).c_str());
+  } else {
+    std::printf("=== OK: %d message(s) accepted by the server.\n", delivered);
+  }
+  return status;
+}

@@ -1,0 +1,66 @@
+// QtTransport: smtpc::Transport over QSslSocket (TCP, STARTTLS, implicit TLS), and QtTimer.
+// Thin adapters: no protocol logic, no nested event loops; everything on the caller's thread.
+#pragma once
+
+#include <QElapsedTimer>
+#include <QList>
+#include <QObject>
+#include <QSslError>
+#include <QSslSocket>
+#include <QTimer>
+#include <memory>
+
+#include "smtpc/transport.h"
+
+namespace smtpc::qt {
+
+class QtTransport final : public QObject, public Transport {
+  Q_OBJECT
+ public:
+  explicit QtTransport(QObject* parent = nullptr);
+  ~QtTransport() override;
+
+  void connect(const std::string& host, std::uint16_t port, const TlsConfig& tls) override;
+  void write(std::string_view bytes) override;
+  void startTls() override;
+  void close() override;
+
+  // What verification found, with an explanation per problem ("expired on ...: ...").
+  static std::vector<std::string> explainSslErrors(const QList<QSslError>& errors, const QString& host);
+  static TlsInfo describe(const QSslSocket& socket, const QList<QSslError>& errors, bool accepted);
+
+ private:
+  void onConnected();
+  void onReadyRead();
+  void onEncrypted();
+  void onSslErrors(const QList<QSslError>& errors);
+  void onErrorOccurred(QAbstractSocket::SocketError error);
+  void onDisconnected();
+  Error tlsFailure() const;
+  void failTls(const Error& error);
+
+  QSslSocket socket_;
+  TlsConfig tls_;
+  QString host_;
+  std::uint16_t port_ = 0;
+  QList<QSslError> sslErrors_;
+  bool tlsStarted_ = false;
+  bool handshakeDone_ = false;
+  bool closing_ = false;
+  bool reportedClosed_ = false;
+  Error pendingError_;
+};
+
+class QtTimer final : public QObject, public Timer {
+  Q_OBJECT
+ public:
+  explicit QtTimer(QObject* parent = nullptr);
+  Time now() const override;
+  void schedule(std::optional<Time> deadline) override;
+
+ private:
+  QElapsedTimer clock_;
+  QTimer timer_;
+};
+
+}  // namespace smtpc::qt

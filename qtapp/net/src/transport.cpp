@@ -1,0 +1,300 @@
+#include "smtpc/qt/transport.h"
+
+#include <QCryptographicHash>
+#include <QHostAddress>
+#include <QLoggingCategory>
+#include <QSslCipher>
+#include <QSslConfiguration>
+#include <QSslKey>
+
+Q_LOGGING_CATEGORY(lcNet, "smtpc.net", QtWarningMsg)
+
+namespace smtpc::qt {
+
+namespace {
+
+std::string str(const QString& s) { return s.toStdString(); }
+
+QString colonHex(const QByteArray& digest) {
+  return QString::fromLatin1(digest.toHex(':')).toUpper();
+}
+
+QString protocolName(QSsl::SslProtocol protocol) {
+  switch (protocol) {
+    case QSsl::TlsV1_2: return QStringLiteral("TLSv1.2");
+    case QSsl::TlsV1_3: return QStringLiteral("TLSv1.3");
+    default: return QStringLiteral("TLS (older than 1.2)");
+  }
+}
+
+QString certificateName(const QSslCertificate& certificate, bool issuer) {
+  const auto cn = issuer ? certificate.issuerInfo(QSslCertificate::CommonName)
+                         : certificate.subjectInfo(QSslCertificate::CommonName);
+  const auto org = issuer ? certificate.issuerInfo(QSslCertificate::Organization)
+                          : certificate.subjectInfo(QSslCertificate::Organization);
+  QString name = cn.isEmpty() ? QStringLiteral("(no common name)") : QStringLiteral("CN=") + cn.join(QStringLiteral(", "));
+  if (!org.isEmpty()) name += QStringLiteral(", O=") + org.join(QStringLiteral(", "));
+  return name;
+}
+
+}  // namespace
+
+QtTransport::QtTransport(QObject* parent) : QObject(parent) {
+  QObject::connect(&socket_, &QSslSocket::connected, this, &QtTransport::onConnected);
+  QObject::connect(&socket_, &QSslSocket::readyRead, this, &QtTransport::onReadyRead);
+  QObject::connect(&socket_, &QSslSocket::encrypted, this, &QtTransport::onEncrypted);
+  QObject::connect(&socket_, &QSslSocket::sslErrors, this, &QtTransport::onSslErrors);
+  QObject::connect(&socket_, &QSslSocket::errorOccurred, this, &QtTransport::onErrorOccurred);
+  QObject::connect(&socket_, &QSslSocket::disconnected, this, &QtTransport::onDisconnected);
+  // Plain-text bytes accepted by the socket (also when TLS is on): the engine's flow control.
+  QObject::connect(&socket_, &QSslSocket::bytesWritten, this, [this](qint64 n) {
+    if (handler_) handler_->onTransportBytesWritten(static_cast<std::size_t>(n));
+  });
+}
+
+QtTransport::~QtTransport() {
+  setHandler(nullptr);
+  socket_.abort();
+}
+
+void QtTransport::connect(const std::string& host, std::uint16_t port, const TlsConfig& tls) {
+  tls_ = tls;
+  host_ = QString::fromStdString(host);
+  port_ = port;
+  tlsStarted_ = handshakeDone_ = closing_ = reportedClosed_ = false;
+  sslErrors_.clear();
+  pendingError_ = Error();
+  qCDebug(lcNet) << "connecting to" << host_ << port;
+  socket_.connectToHost(host_, port);
+}
+
+void QtTransport::onConnected() {
+  // TCP_NODELAY: commands are small and each waits for a reply; Nagle would add a delay per
+  // pipelined batch (lettre measured 40 ms a message without this).
+  socket_.setSocketOption(QAbstractSocket::LowDelayOption, 1);
+  if (handler_)
+    handler_->onTransportConnected(
+        ConnectionInfo{str(socket_.localAddress().toString()), str(socket_.peerAddress().toString())});
+}
+
+void QtTransport::onReadyRead() {
+  const QByteArray data = socket_.readAll();
+  if (handler_ && !data.isEmpty()) handler_->onTransportData(std::string_view(data.constData(), data.size()));
+}
+
+void QtTransport::write(std::string_view bytes) {
+  socket_.write(bytes.data(), static_cast<qint64>(bytes.size()));
+}
+
+void QtTransport::startTls() {
+  QSslConfiguration config = QSslConfiguration::defaultConfiguration();
+  config.setProtocol(tls_.minimumVersion == TlsVersion::Tls1_3 ? QSsl::TlsV1_3OrLater : QSsl::TlsV1_2OrLater);
+  // Verification always runs, so its findings can be shown; "accept invalid" only ignores them.
+  config.setPeerVerifyMode(QSslSocket::VerifyPeer);
+  tlsStarted_ = true;
+  if (!tls_.caCertificatesPem.empty()) {
+    auto extra = QSslCertificate::fromData(QByteArray::fromStdString(tls_.caCertificatesPem), QSsl::Pem);
+    if (extra.isEmpty()) {
+      failTls(Error(ErrorCode::InvalidArgument, "The CA certificates given are not PEM certificates."));
+      return;
+    }
+    config.addCaCertificates(extra);
+  }
+  if (!tls_.clientCertificatePem.empty()) {
+    config.setLocalCertificate(QSslCertificate(QByteArray::fromStdString(tls_.clientCertificatePem), QSsl::Pem));
+    QSslKey key(QByteArray::fromStdString(tls_.clientKeyPem), QSsl::Ec, QSsl::Pem);
+    if (key.isNull()) key = QSslKey(QByteArray::fromStdString(tls_.clientKeyPem), QSsl::Rsa, QSsl::Pem);
+    if (key.isNull()) {
+      failTls(Error(ErrorCode::InvalidArgument, "The client key is not a PEM RSA or EC private key."));
+      return;
+    }
+    config.setPrivateKey(key);
+  }
+  socket_.setSslConfiguration(config);
+  socket_.setPeerVerifyName(tls_.verifyName.empty() ? host_ : QString::fromStdString(tls_.verifyName));
+  socket_.startClientEncryption();
+}
+
+void QtTransport::onSslErrors(const QList<QSslError>& errors) {
+  sslErrors_ = errors;
+  if (tls_.acceptInvalidCertificate || !tls_.verifyPeer) socket_.ignoreSslErrors();
+}
+
+std::vector<std::string> QtTransport::explainSslErrors(const QList<QSslError>& errors, const QString& host) {
+  std::vector<std::string> out;
+  for (const QSslError& e : errors) {
+    const QSslCertificate& c = e.certificate();
+    QString text;
+    switch (e.error()) {
+      case QSslError::CertificateExpired:
+        text = QStringLiteral("The certificate expired on %1: the server's administrator must renew it.")
+                   .arg(c.expiryDate().toString(Qt::ISODate));
+        break;
+      case QSslError::CertificateNotYetValid:
+        text = QStringLiteral("The certificate is valid only from %1: check this computer's clock.")
+                   .arg(c.effectiveDate().toString(Qt::ISODate));
+        break;
+      case QSslError::SelfSignedCertificate:
+        text = QStringLiteral("The certificate is self-signed: if you know it is the right one, trust it by giving "
+                              "it as a CA file.");
+        break;
+      case QSslError::SelfSignedCertificateInChain:
+        text = QStringLiteral("The certificate was issued by %1, a private CA this computer does not trust: give "
+                              "that CA's certificate as a CA file if you trust it.")
+                   .arg(certificateName(c, false));
+        break;
+      case QSslError::HostNameMismatch:
+        text = QStringLiteral("The certificate is for %1, not for %2: connect with a name the certificate lists, "
+                              "or set the name to verify.")
+                   .arg(c.subjectAlternativeNames().values().join(QStringLiteral(", ")).isEmpty()
+                            ? c.subjectInfo(QSslCertificate::CommonName).join(QStringLiteral(", "))
+                            : c.subjectAlternativeNames().values().join(QStringLiteral(", ")),
+                        host);
+        break;
+      case QSslError::UnableToGetLocalIssuerCertificate:
+      case QSslError::UnableToGetIssuerCertificate:
+      case QSslError::UnableToVerifyFirstCertificate:
+      case QSslError::CertificateUntrusted:
+        text = QStringLiteral("The certificate was issued by %1, which this computer does not trust: give that "
+                              "CA's certificate as a CA file if you trust it.")
+                   .arg(certificateName(c, true));
+        break;
+      default:
+        text = e.errorString() + QLatin1Char('.');
+        break;
+    }
+    out.push_back(str(text));
+  }
+  return out;
+}
+
+TlsInfo QtTransport::describe(const QSslSocket& socket, const QList<QSslError>& errors, bool accepted) {
+  TlsInfo info;
+  info.protocol = str(protocolName(socket.sessionProtocol()));
+  info.cipher = str(socket.sessionCipher().name());
+  for (const QSslCertificate& c : socket.peerCertificateChain()) {
+    CertificateInfo ci;
+    ci.subject = str(certificateName(c, false));
+    ci.issuer = str(certificateName(c, true));
+    ci.notBefore = str(c.effectiveDate().toUTC().toString(Qt::ISODate));
+    ci.notAfter = str(c.expiryDate().toUTC().toString(Qt::ISODate));
+    for (const QString& san : c.subjectAlternativeNames().values()) ci.subjectAlternativeNames.push_back(str(san));
+    ci.sha256Fingerprint = str(colonHex(c.digest(QCryptographicHash::Sha256)));
+    ci.publicKeySha256 =
+        str(QString::fromLatin1(QCryptographicHash::hash(c.publicKey().toDer(), QCryptographicHash::Sha256).toBase64()));
+    info.chain.push_back(std::move(ci));
+  }
+  info.verified = errors.isEmpty();
+  info.verificationErrors = explainSslErrors(errors, socket.peerVerifyName());
+  info.acceptedDespiteErrors = accepted && !errors.isEmpty();
+  return info;
+}
+
+void QtTransport::onEncrypted() {
+  handshakeDone_ = true;
+  TlsInfo info = describe(socket_, sslErrors_, !sslErrors_.isEmpty());
+  if (!tls_.pinnedSha256.empty() && !info.chain.empty()) {
+    const std::string actual = "sha256//" + info.chain.front().publicKeySha256;
+    bool matched = false;
+    for (const auto& pin : tls_.pinnedSha256) matched = matched || pin == actual;
+    if (!matched) {
+      failTls(Error(ErrorCode::CertificateInvalid,
+                    "The server's public key does not match the pinned one: it is " + actual +
+                        ". If the server changed its key on purpose, update the pin; otherwise someone may be "
+                        "intercepting the connection."));
+      return;
+    }
+  }
+  if (handler_) handler_->onTransportTlsEstablished(info);
+}
+
+Error QtTransport::tlsFailure() const {
+  if (!sslErrors_.isEmpty()) {
+    const auto problems = explainSslErrors(sslErrors_, socket_.peerVerifyName());
+    std::string text = "The server's certificate was refused. " + problems.front();
+    for (std::size_t i = 1; i < problems.size(); ++i) text += " " + problems[i];
+    return Error(ErrorCode::CertificateInvalid, text);
+  }
+  if (socket_.errorString().contains(QStringLiteral("wrong version number")))
+    return Error(ErrorCode::TlsHandshakeFailed,
+                 "The server did not answer with TLS (it probably sent a clear-text greeting): this port expects "
+                 "STARTTLS or no TLS. Choose STARTTLS, or the implicit-TLS port (usually 465).");
+  return Error(ErrorCode::TlsHandshakeFailed,
+               "The TLS handshake failed (" + str(socket_.errorString()) +
+                   "). The port may expect another security mode: STARTTLS (587, 25) or implicit TLS (465).");
+}
+
+void QtTransport::onErrorOccurred(QAbstractSocket::SocketError error) {
+  if (closing_ || reportedClosed_) return;
+  qCDebug(lcNet) << "socket error" << error << socket_.errorString();
+  switch (error) {
+    case QAbstractSocket::RemoteHostClosedError:
+      return;  // disconnected() follows: a clean close by the peer
+    case QAbstractSocket::HostNotFoundError:
+      pendingError_ = Error(ErrorCode::HostNotFound, "The name \"" + str(host_) + "\" could not be resolved: check "
+                                                     "its spelling and this computer's DNS.");
+      break;
+    case QAbstractSocket::ConnectionRefusedError:
+      pendingError_ = Error(ErrorCode::ConnectionRefused,
+                            "Nothing accepts connections on " + str(host_) + " port " + std::to_string(port_) +
+                                ": check the port number for the security mode, and that the server runs.");
+      break;
+    case QAbstractSocket::SslHandshakeFailedError:
+    case QAbstractSocket::SslInternalError:
+    case QAbstractSocket::SslInvalidUserDataError:
+      failTls(tlsFailure());
+      return;
+    default:
+      pendingError_ = Error(socket_.state() == QAbstractSocket::ConnectedState || tlsStarted_ ? ErrorCode::ConnectionLost
+                                                                                                : ErrorCode::ConnectFailed,
+                            "The connection failed: " + str(socket_.errorString()) + ".");
+      break;
+  }
+  if (socket_.state() == QAbstractSocket::UnconnectedState) onDisconnected();
+}
+
+void QtTransport::failTls(const Error& error) {
+  if (reportedClosed_) return;
+  reportedClosed_ = true;  // the engine ends the session on a TLS failure; no separate close report
+  if (handler_) handler_->onTransportTlsFailed(error);
+  if (!closing_) socket_.abort();
+}
+
+void QtTransport::onDisconnected() {
+  if (closing_ || reportedClosed_) return;
+  // The peer hung up in the middle of a handshake (typical of a clear-text port reached with TLS).
+  if (tlsStarted_ && !handshakeDone_) {
+    failTls(pendingError_.isError() ? pendingError_ : tlsFailure());
+    return;
+  }
+  reportedClosed_ = true;
+  if (handler_) handler_->onTransportClosed(pendingError_);
+}
+
+void QtTransport::close() {
+  closing_ = true;
+  socket_.disconnectFromHost();
+  if (socket_.state() != QAbstractSocket::UnconnectedState) socket_.abort();
+}
+
+QtTimer::QtTimer(QObject* parent) : QObject(parent) {
+  clock_.start();
+  timer_.setSingleShot(true);
+  timer_.setTimerType(Qt::PreciseTimer);
+  QObject::connect(&timer_, &QTimer::timeout, this, [this] {
+    if (handler_) handler_->onTimerFired();
+  });
+}
+
+Time QtTimer::now() const { return Time(clock_.elapsed()); }
+
+void QtTimer::schedule(std::optional<Time> deadline) {
+  if (!deadline) {
+    timer_.stop();
+    return;
+  }
+  const auto wait = std::max<std::int64_t>(0, (*deadline - now()).count());
+  timer_.start(std::chrono::milliseconds(wait));
+}
+
+}  // namespace smtpc::qt
