@@ -1,0 +1,48 @@
+// Starts tests/servers/sandbox.py (aiosmtpd on free loopback ports) for one test and stops it
+// with the test: it watches its standard input, so it also dies if the test crashes.
+#pragma once
+
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QStringList>
+#include <QTcpServer>
+
+class Sandbox {
+ public:
+  explicit Sandbox(const QStringList& arguments = {}) {
+    process_.setProgram(QStringLiteral("/usr/bin/python3"));
+    process_.setArguments(QStringList{QStringLiteral(SMTPC_SANDBOX), QStringLiteral("--exit-on-stdin-eof")} + arguments);
+    process_.setProcessChannelMode(QProcess::SeparateChannels);
+    process_.start();
+    if (!process_.waitForStarted(10000)) return;
+    while (!process_.canReadLine() && process_.waitForReadyRead(15000)) {
+    }
+    info_ = QJsonDocument::fromJson(process_.readLine()).object();
+  }
+  ~Sandbox() {
+    process_.closeWriteChannel();
+    if (!process_.waitForFinished(5000)) {
+      process_.kill();
+      process_.waitForFinished(2000);
+    }
+  }
+  bool ok() const { return info_.contains(QStringLiteral("starttls")); }
+  QString error() { return QString::fromUtf8(process_.readAllStandardError()); }
+  std::uint16_t port(const char* listener) const { return static_cast<std::uint16_t>(info_.value(QLatin1String(listener)).toInt()); }
+  QString caFile() const { return info_.value(QStringLiteral("ca_file")).toString(); }
+  QString maildir() const { return info_.value(QStringLiteral("maildir")).toString(); }
+
+  // A loopback port with nothing listening: bound, read, closed.
+  static std::uint16_t closedPort() {
+    QTcpServer server;
+    server.listen(QHostAddress::LocalHost, 0);
+    const auto port = server.serverPort();
+    server.close();
+    return port;
+  }
+
+ private:
+  QProcess process_;
+  QJsonObject info_;
+};

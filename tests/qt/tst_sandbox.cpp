@@ -1,0 +1,310 @@
+// The native client against a real server (aiosmtpd sandbox) on loopback: every security mode
+// and login, certificate failures, misbehaving servers, byte-identical delivery. Label: integration.
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QTest>
+
+#include "sandbox.h"
+#include "smtpc/message.h"
+#include "smtpc/qt/client.h"
+
+using namespace smtpc;
+
+namespace {
+
+struct Run {
+  Finished finished;
+  std::vector<MessageResult> messages;
+  std::string transcript;
+  std::optional<TlsInfo> tls;
+  std::optional<AuthMechanism> mechanism;
+};
+
+// One whole session with QtClient (the asynchronous API), as the CLI and the GUI use it.
+Run run(ConnectParams params, std::vector<OutgoingMessage> messages = {}) {
+  Run result;
+  qt::QtClient client;
+  bool done = false;
+  QObject::connect(&client, &qt::QtClient::transcript, [&](const TranscriptEntry& e) {
+    result.transcript += std::string(transcriptPrefix(e)) + " " + e.text + "\n";
+  });
+  QObject::connect(&client, &qt::QtClient::tlsEstablished, [&](const TlsInfo& info) { result.tls = info; });
+  QObject::connect(&client, &qt::QtClient::authenticated, [&](AuthMechanism m) { result.mechanism = m; });
+  QObject::connect(&client, &qt::QtClient::messageResult, [&](const MessageResult& r) { result.messages.push_back(r); });
+  QObject::connect(&client, &qt::QtClient::ready, [&] {
+    for (auto& m : messages) (void)client.sendMessage(m);
+    client.disconnectFromServer();
+  });
+  QObject::connect(&client, &qt::QtClient::finished, [&](const Finished& f) {
+    result.finished = f;
+    done = true;
+  });
+  if (Error error = client.connectToServer(params)) {
+    result.finished.error = error;
+    return result;
+  }
+  if (!QTest::qWaitFor([&] { return done; }, 60000)) {
+    client.cancel();
+    result.finished.error = Error(ErrorCode::Timeout, "the test gave up waiting for the session");
+  }
+  return result;
+}
+
+std::string readAll(const QString& path) {
+  QFile f(path);
+  if (!f.open(QIODevice::ReadOnly)) return {};
+  return f.readAll().toStdString();
+}
+
+Message testMessage() {
+  Message m;
+  m.from = *Mailbox::create("Sandbox Test", "sender@example.org");
+  m.to = {*Mailbox::create("Jörg", "rcpt@example.net")};
+  m.subject = "Grüße from the integration test";
+  m.text = "Line one\n.\n..\n.leading dot\nUTF-8: naïve café — 你好\nno final newline";
+  m.attachments = {Attachment::fromMemory("data.bin", std::string("\x00\x01\xff\r\n.\r\n", 8)),
+                   Attachment::fromMemory("empty.txt", "")};
+  return m;
+}
+
+}  // namespace
+
+class TestSandbox : public QObject {
+  Q_OBJECT
+  std::unique_ptr<Sandbox> sandbox_;
+
+  ConnectParams params(SecurityMode mode, const char* listener) const {
+    ConnectParams p;
+    p.host = "127.0.0.1";
+    p.port = sandbox_->port(listener);
+    p.security = mode;
+    p.tls.caCertificatesPem = readAll(sandbox_->caFile());
+    p.timeouts = Timeouts::uniform(std::chrono::seconds(20));
+    return p;
+  }
+
+ private slots:
+  void initTestCase() {
+    sandbox_ = std::make_unique<Sandbox>(QStringList{"--reject-rcpt", "nobody"});
+    QVERIFY2(sandbox_->ok(), qPrintable(sandbox_->error()));
+  }
+
+  void modesAndMechanisms_data() {
+    QTest::addColumn<int>("mode");
+    QTest::addColumn<QString>("listener");
+    QTest::addColumn<int>("mechanism");
+    QTest::addColumn<bool>("encrypted");
+    for (auto mech : {AuthMechanism::Plain, AuthMechanism::Login}) {
+      const QString name = QString::fromStdString(std::string(mechanismName(mech)));
+      QTest::newRow(qPrintable("starttls " + name)) << int(SecurityMode::StartTls) << "starttls" << int(mech) << true;
+      QTest::newRow(qPrintable("if-offered " + name)) << int(SecurityMode::StartTlsIfOffered) << "starttls" << int(mech) << true;
+      QTest::newRow(qPrintable("implicit tls " + name)) << int(SecurityMode::ImplicitTls) << "tls" << int(mech) << true;
+      QTest::newRow(qPrintable("none, allowed " + name)) << int(SecurityMode::None) << "plain" << int(mech) << false;
+    }
+  }
+  void modesAndMechanisms() {
+    QFETCH(int, mode);
+    QFETCH(QString, listener);
+    QFETCH(int, mechanism);
+    QFETCH(bool, encrypted);
+    ConnectParams p = params(SecurityMode(mode), qPrintable(listener));
+    p.credentials.username = "demo";
+    p.credentials.password = Secret("demo");
+    p.authMechanism = AuthMechanism(mechanism);
+    p.allowPlaintextAuth = !encrypted;
+    Message m = testMessage();
+    auto outgoing = m.toOutgoing(DateTime{1795911004, 0});
+    QVERIFY(outgoing);
+    auto body = std::static_pointer_cast<MimeBody>(outgoing->body);
+    Run r = run(p, {*outgoing});
+    QVERIFY2(!r.finished.error, r.transcript.c_str());
+    QCOMPARE(r.mechanism.value(), AuthMechanism(mechanism));
+    QCOMPARE(r.tls.has_value(), encrypted);
+    QCOMPARE(r.messages.size(), std::size_t(1));
+    QVERIFY(!r.messages[0].error);
+    // Byte for byte what was composed (for a server that offers 8BITMIME, as the sandbox does).
+    Reply ehlo;
+    ehlo.code = 250;
+    ehlo.lines = {"x", "8BITMIME"};
+    const std::string expected = *body->toString(Capabilities::fromEhloReply(ehlo));
+    const QString id = QString::fromStdString(r.messages[0].reply->text()).section(QLatin1Char(' '), -1);
+    QCOMPARE(readAll(sandbox_->maildir() + "/" + id + ".eml"), expected);
+    QVERIFY(r.transcript.find("ZGVtbw") == std::string::npos);  // base64 of the password: never shown
+  }
+
+  void wrongPassword() {
+    ConnectParams p = params(SecurityMode::StartTls, "starttls");
+    p.credentials.username = "demo";
+    p.credentials.password = Secret("not-the-password");
+    Run r = run(p);
+    QCOMPARE(r.finished.error.code(), ErrorCode::AuthFailed);
+    QCOMPARE(r.finished.error.reply()->code, 535);
+    QVERIFY(r.transcript.find("not-the-password") == std::string::npos);
+  }
+
+  void startTlsRequiredButNotOffered() {
+    ConnectParams p = params(SecurityMode::StartTls, "plain");
+    p.credentials.username = "demo";
+    p.credentials.password = Secret("demo");
+    Run r = run(p);
+    QCOMPARE(r.finished.error.code(), ErrorCode::StartTlsNotOffered);
+    QVERIFY(r.transcript.find("-> AUTH") == std::string::npos);
+  }
+
+  void plaintextAuthRefusedUnlessAllowed() {
+    ConnectParams p = params(SecurityMode::None, "plain");
+    p.credentials.username = "demo";
+    p.credentials.password = Secret("demo");
+    p.quitAfter = Phase::Auth;
+    QCOMPARE(run(p).finished.error.code(), ErrorCode::PlaintextAuthRefused);
+    p.allowPlaintextAuth = true;
+    QVERIFY(!run(p).finished.error);
+  }
+
+  void untrustedCertificate() {
+    ConnectParams p = params(SecurityMode::StartTls, "starttls");
+    p.tls.caCertificatesPem.clear();
+    Run r = run(p);
+    QCOMPARE(r.finished.error.code(), ErrorCode::CertificateInvalid);
+    QVERIFY2(r.finished.error.explanation().find("does not trust") != std::string::npos, r.transcript.c_str());
+  }
+
+  void acceptInvalidIsVisible() {
+    ConnectParams p = params(SecurityMode::ImplicitTls, "tls");
+    p.tls.caCertificatesPem.clear();
+    p.tls.acceptInvalidCertificate = true;
+    p.quitAfter = Phase::Ehlo;
+    Run r = run(p);
+    QVERIFY(!r.finished.error);
+    QVERIFY(r.tls && !r.tls->verified && r.tls->acceptedDespiteErrors);
+    QVERIFY(r.transcript.find("NOT valid") != std::string::npos);
+  }
+
+  void brokenCertificates_data() {
+    QTest::addColumn<QString>("kind");
+    QTest::addColumn<QString>("why");
+    QTest::newRow("expired") << "expired" << "expired on";
+    QTest::newRow("wrong host") << "wronghost" << "not for 127.0.0.1";
+    QTest::newRow("self-signed") << "selfsigned" << "self-signed";
+  }
+  void brokenCertificates() {
+    QFETCH(QString, kind);
+    QFETCH(QString, why);
+    Sandbox broken({"--cert", kind});
+    QVERIFY(broken.ok());
+    ConnectParams p;
+    p.host = "127.0.0.1";
+    p.port = broken.port("tls");
+    p.security = SecurityMode::ImplicitTls;
+    p.tls.caCertificatesPem = readAll(broken.caFile());
+    Run r = run(p);
+    QCOMPARE(r.finished.error.code(), ErrorCode::CertificateInvalid);
+    QVERIFY2(QString::fromStdString(r.finished.error.explanation()).contains(why), r.finished.error.explanation().c_str());
+  }
+
+  void pins() {
+    ConnectParams p = params(SecurityMode::ImplicitTls, "tls");
+    p.quitAfter = Phase::Tls;
+    Run first = run(p);
+    QVERIFY(first.tls && !first.tls->chain.empty());
+    p.tls.pinnedSha256 = {"sha256//" + first.tls->chain.front().publicKeySha256};
+    QVERIFY(!run(p).finished.error);
+    p.tls.pinnedSha256 = {"sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="};
+    Run mismatch = run(p);
+    QCOMPARE(mismatch.finished.error.code(), ErrorCode::CertificateInvalid);
+    QVERIFY(mismatch.finished.error.explanation().find("pinned") != std::string::npos);
+  }
+
+  void greeting554() {
+    Sandbox refusing({"--greeting-554"});
+    QVERIFY(refusing.ok());
+    ConnectParams p;
+    p.host = "127.0.0.1";
+    p.port = refusing.port("plain");
+    p.security = SecurityMode::None;
+    Run r = run(p);
+    QCOMPARE(r.finished.error.code(), ErrorCode::ServerRefused);
+    QVERIFY(r.transcript.find("-> QUIT") != std::string::npos);  // RFC 5321 §3.1
+  }
+
+  void closedPort() {
+    ConnectParams p = params(SecurityMode::StartTls, "starttls");
+    p.port = Sandbox::closedPort();
+    Run r = run(p);
+    QCOMPARE(r.finished.error.code(), ErrorCode::ConnectionRefused);
+    QVERIFY(r.finished.error.explanation().find("check the port") != std::string::npos);
+  }
+
+  void wrongModeForPort() {
+    // Implicit TLS against the STARTTLS port: the server answers in clear text.
+    ConnectParams a = params(SecurityMode::ImplicitTls, "starttls");
+    Run tlsOnPlain = run(a);
+    QCOMPARE(tlsOnPlain.finished.error.code(), ErrorCode::TlsHandshakeFailed);
+    QVERIFY(tlsOnPlain.finished.error.explanation().find("STARTTLS") != std::string::npos);
+    // STARTTLS against the implicit-TLS port: no greeting comes; the timeout fires and explains.
+    ConnectParams b = params(SecurityMode::StartTls, "tls");
+    b.timeouts.greeting = std::chrono::seconds(2);
+    QElapsedTimer clock;
+    clock.start();
+    Run plainOnTls = run(b);
+    QCOMPARE(plainOnTls.finished.error.code(), ErrorCode::Timeout);
+    QVERIFY(plainOnTls.finished.error.explanation().find("implicit TLS") != std::string::npos);
+    QVERIFY(clock.elapsed() < 15000);  // the timer fired (generous bound: not a speed test)
+  }
+
+  void slowServerTimesOut() {
+    Sandbox slow({"--slow", "5"});
+    QVERIFY(slow.ok());
+    ConnectParams p;
+    p.host = "127.0.0.1";
+    p.port = slow.port("plain");
+    p.security = SecurityMode::None;
+    p.timeouts = Timeouts::uniform(std::chrono::seconds(1));
+    QElapsedTimer clock;
+    clock.start();
+    Run r = run(p);
+    QCOMPARE(r.finished.error.code(), ErrorCode::Timeout);
+    QVERIFY(clock.elapsed() < 4500);  // before the server's first reply would have come
+  }
+
+  void refusedRecipientAndDroppedConnection() {
+    ConnectParams p = params(SecurityMode::StartTls, "starttls");
+    p.credentials.username = "demo";
+    p.credentials.password = Secret("demo");
+    Message m = testMessage();
+    m.to.push_back(*Mailbox::create("", "nobody@example.net"));
+    Run r = run(p, {*m.toOutgoing(DateTime{})});
+    QCOMPARE(r.messages.at(0).error.code(), ErrorCode::RecipientsRejected);
+    QCOMPARE(r.messages.at(0).recipients.size(), std::size_t(2));
+    QVERIFY(!r.messages.at(0).recipients[1].accepted);
+
+    Sandbox dropping({"--drop-at", "mail"});
+    QVERIFY(dropping.ok());
+    ConnectParams d;
+    d.host = "127.0.0.1";
+    d.port = dropping.port("plain");
+    d.security = SecurityMode::None;
+    Run lost = run(d, {*testMessage().toOutgoing(DateTime{})});
+    QCOMPARE(lost.finished.error.code(), ErrorCode::ConnectionLost);
+    QCOMPARE(lost.messages.at(0).error.code(), ErrorCode::ConnectionLost);
+  }
+
+  void blockingFacade() {
+    qt::BlockingClient client;
+    std::string transcript;
+    client.onTranscript([&](const TranscriptEntry& e) { transcript += e.text + "\n"; });
+    ConnectParams p = params(SecurityMode::StartTls, "starttls");
+    p.credentials.username = "demo";
+    p.credentials.password = Secret("demo");
+    QVERIFY(!client.connect(p));
+    QVERIFY(client.tlsInfo().has_value());
+    QVERIFY(client.capabilities()->supportsAuth());
+    for (int i = 0; i < 3; ++i) QVERIFY(!client.send(*testMessage().toOutgoing(DateTime{})).error);
+    QVERIFY(!client.disconnect());
+    QVERIFY(transcript.find("Message 3 accepted") != std::string::npos);
+  }
+};
+
+QTEST_GUILESS_MAIN(TestSandbox)
+#include "tst_sandbox.moc"
