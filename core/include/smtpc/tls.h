@@ -3,12 +3,15 @@
 // decides when it starts and reports the result.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
 namespace smtpc {
 
 enum class TlsVersion { Tls1_2, Tls1_3 };
+
+struct TlsInfo;
 
 struct TlsConfig {
   bool verifyPeer = true;
@@ -20,6 +23,9 @@ struct TlsConfig {
   std::string verifyName;                // SNI and the name to verify; empty = the host connected to
   std::string clientCertificatePem;
   std::string clientKeyPem;
+  // Asked only when verification fails (µC/SMTPc's trust callback): true goes on anyway, and
+  // the session reports the certificate as accepted despite its problems.
+  std::function<bool(const TlsInfo& info)> trustCallback;
 };
 
 struct CertificateInfo {

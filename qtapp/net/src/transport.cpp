@@ -117,7 +117,9 @@ void QtTransport::startTls() {
 
 void QtTransport::onSslErrors(const QList<QSslError>& errors) {
   sslErrors_ = errors;
-  if (tls_.acceptInvalidCertificate || !tls_.verifyPeer) socket_.ignoreSslErrors();
+  if (tls_.acceptInvalidCertificate || !tls_.verifyPeer ||
+      (tls_.trustCallback && tls_.trustCallback(describe(socket_, errors, false))))
+    socket_.ignoreSslErrors();
 }
 
 std::vector<std::string> QtTransport::explainSslErrors(const QList<QSslError>& errors, const QString& host) {

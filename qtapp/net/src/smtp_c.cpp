@@ -1,0 +1,267 @@
+// The µC/SMTPc C API over BlockingClient and the MIME builder.
+#include "smtpc/smtp-c.h"
+
+#include <QCoreApplication>
+#include <QDateTime>
+#include <QFile>
+#include <cstring>
+#include <map>
+#include <memory>
+
+#include "smtpc/message.h"
+#include "smtpc/qt/client.h"
+
+using namespace smtpc;
+
+namespace {
+
+thread_local std::string lastExplanation;
+bool allowPlaintext = false;
+std::map<int, std::unique_ptr<qt::BlockingClient>> connections;
+int nextHandle = 1;
+
+void ensureApplication() {
+  if (QCoreApplication::instance()) return;
+  static int argc = 1;
+  static char name[] = "smtpc";
+  static char* argv[] = {name, nullptr};
+  static QCoreApplication app(argc, argv);
+}
+
+SMTPc_ERR toLegacy(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::None: return SMTPc_ERR_NONE;
+    case ErrorCode::NullArgument: return SMTPc_ERR_NULL_PTR;
+    case ErrorCode::InvalidArgument: case ErrorCode::InvalidState: return SMTPc_ERR_INVALID_ARG;
+    case ErrorCode::LineTooLong: return SMTPc_ERR_LINE_TOO_LONG;
+    case ErrorCode::StringTooLong: return SMTPc_ERR_STR_TOO_LONG;
+    case ErrorCode::Encode: return SMTPc_ERR_ENCODE;
+    case ErrorCode::HostNotFound: return SMTPc_ERR_HOST_NOT_FOUND;
+    case ErrorCode::ConnectionRefused: case ErrorCode::ConnectFailed: return SMTPc_ERR_SOCK_CONN_FAILED;
+    case ErrorCode::ConnectionLost: return SMTPc_ERR_CONN_LOST;
+    case ErrorCode::ReceiveFailed: return SMTPc_ERR_RX_FAILED;
+    case ErrorCode::TransmitFailed: return SMTPc_ERR_TX_FAILED;
+    case ErrorCode::Timeout: return SMTPc_ERR_TIMEOUT;
+    case ErrorCode::TlsHandshakeFailed: return SMTPc_ERR_TLS_HANDSHAKE;
+    case ErrorCode::CertificateInvalid: return SMTPc_ERR_CERT_INVALID;
+    case ErrorCode::SecureNotAvailable: return SMTPc_ERR_SECURE_NOT_AVAIL;
+    case ErrorCode::StartTlsNotOffered: return SMTPc_ERR_STARTTLS_NOT_OFFERED;
+    case ErrorCode::ServerRefused: case ErrorCode::ServiceNotAvailable: return SMTPc_ERR_SERVER_REFUSED;
+    case ErrorCode::ServerReply: return SMTPc_ERR_REP;
+    case ErrorCode::ProtocolViolation: return SMTPc_ERR_PROTOCOL;
+    case ErrorCode::AuthNotOffered: return SMTPc_ERR_AUTH_NOT_OFFERED;
+    case ErrorCode::NoCommonMechanism: return SMTPc_ERR_NO_COMMON_MECH;
+    case ErrorCode::AuthFailed: return SMTPc_ERR_AUTH_FAILED;
+    case ErrorCode::PlaintextAuthRefused: return SMTPc_ERR_PLAINTEXT_AUTH_REFUSED;
+    case ErrorCode::SenderRejected: return SMTPc_ERR_SENDER_REJECTED;
+    case ErrorCode::RecipientsRejected: return SMTPc_ERR_RCPT_REJECTED;
+    case ErrorCode::MessageTooLarge: return SMTPc_ERR_MSG_TOO_LARGE;
+    case ErrorCode::MessageRejected: case ErrorCode::SmtpUtf8NotSupported: case ErrorCode::EightBitNotSupported:
+      return SMTPc_ERR_MSG_REJECTED;
+    case ErrorCode::BodyReadFailed: return SMTPc_ERR_FILE;
+    case ErrorCode::Cancelled: return SMTPc_ERR_CANCELLED;
+  }
+  return SMTPc_ERR_REP;
+}
+
+void report(SMTPc_ERR* err, const Error& error) {
+  lastExplanation = error ? error.toString() : std::string();
+  if (err) *err = toLegacy(error.code());
+}
+
+void report(SMTPc_ERR* err, SMTPc_ERR code, std::string explanation) {
+  lastExplanation = std::move(explanation);
+  if (err) *err = code;
+}
+
+Result<ConnectParams> makeParams(const char* host, unsigned short port, const char* username, const char* password,
+                                 const SMTPc_SECURE_CFG* secure) {
+  if (!host) return Error(ErrorCode::NullArgument, "SMTPc_Connect: the host is NULL.");
+  ConnectParams params;
+  params.host = host;
+  params.security = !secure ? SecurityMode::StartTlsIfOffered
+                    : secure->Mode == SMTPc_SECURE_STARTTLS ? SecurityMode::StartTls
+                                                            : SecurityMode::ImplicitTls;
+  params.port = port ? port : (!secure ? 25 : defaultPort(params.security));
+  if (username && *username) {
+    params.credentials.username = username;
+    params.credentials.password = Secret(password ? password : "");
+  }
+  params.allowPlaintextAuth = allowPlaintext;
+  if (secure) {
+    if (secure->CommonName) params.tls.verifyName = secure->CommonName;
+    if (secure->CaFile) {
+      QFile file(QString::fromLocal8Bit(secure->CaFile));
+      if (!file.open(QIODevice::ReadOnly))
+        return Error(ErrorCode::InvalidArgument, std::string("The CA file ") + secure->CaFile + " cannot be read.");
+      params.tls.caCertificatesPem = file.readAll().toStdString();
+    }
+    if (secure->TrustCallback) {
+      const SMTPc_TRUST_CALLBACK callback = secure->TrustCallback;
+      void* context = secure->TrustContext;
+      params.tls.trustCallback = [callback, context](const TlsInfo& info) {
+        const std::string subject = info.chain.empty() ? std::string() : info.chain.front().subject;
+        const std::string problem = info.verificationErrors.empty() ? std::string() : info.verificationErrors.front();
+        return callback(context, subject.c_str(), problem.c_str()) != 0;
+      };
+    }
+  }
+  return params;
+}
+
+Result<Mailbox> mailbox(const SMTPc_MBOX* m, const char* field) {
+  if (!m) return Error(ErrorCode::NullArgument, std::string(field) + " is NULL.");
+  auto result = Mailbox::create(m->NameDisp, m->Addr);
+  if (!result) return Error(result.error().code(), std::string(field) + ": " + result.error().explanation());
+  return result;
+}
+
+Result<OutgoingMessage> makeMessage(SMTPc_MSG* msg) {
+  if (!msg) return Error(ErrorCode::NullArgument, "The message is NULL.");
+  Message m;
+  auto from = mailbox(msg->From, "From");
+  if (!from) return from.error();
+  m.from = *from;
+  struct List {
+    SMTPc_MBOX** array;
+    size_t count;
+    std::vector<Mailbox>* into;
+    const char* field;
+  };
+  for (const List& list : {List{msg->ToArray, msg->ToCount, &m.to, "To"}, List{msg->CCArray, msg->CCCount, &m.cc, "Cc"},
+                           List{msg->BCCArray, msg->BCCCount, &m.bcc, "Bcc"}}) {
+    if (list.count && !list.array) return Error(ErrorCode::NullArgument, std::string(list.field) + " array is NULL.");
+    for (size_t i = 0; i < list.count; ++i) {
+      auto mb = mailbox(list.array[i], list.field);
+      if (!mb) return mb.error();
+      list.into->push_back(*mb);
+    }
+  }
+  if (msg->ReplyTo) {
+    auto mb = mailbox(msg->ReplyTo, "Reply-To");
+    if (!mb) return mb.error();
+    m.replyTo.push_back(*mb);
+  }
+  if (msg->Sender) {
+    auto mb = mailbox(msg->Sender, "Sender");
+    if (!mb) return mb.error();
+    m.sender = *mb;
+  }
+  if (msg->Subject) m.subject = msg->Subject;
+  if (msg->ContentBodyMsg) m.text.assign(msg->ContentBodyMsg, msg->ContentBodyMsgLen);
+  if (msg->ContentBodyHtml) m.html = msg->ContentBodyHtml;
+  if (msg->AttachCount && !msg->AttachArray) return Error(ErrorCode::NullArgument, "AttachArray is NULL.");
+  for (size_t i = 0; i < msg->AttachCount; ++i) {
+    const SMTPc_ATTACH& a = msg->AttachArray[i];
+    const std::string type = a.ContentType ? a.ContentType : "";
+    if (a.Path) {
+      auto attachment = Attachment::fromFile(a.Path, type, a.Name ? a.Name : "");
+      if (!attachment) return Error(ErrorCode::BodyReadFailed, attachment.error().explanation());
+      m.attachments.push_back(*attachment);
+    } else {
+      if (!a.Data && a.Size) return Error(ErrorCode::NullArgument, "An attachment's Data is NULL.");
+      m.attachments.push_back(Attachment::fromMemory(a.Name ? a.Name : "attachment",
+                                                     std::string(static_cast<const char*>(a.Data), a.Size), type));
+    }
+  }
+  const QDateTime now = QDateTime::currentDateTime();
+  auto composed = m.compose(DateTime{now.toSecsSinceEpoch(), now.offsetFromUtc() / 60});
+  if (!composed) return composed.error();
+  std::snprintf(msg->MsgID, sizeof msg->MsgID, "%s", (*composed)->messageId().c_str());
+  return OutgoingMessage{m.envelope(), *composed};
+}
+
+}  // namespace
+
+extern "C" {
+
+int SMTPc_Connect(const char* host, unsigned short port, const char* username, const char* password,
+                  const SMTPc_SECURE_CFG* secure_cfg, SMTPc_ERR* err) {
+  ensureApplication();
+  auto params = makeParams(host, port, username, password, secure_cfg);
+  if (!params) {
+    report(err, params.error());
+    return -1;
+  }
+  auto client = std::make_unique<qt::BlockingClient>();
+  if (Error error = client->connect(std::move(*params))) {
+    report(err, error);
+    return -1;
+  }
+  const int handle = nextHandle++;
+  connections[handle] = std::move(client);
+  report(err, Error());
+  return handle;
+}
+
+void SMTPc_SendMsg(int handle, SMTPc_MSG* msg, SMTPc_ERR* err) {
+  auto it = connections.find(handle);
+  if (it == connections.end()) return report(err, SMTPc_ERR_INVALID_HANDLE, "No open connection has this handle.");
+  auto outgoing = makeMessage(msg);
+  if (!outgoing) return report(err, outgoing.error());
+  report(err, it->second->send(std::move(*outgoing)).error);
+}
+
+void SMTPc_Disconnect(int handle, SMTPc_ERR* err) {
+  auto it = connections.find(handle);
+  if (it == connections.end()) return report(err, SMTPc_ERR_INVALID_HANDLE, "No open connection has this handle.");
+  // µC/SMTPc overwrote errors here; the first error of the session is what QUIT reports.
+  Error error = it->second->disconnect();
+  connections.erase(it);
+  report(err, error.code() == ErrorCode::Cancelled ? Error() : error);
+}
+
+void SMTPc_SendMail(const char* host, unsigned short port, const char* username, const char* password,
+                    const SMTPc_SECURE_CFG* secure_cfg, SMTPc_MSG* msg, SMTPc_ERR* err) {
+  ensureApplication();
+  auto params = makeParams(host, port, username, password, secure_cfg);
+  if (!params) return report(err, params.error());
+  auto outgoing = makeMessage(msg);
+  if (!outgoing) return report(err, outgoing.error());
+  qt::BlockingClient client;
+  report(err, client.sendMail(std::move(*params), std::move(*outgoing)).error);
+}
+
+void SMTPc_SetMbox(SMTPc_MBOX* mbox, const char* name, const char* addr, SMTPc_ERR* err) {
+  if (!mbox || !addr) return report(err, SMTPc_ERR_NULL_PTR, "SMTPc_SetMbox: the mailbox or the address is NULL.");
+  if (std::strlen(addr) > SMTPc_MBOX_ADDR_SIZE || (name && std::strlen(name) > SMTPc_MBOX_NAME_SIZE))
+    return report(err, SMTPc_ERR_STR_TOO_LONG, "SMTPc_SetMbox: the name or the address is too long for SMTPc_MBOX.");
+  auto checked = Mailbox::create(name ? name : "", addr);
+  if (!checked) return report(err, checked.error());
+  std::snprintf(mbox->NameDisp, sizeof mbox->NameDisp, "%s", name ? name : "");
+  std::snprintf(mbox->Addr, sizeof mbox->Addr, "%s", addr);
+  report(err, Error());
+}
+
+void SMTPc_SetMsg(SMTPc_MSG* msg, SMTPc_ERR* err) {
+  if (!msg) return report(err, SMTPc_ERR_NULL_PTR, "SMTPc_SetMsg: the message is NULL.");
+  std::memset(msg, 0, sizeof *msg);
+  report(err, Error());
+}
+
+void SMTPc_CfgAllowPlaintextAuth(int allow) { allowPlaintext = allow != 0; }
+
+const char* SMTPc_ErrExplanation(void) { return lastExplanation.c_str(); }
+
+const char* SMTPc_ErrName(SMTPc_ERR err) {
+  switch (err) {
+#define SMTPC_NAME(code) \
+  case code:             \
+    return #code;
+    SMTPC_NAME(SMTPc_ERR_NONE) SMTPC_NAME(SMTPc_ERR_NULL_PTR) SMTPC_NAME(SMTPc_ERR_INVALID_ARG)
+    SMTPC_NAME(SMTPc_ERR_SOCK_CONN_FAILED) SMTPC_NAME(SMTPc_ERR_RX_FAILED) SMTPC_NAME(SMTPc_ERR_TX_FAILED)
+    SMTPC_NAME(SMTPc_ERR_LINE_TOO_LONG) SMTPC_NAME(SMTPc_ERR_STR_TOO_LONG) SMTPC_NAME(SMTPc_ERR_REP)
+    SMTPC_NAME(SMTPc_ERR_ENCODE) SMTPC_NAME(SMTPc_ERR_AUTH_FAILED) SMTPC_NAME(SMTPc_ERR_SECURE_NOT_AVAIL)
+    SMTPC_NAME(SMTPc_ERR_HOST_NOT_FOUND) SMTPC_NAME(SMTPc_ERR_TIMEOUT) SMTPC_NAME(SMTPc_ERR_CONN_LOST)
+    SMTPC_NAME(SMTPc_ERR_TLS_HANDSHAKE) SMTPC_NAME(SMTPc_ERR_CERT_INVALID) SMTPC_NAME(SMTPc_ERR_STARTTLS_NOT_OFFERED)
+    SMTPC_NAME(SMTPc_ERR_AUTH_NOT_OFFERED) SMTPC_NAME(SMTPc_ERR_NO_COMMON_MECH)
+    SMTPC_NAME(SMTPc_ERR_PLAINTEXT_AUTH_REFUSED) SMTPC_NAME(SMTPc_ERR_PROTOCOL) SMTPC_NAME(SMTPc_ERR_SENDER_REJECTED)
+    SMTPC_NAME(SMTPc_ERR_RCPT_REJECTED) SMTPC_NAME(SMTPc_ERR_MSG_TOO_LARGE) SMTPC_NAME(SMTPc_ERR_MSG_REJECTED)
+    SMTPC_NAME(SMTPc_ERR_SERVER_REFUSED) SMTPC_NAME(SMTPc_ERR_FILE) SMTPC_NAME(SMTPc_ERR_CANCELLED)
+    SMTPC_NAME(SMTPc_ERR_INVALID_HANDLE)
+#undef SMTPC_NAME
+  }
+  return "SMTPc_ERR_?";
+}
+
+}  // extern "C"
