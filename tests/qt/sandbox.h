@@ -1,5 +1,6 @@
-// Starts tests/servers/sandbox.py (aiosmtpd on free loopback ports) for one test and stops it
-// with the test: it watches its standard input, so it also dies if the test crashes.
+// Starts a test server (aiosmtpd sandbox or a private Postfix) on free loopback ports for one
+// test and stops it with the test: it watches its standard input, so it also dies if the test
+// crashes.
 #pragma once
 
 #include <QJsonDocument>
@@ -8,11 +9,12 @@
 #include <QStringList>
 #include <QTcpServer>
 
-class Sandbox {
+// A test server process (tests/servers/*.py) that prints its ports as one JSON line.
+class ServerProcess {
  public:
-  explicit Sandbox(const QStringList& arguments = {}) {
+  ServerProcess(const QString& script, const QStringList& arguments) {
     process_.setProgram(QStringLiteral("/usr/bin/python3"));
-    process_.setArguments(QStringList{QStringLiteral(SMTPC_SANDBOX), QStringLiteral("--exit-on-stdin-eof")} + arguments);
+    process_.setArguments(QStringList{script, QStringLiteral("--exit-on-stdin-eof")} + arguments);
     process_.setProcessChannelMode(QProcess::SeparateChannels);
     process_.start();
     if (!process_.waitForStarted(10000)) return;
@@ -20,18 +22,19 @@ class Sandbox {
     }
     info_ = QJsonDocument::fromJson(process_.readLine()).object();
   }
-  ~Sandbox() {
+  ~ServerProcess() {
     process_.closeWriteChannel();
     if (!process_.waitForFinished(5000)) {
       process_.kill();
       process_.waitForFinished(2000);
     }
   }
-  bool ok() const { return info_.contains(QStringLiteral("starttls")); }
+  bool ok() const { return !info_.isEmpty(); }
   QString error() { return QString::fromUtf8(process_.readAllStandardError()); }
   std::uint16_t port(const char* listener) const { return static_cast<std::uint16_t>(info_.value(QLatin1String(listener)).toInt()); }
   QString caFile() const { return info_.value(QStringLiteral("ca_file")).toString(); }
   QString maildir() const { return info_.value(QStringLiteral("maildir")).toString(); }
+  QString value(const char* key) const { return info_.value(QLatin1String(key)).toVariant().toString(); }
 
   // A loopback port with nothing listening: bound, read, closed.
   static std::uint16_t closedPort() {
@@ -45,4 +48,17 @@ class Sandbox {
  private:
   QProcess process_;
   QJsonObject info_;
+};
+
+// The aiosmtpd sandbox (tests/servers/sandbox.py).
+class Sandbox : public ServerProcess {
+ public:
+  explicit Sandbox(const QStringList& arguments = {}) : ServerProcess(QStringLiteral(SMTPC_SANDBOX), arguments) {}
+};
+
+// A private Postfix instance (tests/servers/postfix.py; needs root).
+class PostfixServer : public ServerProcess {
+ public:
+  explicit PostfixServer(const QStringList& arguments = {})
+      : ServerProcess(QStringLiteral(SMTPC_POSTFIX), arguments) {}
 };
