@@ -784,12 +784,13 @@ void Session::beginMessage() {
     t.rcptLines.push_back(std::move(*rcpt));
   }
 
-  // RFC 2920 §3.1: MAIL, RCPT and DATA may go in one batch. DATA joins the batch only when the
-  // policy delivers to whoever was accepted: with "abort if any is refused" we must see every
-  // RCPT reply before DATA, since after a 354 the only way out is to deliver or drop the line.
+  // RFC 2920 §3.1: MAIL, RCPT and DATA may go in one batch. With "abort if any is refused" and
+  // several recipients, DATA waits for every RCPT reply: after a 354 the only way out is to
+  // deliver or drop the line. With one recipient no partial acceptance can happen (if it is
+  // refused, DATA is refused too, or ended empty and delivered to nobody), so DATA joins.
   t.pipelined = params_.usePipelining && capabilities_.supportsPipelining() && params_.quitAfter != Phase::Mail;
   t.dataPipelined = t.pipelined && params_.quitAfter != Phase::Rcpt &&
-                    params_.recipientPolicy == RecipientPolicy::SendToAccepted;
+                    (params_.recipientPolicy == RecipientPolicy::SendToAccepted || t.rcptLines.size() == 1);
   note(TranscriptKind::Info, "Message " + std::to_string(t.index + 1) + ": from <" + envelope.from + "> to " +
                                  std::to_string(envelope.recipients.size()) + " recipient(s)" +
                                  (t.pipelined ? ", commands pipelined (RFC 2920)" : ""));
