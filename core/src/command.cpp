@@ -11,17 +11,7 @@ namespace {
 Error invalid(std::string what) { return Error(ErrorCode::InvalidArgument, std::move(what)); }
 
 // RFC 5321 §4.1.2 atext, plus any UTF-8 octet (RFC 6531 §3.3 extends atext with UTF8-non-ascii).
-bool isAtext(unsigned char c) {
-  if (c >= 0x80) return true;
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-':
-    case '/': case '=': case '?': case '^': case '_': case '`': case '{': case '|': case '}': case '~':
-      return true;
-    default:
-      return false;
-  }
-}
+bool isAtext(unsigned char c) { return c >= 0x80 || text::isAtext(c); }
 
 bool isLetDig(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80;

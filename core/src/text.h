@@ -40,6 +40,18 @@ inline std::vector<std::string> splitWords(std::string_view s) {
   return words;
 }
 
+// RFC 5322 §3.2.3 atext (ASCII part): letters, digits and !#$%&'*+-/=?^_`{|}~
+inline bool isAtext(unsigned char c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  switch (c) {
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-':
+    case '/': case '=': case '?': case '^': case '_': case '`': case '{': case '|': case '}': case '~':
+      return true;
+    default:
+      return false;
+  }
+}
+
 inline bool isAscii(std::string_view s) {
   for (unsigned char c : s)
     if (c >= 0x80) return false;

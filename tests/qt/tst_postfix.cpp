@@ -5,38 +5,13 @@
 #include <QTest>
 
 #include "sandbox.h"
+#include "session_run.h"
 #include "smtpc/message.h"
 #include "smtpc/qt/client.h"
 
 using namespace smtpc;
 
 namespace {
-
-struct Run {
-  Finished finished;
-  std::vector<MessageResult> messages;
-  std::string transcript;
-};
-
-Run run(ConnectParams params, const std::vector<OutgoingMessage>& messages) {
-  Run result;
-  qt::QtClient client;
-  bool done = false;
-  QObject::connect(&client, &qt::QtClient::transcript,
-                   [&](const TranscriptEntry& e) { result.transcript += std::string(transcriptPrefix(e)) + " " + e.text + "\n"; });
-  QObject::connect(&client, &qt::QtClient::messageResult, [&](const MessageResult& r) { result.messages.push_back(r); });
-  QObject::connect(&client, &qt::QtClient::ready, [&] {
-    for (const auto& m : messages) (void)client.sendMessage(m);
-    client.disconnectFromServer();
-  });
-  QObject::connect(&client, &qt::QtClient::finished, [&](const Finished& f) {
-    result.finished = f;
-    done = true;
-  });
-  if (Error error = client.connectToServer(params)) result.finished.error = error;
-  else if (!QTest::qWaitFor([&] { return done; }, 240000)) client.cancel();
-  return result;
-}
 
 // What Postfix's pipe transport kept, without the Received: header it added, with CRLF line
 // ends again (Postfix stores lines; pipe writes LF).
@@ -94,7 +69,7 @@ class TestPostfix : public QObject {
     QVERIFY(outgoing);
     ConnectParams p = params();
     p.recipientPolicy = RecipientPolicy::SendToAccepted;  // lets DATA join the pipelined batch
-    Run r = run(p, {*outgoing});
+    SessionRun r = runSession(p, {*outgoing});
     QVERIFY2(!r.finished.error, r.transcript.c_str());
     QVERIFY(r.transcript.find("commands pipelined") != std::string::npos);
     QVERIFY(r.transcript.find("BODY=8BITMIME SMTPUTF8") != std::string::npos);
@@ -119,7 +94,7 @@ class TestPostfix : public QObject {
     fine.from = *Mailbox::create("", "a@example.org");
     fine.to = {*Mailbox::create("", "fine@keep.test")};
     fine.text = "still works";
-    Run r = run(params(), {*big.toOutgoing({}), *refused.toOutgoing({}), *fine.toOutgoing({})});
+    SessionRun r = runSession(params(), {*big.toOutgoing({}), *refused.toOutgoing({}), *fine.toOutgoing({})});
     QCOMPARE(r.messages.size(), std::size_t(3));
     QCOMPARE(r.messages[0].error.code(), ErrorCode::MessageTooLarge);  // refused before MAIL, from SIZE
     QVERIFY(r.transcript.find("SIZE=1") == std::string::npos);
@@ -136,7 +111,7 @@ class TestPostfix : public QObject {
     m.text = std::string(4000, 'a');
     auto outgoing = *m.toOutgoing({});
     std::vector<OutgoingMessage> messages(1000, outgoing);  // one body, rewound for each
-    Run r = run(params(), messages);
+    SessionRun r = runSession(params(), messages);
     QVERIFY2(!r.finished.error, r.finished.error.toString().c_str());
     QCOMPARE(r.messages.size(), std::size_t(1000));
     for (const auto& result : r.messages) QVERIFY(!result.error);

@@ -6,50 +6,13 @@
 #include <QTest>
 
 #include "sandbox.h"
+#include "session_run.h"
 #include "smtpc/message.h"
 #include "smtpc/qt/client.h"
 
 using namespace smtpc;
 
 namespace {
-
-struct Run {
-  Finished finished;
-  std::vector<MessageResult> messages;
-  std::string transcript;
-  std::optional<TlsInfo> tls;
-  std::optional<AuthMechanism> mechanism;
-};
-
-// One whole session with QtClient (the asynchronous API), as the CLI and the GUI use it.
-Run run(ConnectParams params, std::vector<OutgoingMessage> messages = {}) {
-  Run result;
-  qt::QtClient client;
-  bool done = false;
-  QObject::connect(&client, &qt::QtClient::transcript, [&](const TranscriptEntry& e) {
-    result.transcript += std::string(transcriptPrefix(e)) + " " + e.text + "\n";
-  });
-  QObject::connect(&client, &qt::QtClient::tlsEstablished, [&](const TlsInfo& info) { result.tls = info; });
-  QObject::connect(&client, &qt::QtClient::authenticated, [&](AuthMechanism m) { result.mechanism = m; });
-  QObject::connect(&client, &qt::QtClient::messageResult, [&](const MessageResult& r) { result.messages.push_back(r); });
-  QObject::connect(&client, &qt::QtClient::ready, [&] {
-    for (auto& m : messages) (void)client.sendMessage(m);
-    client.disconnectFromServer();
-  });
-  QObject::connect(&client, &qt::QtClient::finished, [&](const Finished& f) {
-    result.finished = f;
-    done = true;
-  });
-  if (Error error = client.connectToServer(params)) {
-    result.finished.error = error;
-    return result;
-  }
-  if (!QTest::qWaitFor([&] { return done; }, 60000)) {
-    client.cancel();
-    result.finished.error = Error(ErrorCode::Timeout, "the test gave up waiting for the session");
-  }
-  return result;
-}
 
 std::string readAll(const QString& path) {
   QFile f(path);
@@ -117,7 +80,7 @@ class TestSandbox : public QObject {
     auto outgoing = m.toOutgoing(DateTime{1795911004, 0});
     QVERIFY(outgoing);
     auto body = std::static_pointer_cast<MimeBody>(outgoing->body);
-    Run r = run(p, {*outgoing});
+    SessionRun r = runSession(p, {*outgoing});
     QVERIFY2(!r.finished.error, r.transcript.c_str());
     QCOMPARE(r.mechanism.value(), AuthMechanism(mechanism));
     QCOMPARE(r.tls.has_value(), encrypted);
@@ -137,7 +100,7 @@ class TestSandbox : public QObject {
     ConnectParams p = params(SecurityMode::StartTls, "starttls");
     p.credentials.username = "demo";
     p.credentials.password = Secret("not-the-password");
-    Run r = run(p);
+    SessionRun r = runSession(p);
     QCOMPARE(r.finished.error.code(), ErrorCode::AuthFailed);
     QCOMPARE(r.finished.error.reply()->code, 535);
     QVERIFY(r.transcript.find("not-the-password") == std::string::npos);
@@ -147,7 +110,7 @@ class TestSandbox : public QObject {
     ConnectParams p = params(SecurityMode::StartTls, "plain");
     p.credentials.username = "demo";
     p.credentials.password = Secret("demo");
-    Run r = run(p);
+    SessionRun r = runSession(p);
     QCOMPARE(r.finished.error.code(), ErrorCode::StartTlsNotOffered);
     QVERIFY(r.transcript.find("-> AUTH") == std::string::npos);
   }
@@ -157,15 +120,15 @@ class TestSandbox : public QObject {
     p.credentials.username = "demo";
     p.credentials.password = Secret("demo");
     p.quitAfter = Phase::Auth;
-    QCOMPARE(run(p).finished.error.code(), ErrorCode::PlaintextAuthRefused);
+    QCOMPARE(runSession(p).finished.error.code(), ErrorCode::PlaintextAuthRefused);
     p.allowPlaintextAuth = true;
-    QVERIFY(!run(p).finished.error);
+    QVERIFY(!runSession(p).finished.error);
   }
 
   void untrustedCertificate() {
     ConnectParams p = params(SecurityMode::StartTls, "starttls");
     p.tls.caCertificatesPem.clear();
-    Run r = run(p);
+    SessionRun r = runSession(p);
     QCOMPARE(r.finished.error.code(), ErrorCode::CertificateInvalid);
     QVERIFY2(r.finished.error.explanation().find("does not trust") != std::string::npos, r.transcript.c_str());
   }
@@ -175,7 +138,7 @@ class TestSandbox : public QObject {
     p.tls.caCertificatesPem.clear();
     p.tls.acceptInvalidCertificate = true;
     p.quitAfter = Phase::Ehlo;
-    Run r = run(p);
+    SessionRun r = runSession(p);
     QVERIFY(!r.finished.error);
     QVERIFY(r.tls && !r.tls->verified && r.tls->acceptedDespiteErrors);
     QVERIFY(r.transcript.find("NOT valid") != std::string::npos);
@@ -198,7 +161,7 @@ class TestSandbox : public QObject {
     p.port = broken.port("tls");
     p.security = SecurityMode::ImplicitTls;
     p.tls.caCertificatesPem = readAll(broken.caFile());
-    Run r = run(p);
+    SessionRun r = runSession(p);
     QCOMPARE(r.finished.error.code(), ErrorCode::CertificateInvalid);
     QVERIFY2(QString::fromStdString(r.finished.error.explanation()).contains(why), r.finished.error.explanation().c_str());
   }
@@ -206,12 +169,12 @@ class TestSandbox : public QObject {
   void pins() {
     ConnectParams p = params(SecurityMode::ImplicitTls, "tls");
     p.quitAfter = Phase::Tls;
-    Run first = run(p);
+    SessionRun first = runSession(p);
     QVERIFY(first.tls && !first.tls->chain.empty());
     p.tls.pinnedSha256 = {"sha256//" + first.tls->chain.front().publicKeySha256};
-    QVERIFY(!run(p).finished.error);
+    QVERIFY(!runSession(p).finished.error);
     p.tls.pinnedSha256 = {"sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="};
-    Run mismatch = run(p);
+    SessionRun mismatch = runSession(p);
     QCOMPARE(mismatch.finished.error.code(), ErrorCode::CertificateInvalid);
     QVERIFY(mismatch.finished.error.explanation().find("pinned") != std::string::npos);
   }
@@ -223,7 +186,7 @@ class TestSandbox : public QObject {
     p.host = "127.0.0.1";
     p.port = refusing.port("plain");
     p.security = SecurityMode::None;
-    Run r = run(p);
+    SessionRun r = runSession(p);
     QCOMPARE(r.finished.error.code(), ErrorCode::ServerRefused);
     QVERIFY(r.transcript.find("-> QUIT") != std::string::npos);  // RFC 5321 §3.1
   }
@@ -231,7 +194,7 @@ class TestSandbox : public QObject {
   void closedPort() {
     ConnectParams p = params(SecurityMode::StartTls, "starttls");
     p.port = Sandbox::closedPort();
-    Run r = run(p);
+    SessionRun r = runSession(p);
     QCOMPARE(r.finished.error.code(), ErrorCode::ConnectionRefused);
     QVERIFY(r.finished.error.explanation().find("check the port") != std::string::npos);
   }
@@ -239,7 +202,7 @@ class TestSandbox : public QObject {
   void wrongModeForPort() {
     // Implicit TLS against the STARTTLS port: the server answers in clear text.
     ConnectParams a = params(SecurityMode::ImplicitTls, "starttls");
-    Run tlsOnPlain = run(a);
+    SessionRun tlsOnPlain = runSession(a);
     QCOMPARE(tlsOnPlain.finished.error.code(), ErrorCode::TlsHandshakeFailed);
     QVERIFY(tlsOnPlain.finished.error.explanation().find("STARTTLS") != std::string::npos);
     // STARTTLS against the implicit-TLS port: no greeting comes; the timeout fires and explains.
@@ -247,7 +210,7 @@ class TestSandbox : public QObject {
     b.timeouts.greeting = std::chrono::seconds(2);
     QElapsedTimer clock;
     clock.start();
-    Run plainOnTls = run(b);
+    SessionRun plainOnTls = runSession(b);
     QCOMPARE(plainOnTls.finished.error.code(), ErrorCode::Timeout);
     QVERIFY(plainOnTls.finished.error.explanation().find("implicit TLS") != std::string::npos);
     QVERIFY(clock.elapsed() < 15000);  // the timer fired (generous bound: not a speed test)
@@ -263,7 +226,7 @@ class TestSandbox : public QObject {
     p.timeouts = Timeouts::uniform(std::chrono::seconds(1));
     QElapsedTimer clock;
     clock.start();
-    Run r = run(p);
+    SessionRun r = runSession(p);
     QCOMPARE(r.finished.error.code(), ErrorCode::Timeout);
     QVERIFY(clock.elapsed() < 4500);  // before the server's first reply would have come
   }
@@ -274,7 +237,7 @@ class TestSandbox : public QObject {
     p.credentials.password = Secret("demo");
     Message m = testMessage();
     m.to.push_back(*Mailbox::create("", "nobody@example.net"));
-    Run r = run(p, {*m.toOutgoing(DateTime{})});
+    SessionRun r = runSession(p, {*m.toOutgoing(DateTime{})});
     QCOMPARE(r.messages.at(0).error.code(), ErrorCode::RecipientsRejected);
     QCOMPARE(r.messages.at(0).recipients.size(), std::size_t(2));
     QVERIFY(!r.messages.at(0).recipients[1].accepted);
@@ -285,7 +248,7 @@ class TestSandbox : public QObject {
     d.host = "127.0.0.1";
     d.port = dropping.port("plain");
     d.security = SecurityMode::None;
-    Run lost = run(d, {*testMessage().toOutgoing(DateTime{})});
+    SessionRun lost = runSession(d, {*testMessage().toOutgoing(DateTime{})});
     QCOMPARE(lost.finished.error.code(), ErrorCode::ConnectionLost);
     QCOMPARE(lost.messages.at(0).error.code(), ErrorCode::ConnectionLost);
   }

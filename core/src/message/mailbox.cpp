@@ -2,21 +2,13 @@
 #include "smtpc/command.h"
 #include "smtpc/encoding.h"
 #include "smtpc/message.h"
+#include "../text.h"
 
 namespace smtpc {
 
 namespace {
 
-bool isAtextOrSpace(unsigned char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ' ') return true;
-  switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-':
-    case '/': case '=': case '?': case '^': case '_': case '`': case '{': case '|': case '}': case '~':
-      return true;
-    default:
-      return false;
-  }
-}
+bool isAtextOrSpace(unsigned char c) { return c == ' ' || text::isAtext(c); }
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
