@@ -61,6 +61,7 @@ class TestMessage : public QObject {
   void check(const Message& message, QJsonObject expected, const Capabilities& caps = {}) {
     auto body = message.compose(kNow);
     QVERIFY2(body, body ? "" : body.error().toString().c_str());
+    QVERIFY(!(*body)->size());  // unknown until prepared
     auto text = (*body)->toString(caps);
     QVERIFY(text);
     QCOMPARE((*body)->size().value(), std::uint64_t(text->size()));  // the size known in advance is exact

@@ -4,6 +4,7 @@
 #include <QElapsedTimer>
 #include <QFile>
 #include <QTest>
+#include <algorithm>
 
 #include "sandbox.h"
 #include "session_run.h"
@@ -251,6 +252,73 @@ class TestSandbox : public QObject {
     SessionRun lost = runSession(d, {*testMessage().toOutgoing(DateTime{})});
     QCOMPARE(lost.finished.error.code(), ErrorCode::ConnectionLost);
     QCOMPARE(lost.messages.at(0).error.code(), ErrorCode::ConnectionLost);
+  }
+
+  void ipv6AndTlsDetails() {
+    Sandbox v6({"--host", "::1"});
+    if (!v6.ok()) QSKIP("no IPv6 loopback on this machine");
+    ConnectParams p;
+    p.host = "::1";
+    p.port = v6.port("starttls");
+    p.security = SecurityMode::StartTls;
+    p.tls.caCertificatesPem = readAll(v6.caFile());
+    p.tls.minimumVersion = TlsVersion::Tls1_3;
+    p.quitAfter = Phase::Ehlo;
+    SessionRun r = runSession(p);
+    QVERIFY2(!r.finished.error, r.transcript.c_str());
+    QVERIFY(r.transcript.find("EHLO [IPv6:::1]") != std::string::npos);  // address literal (RFC 5321 §4.1.3)
+    QCOMPARE(r.tls->protocol, std::string("TLSv1.3"));
+    QVERIFY(r.tls->verified);
+    const CertificateInfo& leaf = r.tls->chain.at(0);
+    QCOMPARE(leaf.subject, std::string("CN=localhost"));
+    QVERIFY(leaf.issuer.find("SMTPc Sandbox Test CA") != std::string::npos);
+    QVERIFY(std::find(leaf.subjectAlternativeNames.begin(), leaf.subjectAlternativeNames.end(), "::1") !=
+            leaf.subjectAlternativeNames.end());
+    QCOMPARE(leaf.sha256Fingerprint.size(), std::size_t(95));  // 32 bytes as XX:XX:...
+    QVERIFY(!leaf.notAfter.empty() && leaf.notBefore < leaf.notAfter);
+  }
+
+  void progressAndCancel() {
+    ConnectParams p = params(SecurityMode::StartTls, "starttls");
+    Message m = testMessage();
+    m.attachments = {Attachment::fromMemory("big.bin", std::string(8 * 1024 * 1024, 'z'))};
+    auto outgoing = *m.toOutgoing(DateTime{});
+    QVERIFY(!outgoing.body->size());  // unknown until the server's capabilities choose encodings
+    qulonglong total = 0;
+
+    qt::QtClient client;
+    std::vector<qulonglong> progress;
+    std::optional<Finished> finished;
+    QObject::connect(&client, &qt::QtClient::progress, [&](qulonglong, qulonglong sent, qulonglong all) {
+      if (!total) total = all;
+      QCOMPARE(all, total);  // announced before the first byte, never changing
+      progress.push_back(sent);
+    });
+    QObject::connect(&client, &qt::QtClient::ready, [&] {
+      (void)client.sendMessage(outgoing);
+      client.disconnectFromServer();
+    });
+    QObject::connect(&client, &qt::QtClient::finished, [&](const Finished& f) { finished = f; });
+    QVERIFY(!client.connectToServer(p));
+    QVERIFY(QTest::qWaitFor([&] { return finished.has_value(); }, 60000));
+    QVERIFY(!finished->error);
+    QVERIFY(progress.size() > 10);
+    QVERIFY(std::is_sorted(progress.begin(), progress.end()));
+    QVERIFY(total > 8u * 1024 * 1024);
+    QCOMPARE(progress.back(), total);
+
+    // Cancel as soon as the content starts: the server must not keep a partial message.
+    const int stored = QDir(sandbox_->maildir()).entryList({"*.eml"}).size();
+    qt::QtClient cancelling;
+    finished.reset();
+    QObject::connect(&cancelling, &qt::QtClient::ready, [&] { (void)cancelling.sendMessage(outgoing); });
+    QObject::connect(&cancelling, &qt::QtClient::progress, [&](qulonglong, qulonglong, qulonglong) { cancelling.cancel(); });
+    QObject::connect(&cancelling, &qt::QtClient::finished, [&](const Finished& f) { finished = f; });
+    QVERIFY(!cancelling.connectToServer(p));
+    QVERIFY(QTest::qWaitFor([&] { return finished.has_value(); }, 60000));
+    QCOMPARE(finished->error.code(), ErrorCode::Cancelled);
+    QTest::qWait(300);
+    QCOMPARE(QDir(sandbox_->maildir()).entryList({"*.eml"}).size(), stored);
   }
 
   void blockingFacade() {

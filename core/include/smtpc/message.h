@@ -130,7 +130,8 @@ struct Message {
 class MimeBody final : public BodySource {
  public:
   Error prepare(const Capabilities& capabilities) override;
-  std::optional<std::uint64_t> size() const override { return size_; }
+  // Known once prepare() has chosen the encodings; unknown (nullopt) before.
+  std::optional<std::uint64_t> size() const override { return prepared_ ? std::optional<std::uint64_t>(size_) : std::nullopt; }
   bool isEightBit() const override { return eightBit_; }
   Result<std::size_t> read(std::span<char> buffer) override;
 
@@ -161,6 +162,7 @@ class MimeBody final : public BodySource {
   // Made by prepare().
   std::vector<Segment> segments_;
   std::uint64_t size_ = 0;
+  bool prepared_ = false;
   bool eightBit_ = false;
   std::size_t segment_ = 0;
   std::size_t offset_ = 0;  // within a literal

@@ -298,6 +298,7 @@ Error MimeBody::prepare(const Capabilities& capabilities) {
   pending_.clear();
   pendingOffset_ = 0;
   contentRead_ = 0;
+  prepared_ = true;
   return {};
 }
 
