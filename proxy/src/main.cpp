@@ -1,0 +1,121 @@
+// smtpc-proxy: a safe WebSocket-to-TCP relay for SMTPc's browser build.
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QFile>
+#include <QSocketNotifier>
+#include <csignal>
+#include <cstdio>
+
+#include "proxy.h"
+
+namespace {
+int signalPipe[2];
+}
+
+int main(int argc, char** argv) {
+  QCoreApplication app(argc, argv);
+  QCoreApplication::setApplicationName(QStringLiteral("smtpc-proxy"));
+  QCoreApplication::setApplicationVersion(QStringLiteral(SMTPC_VERSION));
+
+  QCommandLineParser parser;
+  parser.setApplicationDescription(QStringLiteral(
+      "Relays WebSocket connections  ws(s)://HOST:PORT/smtp?host=SERVER&port=N  to SMTP servers on an\n"
+      "allowlist, for SMTPc's browser build. Binary frames only; payload is never logged.\n"
+      "Close codes: 1000 server closed, 1001 shutting down, 1003 text frame, 1008 not allowed,\n"
+      "1009 too big, 1011 cannot connect, 1013 over capacity, 4001 DNS failure, 4002 refused,\n"
+      "4003 connect timeout, 4004 idle timeout."));
+  parser.addHelpOption();
+  const QCommandLineOption version(QStringList{"version"}, "Print the version and exit.");
+  parser.addOption(version);
+  struct Setting {
+    const char* name;
+    const char* help;
+    const char* value;
+  };
+  const Setting settings[] = {
+      {"listen", "Address and port to listen on (port 0: any free port). Default 127.0.0.1:8025.", "ADDR:PORT"},
+      {"allow", "Allow this destination (repeatable). A name must resolve to public addresses; an IP literal is taken as written.", "HOST:PORT"},
+      {"allow-private", "Allow this destination even if its name resolves to a loopback or private address.", "HOST:PORT"},
+      {"allow-origin", "Allow pages from this Origin, e.g. http://localhost:8080 (repeatable). Required.", "ORIGIN"},
+      {"max-connections", "Most connections at once (default 1000).", "N"},
+      {"max-per-client", "Most connections from one client address (default 20).", "N"},
+      {"handshake-timeout", "Seconds for the WebSocket handshake (default 10).", "SECONDS"},
+      {"connect-timeout", "Seconds to connect to the destination (default 10).", "SECONDS"},
+      {"idle-timeout", "Seconds without traffic before closing (default 300).", "SECONDS"},
+      {"max-frame", "Largest frame or message accepted, in bytes (default 1048576).", "BYTES"},
+      {"high-water", "Bytes queued per direction before reading stops (default 262144).", "BYTES"},
+      {"cert", "Serve wss:// with this certificate chain (PEM).", "FILE"},
+      {"key", "The private key for --cert (PEM).", "FILE"},
+  };
+  for (const Setting& s : settings) parser.addOption(QCommandLineOption(QString::fromLatin1(s.name), QString::fromLatin1(s.help), QString::fromLatin1(s.value)));
+  const QCommandLineOption configFile(QStringList{"config"}, "Read settings from FILE: one \"name = value\" per line, # comments.", "FILE");
+  parser.addOption(configFile);
+  parser.process(app);
+  if (parser.isSet(version)) {
+    std::printf("smtpc-proxy %s\n", SMTPC_VERSION);
+    return 0;
+  }
+
+  smtpc::proxy::Config config;
+  QString why;
+  auto fail = [&](const QString& message) {
+    std::fprintf(stderr, "smtpc-proxy: %s\n", qPrintable(message));
+    return 1;
+  };
+  if (parser.isSet(configFile)) {
+    QFile file(parser.value(configFile));
+    if (!file.open(QIODevice::ReadOnly)) return fail("cannot read " + file.fileName());
+    int number = 0;
+    while (!file.atEnd()) {
+      ++number;
+      const QString line = QString::fromUtf8(file.readLine()).trimmed();
+      if (line.isEmpty() || line.startsWith(QLatin1Char('#'))) continue;
+      const int equals = line.indexOf(QLatin1Char('='));
+      if (equals < 0 || !config.set(line.left(equals).trimmed(), line.mid(equals + 1).trimmed(), &why))
+        return fail(QStringLiteral("%1 line %2: %3").arg(file.fileName()).arg(number).arg(why.isEmpty() ? "expected name = value" : why));
+    }
+  }
+  for (const Setting& s : settings)
+    for (const QString& value : parser.values(QString::fromLatin1(s.name)))
+      if (!config.set(QString::fromLatin1(s.name), value, &why)) return fail(why);
+  if (config.allow.isEmpty()) return fail("no destination is allowed: give --allow HOST:PORT (see --help)");
+  if (config.allowOrigins.isEmpty()) return fail("no Origin is allowed: give --allow-origin ORIGIN (see --help)");
+  if (config.certFile.isEmpty() != config.keyFile.isEmpty()) return fail("--cert and --key go together");
+
+  // Two descriptors per connection: use what the system allows.
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+
+  smtpc::proxy::Proxy proxy(config);
+  if (!proxy.listen(&why)) return fail("cannot listen: " + why);
+  std::printf("listening on %s:%u\n", qPrintable(proxy.address().toString()), proxy.port());
+  std::fflush(stdout);
+
+  // SIGINT/SIGTERM: close every connection with 1001, then exit (self-pipe: safe in a handler).
+  if (::socketpair(AF_UNIX, SOCK_STREAM, 0, signalPipe) != 0) return fail("socketpair failed");
+  QSocketNotifier notifier(signalPipe[1], QSocketNotifier::Read);
+  QObject::connect(&notifier, &QSocketNotifier::activated, [&] {
+    char c;
+    if (::read(signalPipe[1], &c, 1) == 1) {
+      notifier.setEnabled(false);
+      qCInfo(lcProxy) << "shutting down";
+      proxy.shutdown();
+    }
+  });
+  QObject::connect(&proxy, &smtpc::proxy::Proxy::drained, &app, &QCoreApplication::quit);
+  struct sigaction action {};
+  action.sa_handler = [](int) {
+    const char c = 1;
+    (void)!::write(signalPipe[0], &c, 1);
+  };
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+  return app.exec();
+}

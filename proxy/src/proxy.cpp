@@ -1,0 +1,392 @@
+#include "proxy.h"
+
+#include <QFile>
+#include <QHostInfo>
+#include <QSslConfiguration>
+#include <QSslKey>
+#include <QUrlQuery>
+
+Q_LOGGING_CATEGORY(lcProxy, "smtpc.proxy", QtInfoMsg)
+
+namespace smtpc::proxy {
+
+namespace {
+constexpr qint64 kReadChunk = 64 * 1024;
+constexpr qint64 kFrameOverhead = 14;  // the largest server frame header
+
+QString reasonFor(int code) {
+  switch (code) {
+    case ServerClosed: return QStringLiteral("server closed the connection");
+    case ShuttingDown: return QStringLiteral("proxy shutting down");
+    case TextFrame: return QStringLiteral("binary frames only");
+    case NotAllowed: return QStringLiteral("not allowed");
+    case TooBig: return QStringLiteral("over the size limit");
+    case ConnectFailed: return QStringLiteral("could not connect to the destination");
+    case OverCapacity: return QStringLiteral("over capacity");
+    case DnsFailed: return QStringLiteral("DNS lookup failed");
+    case Refused: return QStringLiteral("connection refused");
+    case ConnectTimeout: return QStringLiteral("connect timeout");
+    case IdleTimeout: return QStringLiteral("idle timeout");
+    default: return QString();
+  }
+}
+}  // namespace
+
+bool isNonPublic(const QHostAddress& a) {
+  if (a.isLoopback() || a.isNull() || a.isMulticast() || a.isLinkLocal() || a.isUniqueLocalUnicast() ||
+      a.isSiteLocal() || a.isBroadcast())
+    return true;
+  bool isV4 = false;
+  const quint32 v4 = a.toIPv4Address(&isV4);  // also v4-mapped v6
+  if (isV4) {
+    const auto in = [&](quint32 net, int bits) { return (v4 >> (32 - bits)) == (net >> (32 - bits)); };
+    return in(0x0A000000, 8) || in(0xAC100000, 12) || in(0xC0A80000, 16) || in(0x64400000, 10) ||  // RFC 1918, CGNAT
+           in(0x7F000000, 8) || in(0xA9FE0000, 16) || in(0x00000000, 8) || in(0xF0000000, 4);
+  }
+  return a == QHostAddress::AnyIPv6;
+}
+
+bool Config::set(const QString& name, const QString& value, QString* why) {
+  auto number = [&](int& into, int scale = 1) {
+    bool ok = false;
+    const double v = value.toDouble(&ok);
+    if (!ok || v < 0) {
+      *why = QStringLiteral("%1 wants a number, not \"%2\"").arg(name, value);
+      return false;
+    }
+    into = static_cast<int>(v * scale);
+    return true;
+  };
+  auto hostPort = [&](QString& host, quint16& port, bool allowZero) {
+    const int colon = value.lastIndexOf(QLatin1Char(':'));
+    bool ok = false;
+    const uint p = colon > 0 ? value.mid(colon + 1).toUInt(&ok) : 0;
+    if (!ok || (p == 0 && !allowZero) || p > 65535) {
+      *why = QStringLiteral("%1 wants HOST:PORT, not \"%2\"").arg(name, value);
+      return false;
+    }
+    host = value.left(colon);
+    if (host.startsWith(QLatin1Char('[')) && host.endsWith(QLatin1Char(']'))) host = host.mid(1, host.size() - 2);
+    host = host.toLower();
+    port = static_cast<quint16>(p);
+    return true;
+  };
+  if (name == QLatin1String("listen")) {
+    QString host;
+    if (!hostPort(host, listenPort, true)) return false;
+    listenAddress = QHostAddress(host);
+    if (listenAddress.isNull()) {
+      *why = QStringLiteral("listen: \"%1\" is not an IP address").arg(host);
+      return false;
+    }
+    return true;
+  }
+  if (name == QLatin1String("allow") || name == QLatin1String("allow-private")) {
+    Destination d;
+    if (!hostPort(d.host, d.port, false)) return false;
+    d.allowPrivate = name == QLatin1String("allow-private");
+    allow.append(d);
+    return true;
+  }
+  if (name == QLatin1String("allow-origin")) {
+    allowOrigins.append(value);
+    return true;
+  }
+  if (name == QLatin1String("max-connections")) return number(maxConnections);
+  if (name == QLatin1String("max-per-client")) return number(maxPerClient);
+  if (name == QLatin1String("handshake-timeout")) return number(handshakeTimeoutMs, 1000);
+  if (name == QLatin1String("connect-timeout")) return number(connectTimeoutMs, 1000);
+  if (name == QLatin1String("idle-timeout")) return number(idleTimeoutMs, 1000);
+  if (name == QLatin1String("max-frame")) {
+    int v = 0;
+    if (!number(v)) return false;
+    maxFrameSize = v;
+    return true;
+  }
+  if (name == QLatin1String("high-water")) {
+    int v = 0;
+    if (!number(v)) return false;
+    highWater = v;
+    return true;
+  }
+  if (name == QLatin1String("cert")) return certFile = value, true;
+  if (name == QLatin1String("key")) return keyFile = value, true;
+  *why = QStringLiteral("unknown setting \"%1\"").arg(name);
+  return false;
+}
+
+Proxy::Proxy(Config config, QObject* parent)
+    : QObject(parent),
+      config_(std::move(config)),
+      server_(QStringLiteral("smtpc-proxy"),
+              config_.certFile.isEmpty() ? QWebSocketServer::NonSecureMode : QWebSocketServer::SecureMode) {
+  server_.setMaxPendingConnections(config_.maxConnections + 64);
+  server_.setHandshakeTimeout(std::chrono::milliseconds(config_.handshakeTimeoutMs));
+  connect(&server_, &QWebSocketServer::newConnection, this, &Proxy::onNewConnection);
+}
+
+Proxy::~Proxy() {
+  for (Relay* relay : relays_) relay->disconnect(this);
+  qDeleteAll(relays_);
+}
+
+bool Proxy::listen(QString* why) {
+  if (!config_.certFile.isEmpty()) {
+    QFile certFile(config_.certFile), keyFile(config_.keyFile);
+    if (!certFile.open(QIODevice::ReadOnly) || !keyFile.open(QIODevice::ReadOnly)) {
+      *why = QStringLiteral("cannot read --cert or --key");
+      return false;
+    }
+    QSslConfiguration ssl = QSslConfiguration::defaultConfiguration();
+    ssl.setLocalCertificateChain(QSslCertificate::fromData(certFile.readAll()));
+    const QByteArray keyPem = keyFile.readAll();
+    QSslKey key(keyPem, QSsl::Ec);
+    if (key.isNull()) key = QSslKey(keyPem, QSsl::Rsa);
+    if (key.isNull()) {
+      *why = QStringLiteral("--key is not a PEM EC or RSA private key");
+      return false;
+    }
+    ssl.setPrivateKey(key);
+    ssl.setPeerVerifyMode(QSslSocket::VerifyNone);
+    server_.setSslConfiguration(ssl);
+  }
+  if (!server_.listen(config_.listenAddress, config_.listenPort)) {
+    *why = server_.errorString();
+    return false;
+  }
+  return true;
+}
+
+const Destination* Proxy::allowed(const QString& host, quint16 port) const {
+  for (const Destination& d : config_.allow)
+    if (d.port == port && d.host == host.toLower()) return &d;
+  return nullptr;
+}
+
+void Proxy::onNewConnection() {
+  while (QWebSocket* socket = server_.nextPendingConnection()) {
+    auto* relay = new Relay(*this, socket);
+    relays_.append(relay);
+    connect(relay, &Relay::finished, this, &Proxy::onRelayFinished);
+    const int fromClient = ++perClient_[relay->clientKey()];
+    if (shuttingDown_) relay->close(ShuttingDown, reasonFor(ShuttingDown));
+    else if (relays_.size() > config_.maxConnections) relay->close(OverCapacity, reasonFor(OverCapacity));
+    else if (fromClient > config_.maxPerClient) relay->close(OverCapacity, QStringLiteral("too many connections from your address"));
+    else relay->start();
+  }
+}
+
+void Proxy::onRelayFinished(Relay* relay) {
+  relays_.removeOne(relay);
+  if (--perClient_[relay->clientKey()] <= 0) perClient_.remove(relay->clientKey());
+  relay->deleteLater();
+  if (shuttingDown_ && relays_.isEmpty()) emit drained();
+}
+
+void Proxy::shutdown() {
+  shuttingDown_ = true;
+  server_.close();
+  const auto relays = relays_;
+  for (Relay* relay : relays) relay->close(ShuttingDown, reasonFor(ShuttingDown));
+  if (relays_.isEmpty()) QMetaObject::invokeMethod(this, &Proxy::drained, Qt::QueuedConnection);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+Relay::Relay(Proxy& proxy, QWebSocket* socket) : proxy_(proxy), config_(proxy.config()), ws_(socket) {
+  age_.start();
+  ws_->setParent(this);
+  client_ = ws_->peerAddress().toString();
+  // The socket under the WebSocket, when Qt makes it reachable: pausing it is how a slow TCP
+  // destination slows the browser down instead of filling our memory.
+  wsSocket_ = ws_->findChild<QAbstractSocket*>();
+  ws_->setMaxAllowedIncomingFrameSize(static_cast<quint64>(config_.maxFrameSize));
+  ws_->setMaxAllowedIncomingMessageSize(static_cast<quint64>(config_.maxFrameSize));
+  connect(ws_, &QWebSocket::disconnected, this, &Relay::onWsDisconnected);
+  connect(ws_, &QWebSocket::binaryFrameReceived, this, [this](const QByteArray& frame, bool) { onFrame(frame); });
+  connect(ws_, &QWebSocket::textFrameReceived, this, [this] { close(TextFrame, reasonFor(TextFrame)); });
+  connect(ws_, &QWebSocket::bytesWritten, this, &Relay::onWsBytesWritten);
+  tcp_.setReadBufferSize(config_.highWater);  // Qt stops reading TCP when this much is unread
+  connect(&tcp_, &QTcpSocket::connected, this, &Relay::onTcpConnected);
+  connect(&tcp_, &QTcpSocket::readyRead, this, &Relay::onTcpReadyRead);
+  connect(&tcp_, &QTcpSocket::bytesWritten, this, &Relay::onTcpBytesWritten);
+  connect(&tcp_, &QTcpSocket::errorOccurred, this, &Relay::onTcpError);
+  connect(&tcp_, &QTcpSocket::disconnected, this, &Relay::onTcpDisconnected);
+  connectTimer_.setSingleShot(true);
+  connect(&connectTimer_, &QTimer::timeout, this, [this] { close(ConnectTimeout, reasonFor(ConnectTimeout)); });
+  idleTimer_.setSingleShot(true);
+  connect(&idleTimer_, &QTimer::timeout, this, [this] { close(IdleTimeout, reasonFor(IdleTimeout)); });
+}
+
+Relay::~Relay() = default;
+
+void Relay::start() {
+  // Origin: browsers always send it; a missing or unlisted one is refused (no cross-site use).
+  const QString origin = ws_->origin();
+  if (origin.isEmpty() || !config_.allowOrigins.contains(origin)) {
+    close(NotAllowed, origin.isEmpty() ? QStringLiteral("no Origin header") : QStringLiteral("origin not allowed"));
+    return;
+  }
+  const QUrl url = ws_->requestUrl();
+  const QUrlQuery query(url);
+  const QString host = query.queryItemValue(QStringLiteral("host"));
+  bool ok = false;
+  const uint port = query.queryItemValue(QStringLiteral("port")).toUInt(&ok);
+  if (url.path() != QLatin1String("/smtp") || host.isEmpty() || !ok || port == 0 || port > 65535) {
+    close(NotAllowed, QStringLiteral("expected /smtp?host=SERVER&port=N"));
+    return;
+  }
+  destination_ = host + QLatin1Char(':') + QString::number(port);
+  if (!proxy_.allowed(host, static_cast<quint16>(port))) {
+    close(NotAllowed, QStringLiteral("destination not allowed"));
+    return;
+  }
+  idleTimer_.start(config_.idleTimeoutMs);
+  const QHostAddress literal(host);
+  if (!literal.isNull()) {
+    resolved({literal}, QString());
+    return;
+  }
+  QPointer<Relay> self(this);
+  QHostInfo::lookupHost(host, this, [self](const QHostInfo& info) {
+    if (self) self->resolved(info.addresses(), info.error() == QHostInfo::NoError ? QString() : info.errorString());
+  });
+}
+
+void Relay::resolved(const QList<QHostAddress>& addresses, const QString& lookupError) {
+  if (closing_) return;
+  if (!lookupError.isEmpty() || addresses.isEmpty()) {
+    close(DnsFailed, reasonFor(DnsFailed));
+    return;
+  }
+  const QString host = destination_.left(destination_.lastIndexOf(QLatin1Char(':')));
+  const Destination* d = proxy_.allowed(host, static_cast<quint16>(destination_.mid(destination_.lastIndexOf(QLatin1Char(':')) + 1).toUInt()));
+  const bool literal = !QHostAddress(host).isNull();  // an IP literal on the allowlist is explicit
+  // The address checked is the address connected to: no second lookup (DNS rebinding).
+  for (const QHostAddress& address : addresses) {
+    if (isNonPublic(address) && !literal && !d->allowPrivate) continue;
+    connectTimer_.start(config_.connectTimeoutMs);
+    tcp_.connectToHost(address, d->port);
+    return;
+  }
+  close(NotAllowed, QStringLiteral("destination resolves to a private address"));
+}
+
+void Relay::onTcpConnected() {
+  connectTimer_.stop();
+  tcpUp_ = true;
+  tcp_.setSocketOption(QAbstractSocket::LowDelayOption, 1);
+  touch();
+}
+
+void Relay::touch() { idleTimer_.start(config_.idleTimeoutMs); }
+
+void Relay::onTcpReadyRead() {
+  // Back-pressure toward the browser: read TCP only while the WebSocket queue is short; what is
+  // not read stays in the socket (at most highWater), and TCP flow control slows the server.
+  while (!closing_ && queuedToClient_ < config_.highWater && tcp_.bytesAvailable() > 0) {
+    const QByteArray chunk = tcp_.read(kReadChunk);
+    toClient_ += chunk.size();
+    queuedToClient_ += chunk.size() + kFrameOverhead;
+    ws_->sendBinaryMessage(chunk);
+    touch();
+  }
+}
+
+void Relay::onWsBytesWritten(qint64 bytes) {
+  queuedToClient_ = std::max<qint64>(0, queuedToClient_ - bytes);
+  if (queuedToClient_ < config_.highWater / 2 && tcp_.bytesAvailable() > 0) onTcpReadyRead();
+}
+
+void Relay::onFrame(const QByteArray& frame) {
+  if (closing_) return;
+  if (!tcpUp_) {
+    close(NotAllowed, QStringLiteral("data before the destination connected"));
+    return;
+  }
+  toServer_ += frame.size();
+  tcp_.write(frame);
+  touch();
+  if (tcp_.bytesToWrite() > config_.highWater) {
+    if (wsSocket_) pauseWebSocket(true);
+    else if (tcp_.bytesToWrite() > 8 * config_.highWater) close(TooBig, QStringLiteral("destination too slow"));
+  }
+}
+
+void Relay::onTcpBytesWritten() {
+  if (wsPaused_ && tcp_.bytesToWrite() < config_.highWater / 2) pauseWebSocket(false);
+  touch();
+}
+
+// Stops the WebSocket from reading its socket (and so the browser's TCP window closes): the
+// socket keeps at most highWater unread bytes, and its readyRead is held until resumed.
+void Relay::pauseWebSocket(bool pause) {
+  if (!wsSocket_ || wsPaused_ == pause) return;
+  wsPaused_ = pause;
+  wsSocket_->setReadBufferSize(pause ? config_.highWater : 0);
+  wsSocket_->blockSignals(pause);
+  if (!pause && wsSocket_->bytesAvailable() > 0) QMetaObject::invokeMethod(wsSocket_, "readyRead", Qt::QueuedConnection);
+  if (!pause && wsSocket_->state() == QAbstractSocket::UnconnectedState) onWsDisconnected();
+}
+
+void Relay::onTcpError(QAbstractSocket::SocketError error) {
+  if (closing_) return;
+  if (!tcpUp_) {
+    connectTimer_.stop();
+    close(error == QAbstractSocket::ConnectionRefusedError ? Refused : ConnectFailed,
+          error == QAbstractSocket::ConnectionRefusedError ? reasonFor(Refused) : reasonFor(ConnectFailed));
+    return;
+  }
+  if (error != QAbstractSocket::RemoteHostClosedError) close(ConnectFailed, QStringLiteral("connection to the destination failed"));
+}
+
+void Relay::onTcpDisconnected() {
+  if (closing_) return;
+  // Whatever the server sent before closing goes to the browser first.
+  while (tcp_.bytesAvailable() > 0) {
+    const QByteArray chunk = tcp_.read(kReadChunk);
+    toClient_ += chunk.size();
+    ws_->sendBinaryMessage(chunk);
+  }
+  close(ServerClosed, reasonFor(ServerClosed));
+}
+
+void Relay::close(int code, const QString& reason) {
+  if (closing_) return;
+  closing_ = true;
+  code_ = code;
+  reason_ = reason;
+  connectTimer_.stop();
+  idleTimer_.stop();
+  if (wsPaused_) pauseWebSocket(false);
+  tcp_.disconnectFromHost();
+  ws_->close(static_cast<QWebSocketProtocol::CloseCode>(code), reason);
+  if (ws_->state() == QAbstractSocket::UnconnectedState) finish();
+  else QTimer::singleShot(5000, this, [this] { ws_->abort(); finish(); });  // a peer that never answers the close
+}
+
+void Relay::onWsDisconnected() {
+  if (wsPaused_) return;  // seen again when resumed
+  if (!closing_) {
+    closing_ = true;
+    code_ = ws_->closeCode();
+    reason_ = QStringLiteral("client closed");
+    tcp_.disconnectFromHost();  // flushes what the browser sent, then FIN to the server
+  }
+  finish();
+}
+
+void Relay::finish() {
+  if (done_) return;
+  done_ = true;
+  qCInfo(lcProxy).noquote() << QStringLiteral("client %1 destination %2 up %3 down %4 duration %5 ms close %6 (%7)")
+                                   .arg(client_, destination_.isEmpty() ? QStringLiteral("-") : destination_)
+                                   .arg(toServer_)
+                                   .arg(toClient_)
+                                   .arg(age_.elapsed())
+                                   .arg(code_)
+                                   .arg(reason_);
+  emit finished(this);
+}
+
+}  // namespace smtpc::proxy
