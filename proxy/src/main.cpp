@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
       {"connect-timeout", "Seconds to connect to the destination (default 10).", "SECONDS"},
       {"idle-timeout", "Seconds without traffic before closing (default 300).", "SECONDS"},
       {"max-frame", "Largest frame or message accepted, in bytes (default 1048576).", "BYTES"},
-      {"high-water", "Bytes queued per direction before reading stops (default 262144).", "BYTES"},
+      {"high-water", "Bytes queued per direction before reading stops (default 1048576).", "BYTES"},
       {"cert", "Serve wss:// with this certificate chain (PEM).", "FILE"},
       {"key", "The private key for --cert (PEM).", "FILE"},
   };

@@ -11,7 +11,7 @@ Q_LOGGING_CATEGORY(lcProxy, "smtpc.proxy", QtInfoMsg)
 namespace smtpc::proxy {
 
 namespace {
-constexpr qint64 kReadChunk = 64 * 1024;
+constexpr qint64 kReadChunk = 256 * 1024;
 constexpr qint64 kFrameOverhead = 14;  // the largest server frame header
 
 QString reasonFor(int code) {
@@ -157,6 +157,17 @@ bool Proxy::listen(QString* why) {
   return true;
 }
 
+QAbstractSocket* Proxy::underlyingSocket(QWebSocket* ws) const {
+  // Qt hands the accepted socket to the QWebSocket without reparenting it: it stays under the
+  // server's internal QTcpServer. Match it by its two ports.
+  for (QAbstractSocket* socket : server_.findChildren<QAbstractSocket*>())
+    if (socket->peerPort() == ws->peerPort() && socket->localPort() == ws->localPort() &&
+        socket->peerAddress() == ws->peerAddress())
+      return socket;
+  for (QAbstractSocket* socket : ws->findChildren<QAbstractSocket*>()) return socket;
+  return nullptr;
+}
+
 const Destination* Proxy::allowed(const QString& host, quint16 port) const {
   for (const Destination& d : config_.allow)
     if (d.port == port && d.host == host.toLower()) return &d;
@@ -199,7 +210,7 @@ Relay::Relay(Proxy& proxy, QWebSocket* socket) : proxy_(proxy), config_(proxy.co
   client_ = ws_->peerAddress().toString();
   // The socket under the WebSocket, when Qt makes it reachable: pausing it is how a slow TCP
   // destination slows the browser down instead of filling our memory.
-  wsSocket_ = ws_->findChild<QAbstractSocket*>();
+  wsSocket_ = proxy.underlyingSocket(ws_);
   ws_->setMaxAllowedIncomingFrameSize(static_cast<quint64>(config_.maxFrameSize));
   ws_->setMaxAllowedIncomingMessageSize(static_cast<quint64>(config_.maxFrameSize));
   connect(ws_, &QWebSocket::disconnected, this, &Relay::onWsDisconnected);
@@ -276,6 +287,10 @@ void Relay::onTcpConnected() {
   connectTimer_.stop();
   tcpUp_ = true;
   tcp_.setSocketOption(QAbstractSocket::LowDelayOption, 1);
+  if (!earlyFrames_.isEmpty()) {
+    tcp_.write(earlyFrames_);
+    earlyFrames_.clear();
+  }
   touch();
 }
 
@@ -300,16 +315,16 @@ void Relay::onWsBytesWritten(qint64 bytes) {
 
 void Relay::onFrame(const QByteArray& frame) {
   if (closing_) return;
-  if (!tcpUp_) {
-    close(NotAllowed, QStringLiteral("data before the destination connected"));
-    return;
-  }
   toServer_ += frame.size();
-  tcp_.write(frame);
   touch();
-  if (tcp_.bytesToWrite() > config_.highWater) {
+  // A client may send as soon as the WebSocket is open; until the destination is connected the
+  // bytes wait here, under the same limit as the socket's write buffer.
+  if (!tcpUp_) earlyFrames_ += frame;
+  else tcp_.write(frame);
+  const qint64 queued = tcpUp_ ? tcp_.bytesToWrite() : earlyFrames_.size();
+  if (queued > config_.highWater) {
     if (wsSocket_) pauseWebSocket(true);
-    else if (tcp_.bytesToWrite() > 8 * config_.highWater) close(TooBig, QStringLiteral("destination too slow"));
+    else if (queued > 8 * config_.highWater) close(TooBig, QStringLiteral("destination too slow"));
   }
 }
 

@@ -51,7 +51,7 @@ struct Config {
   int connectTimeoutMs = 10000;
   int idleTimeoutMs = 300000;
   qint64 maxFrameSize = 1 << 20;
-  qint64 highWater = 256 * 1024;
+  qint64 highWater = 1024 * 1024;
   QString certFile, keyFile;
 
   // Reads one "name = value" line of a config file or one "--name value" option.
@@ -75,6 +75,8 @@ class Proxy : public QObject {
   void shutdown();
   const Config& config() const { return config_; }
   const Destination* allowed(const QString& host, quint16 port) const;
+  // The TCP socket under an accepted WebSocket, to pause reading it (back-pressure); or null.
+  QAbstractSocket* underlyingSocket(QWebSocket* ws) const;
 
  signals:
   void drained();
@@ -123,6 +125,7 @@ class Relay : public QObject {
   QTcpSocket tcp_;
   QTimer connectTimer_, idleTimer_;
   QElapsedTimer age_;
+  QByteArray earlyFrames_;  // sent by the client before the destination connected
   QString client_, destination_, reason_;
   int code_ = 0;
   qint64 toServer_ = 0, toClient_ = 0, queuedToClient_ = 0;

@@ -189,6 +189,31 @@ class TestProxy : public QObject {
     QVERIFY(QTest::qWaitFor([&] { return peerSawClose; }, 10000));
   }
 
+  void dataBeforeTheDestinationConnects() {
+    // A client may send right after the WebSocket opens; nothing may be lost or refused while
+    // the proxy is still connecting (the destination here accepts only after a delay).
+    QTcpServer peer;
+    QVERIFY(peer.listen(QHostAddress::LocalHost, 0));
+    peer.pauseAccepting();
+    QByteArray got;
+    QObject::connect(&peer, &QTcpServer::newConnection, [&] {
+      QTcpSocket* s = peer.nextPendingConnection();
+      QObject::connect(s, &QTcpSocket::readyRead, [&got, s] { got += s->readAll(); });
+      got += s->readAll();
+    });
+    ProxyProcess proxy({"--allow", QStringLiteral("127.0.0.1:%1").arg(peer.serverPort())});
+    QWebSocket ws(kOrigin);
+    const QByteArray early = randomBytes(100 * 1024);
+    QObject::connect(&ws, &QWebSocket::connected, [&] { ws.sendBinaryMessage(early); });
+    ws.open(url(proxy.port(), "127.0.0.1", peer.serverPort()));
+    QVERIFY(QTest::qWaitFor([&] { return ws.state() == QAbstractSocket::ConnectedState; }, 5000));
+    QTest::qWait(300);
+    peer.resumeAccepting();
+    QVERIFY(QTest::qWaitFor([&] { return got.size() >= early.size(); }, 10000));
+    QVERIFY(got == early);
+    QCOMPARE(ws.state(), QAbstractSocket::ConnectedState);
+  }
+
   void refusals_data() {
     QTest::addColumn<QStringList>("arguments");
     QTest::addColumn<QString>("host");
@@ -378,6 +403,7 @@ class TestProxy : public QObject {
     const long growth = proxy.rssKb() - before;
     qInfo() << "proxy RSS growth with a TCP reader that reads nothing, 64 MB offered:" << growth << "KB";
     QVERIFY2(growth < 24 * 1024, qPrintable(QString::number(growth)));
+    QCOMPARE(ws.state(), QAbstractSocket::ConnectedState);  // slowed down, not cut off
   }
 
   void slowWebSocketReaderKeepsMemoryBounded() {
@@ -407,6 +433,7 @@ class TestProxy : public QObject {
     qInfo() << "proxy RSS growth with a WebSocket reader that reads nothing, 64 MB offered:" << growth << "KB";
     QVERIFY2(growth < 24 * 1024, qPrintable(QString::number(growth)));
     QVERIFY(server->bytesToWrite() > 32 << 20);  // the rest waits at the server, where it belongs
+    QCOMPARE(server->state(), QAbstractSocket::ConnectedState);  // slowed down, not cut off
   }
 
   void thousandConnections() {

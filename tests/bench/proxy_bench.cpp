@@ -1,0 +1,249 @@
+// smtpc-proxy beside websockify, measured by the same client: upload and download throughput,
+// the round-trip time it adds over direct TCP, and its memory for 1,000 idle connections.
+//   proxy_bench SMTPC_PROXY_BINARY [MEGABYTES]
+#include <QCoreApplication>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QProcess>
+#include <QTcpServer>
+#include <QTcpSocket>
+#include <QTimer>
+#include <QThread>
+#include <QWebSocket>
+#include <algorithm>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <sys/resource.h>
+
+namespace {
+
+const QString kOrigin = QStringLiteral("http://bench.smtpc.test");
+
+quint16 freePort() {
+  QTcpServer s;
+  s.listen(QHostAddress::LocalHost, 0);
+  return s.serverPort();
+}
+
+long treeRssKb(qint64 pid) {  // the process and its children (websockify forks per connection)
+  long total = 0;
+  for (const QString& entry : QDir(QStringLiteral("/proc")).entryList(QDir::Dirs)) {
+    bool isPid = false;
+    entry.toLongLong(&isPid);
+    if (!isPid) continue;
+    QFile status(QStringLiteral("/proc/%1/status").arg(entry));
+    if (!status.open(QIODevice::ReadOnly)) continue;
+    const QByteArray text = status.readAll();
+    long rss = 0, ppid = 0;
+    for (const QByteArray& line : text.split('\n')) {
+      if (line.startsWith("VmRSS:")) rss = line.mid(6).trimmed().split(' ').first().toLong();
+      if (line.startsWith("PPid:")) ppid = line.mid(5).trimmed().toLong();
+    }
+    if (entry.toLongLong() == pid || ppid == pid) total += rss;
+  }
+  return total;
+}
+
+struct Peers {
+  QTcpServer echo, sink, source;
+  qint64 sunk = 0, sourceBytes = 0;
+  Peers(qint64 sourceSize) : sourceBytes(sourceSize) {
+    for (QTcpServer* s : {&echo, &sink, &source}) {
+      s->setListenBacklogSize(4096);
+      s->setMaxPendingConnections(4096);
+      s->listen(QHostAddress::LocalHost, 0);
+    }
+    QObject::connect(&echo, &QTcpServer::newConnection, [this] {
+      while (QTcpSocket* c = echo.nextPendingConnection()) {
+        c->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+        QObject::connect(c, &QTcpSocket::readyRead, c, [c] { c->write(c->readAll()); });
+      }
+    });
+    QObject::connect(&sink, &QTcpServer::newConnection, [this] {
+      QTcpSocket* c = sink.nextPendingConnection();
+      QObject::connect(c, &QTcpSocket::readyRead, c, [this, c] { sunk += c->readAll().size(); });
+    });
+    QObject::connect(&source, &QTcpServer::newConnection, [this] {
+      QTcpSocket* c = source.nextPendingConnection();
+      auto left = std::make_shared<qint64>(sourceBytes);
+      const QByteArray block(256 * 1024, 'x');
+      auto pump = [c, left, block] {
+        while (*left > 0 && c->bytesToWrite() < 4 * block.size()) {
+          c->write(block.left(static_cast<int>(std::min<qint64>(*left, block.size()))));
+          *left -= std::min<qint64>(*left, block.size());
+        }
+      };
+      QObject::connect(c, &QTcpSocket::bytesWritten, c, pump);
+      pump();
+    });
+  }
+};
+
+struct Proxy {
+  QString name;
+  std::vector<std::unique_ptr<QProcess>> processes;
+  std::function<QUrl(quint16 port)> url;
+  qint64 mainPid() const { return processes.front()->processId(); }
+};
+
+// Runs the event loop until done() (no fixed sleeps, unlike QTest::qWaitFor: round trips of
+// tens of microseconds must not be rounded up to its 10 ms steps).
+bool waitUntil(const std::function<bool()>& done, int timeoutMs) {
+  QElapsedTimer clock;
+  clock.start();
+  QTimer wake;
+  wake.start(100);  // so that the timeout is checked even when nothing happens
+  while (!done()) {
+    if (clock.elapsed() > timeoutMs) return false;
+    QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents);
+  }
+  return true;
+}
+
+double megabytesPerSecond(qint64 bytes, qint64 ms) { return bytes / 1e6 / (ms / 1000.0); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  QCoreApplication app(argc, argv);
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: proxy_bench SMTPC_PROXY [MEGABYTES]\n");
+    return 2;
+  }
+  rlimit limit{};
+  getrlimit(RLIMIT_NOFILE, &limit);
+  limit.rlim_cur = limit.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &limit);
+  const qint64 megabytes = argc > 2 ? QByteArray(argv[2]).toLongLong() : 200;
+  const qint64 total = megabytes << 20;
+  Peers peers(total);
+  const QList<quint16> targets{peers.echo.serverPort(), peers.sink.serverPort(), peers.source.serverPort()};
+
+  std::vector<Proxy> proxies;
+  {  // smtpc-proxy: one process, destinations on its allowlist
+    Proxy p{QStringLiteral("smtpc-proxy"), {}, {}};
+    QStringList args{"--listen", "127.0.0.1:0", "--allow-origin", kOrigin, "--max-connections", "3000",
+                     "--max-per-client", "3000"};
+    for (quint16 t : targets) args << "--allow" << QStringLiteral("127.0.0.1:%1").arg(t);
+    auto process = std::make_unique<QProcess>();
+    if (qEnvironmentVariableIsSet("SMTPC_BENCH_PROXY_LOG")) process->setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    process->start(QString::fromLocal8Bit(argv[1]), args);
+    process->waitForReadyRead(10000);
+    const quint16 port = QString::fromUtf8(process->readLine()).trimmed().section(QLatin1Char(':'), -1).toUShort();
+    p.processes.push_back(std::move(process));
+    p.url = [port](quint16 target) {
+      return QUrl(QStringLiteral("ws://127.0.0.1:%1/smtp?host=127.0.0.1&port=%2").arg(port).arg(target));
+    };
+    proxies.push_back(std::move(p));
+  }
+  {  // websockify: one process per destination
+    Proxy p{QStringLiteral("websockify"), {}, {}};
+    auto ports = std::make_shared<QHash<quint16, quint16>>();
+    for (quint16 t : targets) {
+      const quint16 port = freePort();
+      auto process = std::make_unique<QProcess>();
+      process->setStandardErrorFile(QProcess::nullDevice());
+      process->setStandardOutputFile(QProcess::nullDevice());
+      process->start(QStringLiteral("websockify"), {QStringLiteral("127.0.0.1:%1").arg(port), QStringLiteral("127.0.0.1:%1").arg(t)});
+      process->waitForStarted(10000);
+      (*ports)[t] = port;
+      p.processes.push_back(std::move(process));
+    }
+    QThread::msleep(1500);
+    p.url = [ports](quint16 target) { return QUrl(QStringLiteral("ws://127.0.0.1:%1/").arg(ports->value(target))); };
+    proxies.push_back(std::move(p));
+  }
+
+  // Direct TCP round trips: the baseline for the added latency.
+  auto roundTrips = [&](auto&& send, auto&& received, int count) {
+    std::vector<qint64> times;
+    QElapsedTimer clock;
+    for (int i = 0; i < count; ++i) {
+      clock.start();
+      send();
+      if (!waitUntil([&] { return received(); }, 5000)) break;
+      times.push_back(clock.nsecsElapsed());
+    }
+    std::sort(times.begin(), times.end());
+    return times.empty() ? 0.0 : times[times.size() / 2] / 1000.0;
+  };
+  double direct = 0;
+  {
+    QTcpSocket tcp;
+    tcp.connectToHost(QHostAddress::LocalHost, peers.echo.serverPort());
+    tcp.waitForConnected();
+    tcp.setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    qint64 got = 0;
+    QObject::connect(&tcp, &QTcpSocket::readyRead, [&] { got += tcp.readAll().size(); });
+    direct = roundTrips([&] { got = 0; tcp.write(QByteArray(32, 'p')); }, [&] { return got >= 32; }, 2000);
+  }
+
+  std::printf("%-12s %12s %12s %16s %22s\n", "", "upload MB/s", "download MB/s", "added RTT (µs)", "1,000 idle: RSS (MB)");
+  for (Proxy& proxy : proxies) {
+    // Upload: client -> proxy -> sink.
+    double up = 0, downRate = 0, added = 0;
+    {
+      QWebSocket ws(kOrigin);
+      peers.sunk = 0;
+      ws.open(proxy.url(peers.sink.serverPort()));
+      if (waitUntil([&] { return ws.state() == QAbstractSocket::ConnectedState; }, 10000)) {
+        const QByteArray block(64 * 1024, 'u');
+        qint64 queued = 0, written = 0;
+        QObject::connect(&ws, &QWebSocket::bytesWritten, [&](qint64 n) { written += n; });
+        QElapsedTimer clock;
+        clock.start();
+        while (peers.sunk < total && clock.elapsed() < 120000) {
+          while (queued < total && queued - written < (8 << 20)) {
+            ws.sendBinaryMessage(block);
+            queued += block.size();
+          }
+          QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents, 50);
+        }
+        up = megabytesPerSecond(peers.sunk, clock.elapsed());
+      }
+    }
+    {  // Download: source -> proxy -> client.
+      QWebSocket ws(kOrigin);
+      qint64 got = 0;
+      QObject::connect(&ws, &QWebSocket::binaryMessageReceived, [&](const QByteArray& m) { got += m.size(); });
+      QElapsedTimer clock;
+      ws.open(proxy.url(peers.source.serverPort()));
+      if (waitUntil([&] { return ws.state() == QAbstractSocket::ConnectedState; }, 10000)) {
+        clock.start();
+        (void)waitUntil([&] { return got >= total; }, 120000);
+        downRate = megabytesPerSecond(got, clock.elapsed());
+      }
+    }
+    {  // Latency: 2,000 sequential 32-byte round trips through the proxy to the echo peer.
+      QWebSocket ws(kOrigin);
+      qint64 got = 0;
+      QObject::connect(&ws, &QWebSocket::binaryMessageReceived, [&](const QByteArray& m) { got += m.size(); });
+      ws.open(proxy.url(peers.echo.serverPort()));
+      if (waitUntil([&] { return ws.state() == QAbstractSocket::ConnectedState; }, 10000))
+        added = roundTrips([&] { got = 0; ws.sendBinaryMessage(QByteArray(32, 'p')); }, [&] { return got >= 32; }, 2000) - direct;
+    }
+    // Memory for 1,000 idle connections.
+    std::vector<std::unique_ptr<QWebSocket>> idle;
+    for (int i = 0; i < 1000; ++i) {
+      idle.push_back(std::make_unique<QWebSocket>(kOrigin));
+      idle.back()->open(proxy.url(peers.echo.serverPort()));
+    }
+    const bool allOpen = waitUntil([&] {
+      return std::all_of(idle.begin(), idle.end(), [](auto& w) { return w->state() == QAbstractSocket::ConnectedState; });
+    }, 60000);
+    waitUntil([] { return false; }, 1000);
+    const long rss = treeRssKb(proxy.mainPid());
+    std::printf("%-12s %12.0f %12.0f %16.0f %22s\n", qPrintable(proxy.name), up, downRate, added,
+                allOpen ? qPrintable(QString::number(rss / 1024.0, 'f', 1)) : "(not all opened)");
+    std::fflush(stdout);
+    idle.clear();
+    for (auto& process : proxy.processes) {
+      process->terminate();
+      process->waitForFinished(5000);
+    }
+  }
+  std::printf("(direct TCP round trip, the baseline: %.0f µs median of 2,000)\n", direct);
+  return 0;
+}
