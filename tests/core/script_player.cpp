@@ -291,7 +291,6 @@ ScriptResult Player::run(std::string_view script, bool byteAtATime) {
   std::vector<std::string> expected;
   std::vector<std::string> mustContain, mustNotContain;
   std::string packet;
-  int packetLine = 0;
   auto sendPacket = [&] {
     if (packet.empty()) return;
     if (byteAtATime_) {
@@ -310,10 +309,8 @@ ScriptResult Player::run(std::string_view script, bool byteAtATime) {
     if (line.tag != "S:" && line.tag != "S~") sendPacket();
     if (line.tag == "S:") {
       packet += line.text + "\r\n";
-      packetLine = line.number;
     } else if (line.tag == "S~") {
       packet += unescape(line.text);
-      packetLine = line.number;
     } else if (line.tag == "C:" || line.tag == "C~") {
       const std::string want = line.tag == "C:" ? line.text + "\r\n" : unescape(line.text);
       if (clientBytes_.compare(0, want.size(), want) != 0) {
@@ -401,7 +398,6 @@ ScriptResult Player::run(std::string_view script, bool byteAtATime) {
     }
   }
   sendPacket();
-  (void)packetLine;
 
   if (!clientBytes_.empty()) {
     fail(lines_.empty() ? 0 : lines_.back().number,

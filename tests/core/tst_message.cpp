@@ -65,7 +65,9 @@ class TestMessage : public QObject {
     auto text = (*body)->toString(caps);
     QVERIFY(text);
     QCOMPARE((*body)->size().value(), std::uint64_t(text->size()));  // the size known in advance is exact
-    const QString name = QString::fromLatin1(QTest::currentDataTag()).replace(' ', '_');
+    const QString name = (QString::fromLatin1(QTest::currentTestFunction()) + '_' +
+                          QString::fromLatin1(QTest::currentDataTag() ? QTest::currentDataTag() : ""))
+                             .replace(' ', '_');
     const QString eml = dir_.filePath(name + ".eml"), json = dir_.filePath(name + ".json");
     QFile out(eml);
     QVERIFY(out.open(QIODevice::WriteOnly));
@@ -86,7 +88,6 @@ class TestMessage : public QObject {
   void initTestCase() { QVERIFY(dir_.isValid()); }
 
   void plainAscii() {
-    QTest::addColumn<int>("unused");
     Message m;
     m.from = mb("Alice Example", "alice@example.org");
     m.to = {mb("", "bob@example.net")};
@@ -127,7 +128,6 @@ class TestMessage : public QObject {
   }
 
   void namesWithSpecials() {
-    QTest::addColumn<int>("unused");
     Message m;
     m.from = mb("Smith, John", "john@example.org");
     m.to = {mb("The \"Boss\"", "boss@example.org"), mb("back\\slash (x)", "bs@example.org"),
@@ -155,7 +155,6 @@ class TestMessage : public QObject {
     const Envelope envelope = m.envelope();
     QCOMPARE(envelope.from, std::string("a@example.org"));
     QCOMPARE(envelope.recipients, (std::vector<std::string>{"b@example.net", "c@example.net", "hidden@example.net"}));
-    QTest::addColumn<int>("unused");
     check(m, QJsonObject{{"absent", QJsonArray{"Bcc"}}});
     auto text = (*m.compose(kNow))->toString();
     QVERIFY(text->find("hidden@example.net") == std::string::npos);
@@ -189,7 +188,6 @@ class TestMessage : public QObject {
   }
 
   void longLinesAlwaysEncoded() {
-    QTest::addColumn<int>("unused");
     Message m;
     m.from = mb("", "a@example.org");
     m.to = {mb("", "b@example.net")};
@@ -198,7 +196,6 @@ class TestMessage : public QObject {
   }
 
   void attachments() {
-    QTest::addColumn<int>("unused");
     const std::string binary = randomBytes(100 * 1024 + 17, 1);
     const std::string pdf = "%PDF-1.4\n" + randomBytes(5000, 2);
     QTemporaryDir files;
@@ -237,7 +234,6 @@ class TestMessage : public QObject {
   }
 
   void htmlAlternativeWithInlineImage() {
-    QTest::addColumn<int>("unused");
     const std::string logo = randomBytes(2000, 4);
     const std::string report = randomBytes(300, 5);
     Message m;
@@ -257,7 +253,6 @@ class TestMessage : public QObject {
   }
 
   void htmlOnlyAndEmpty() {
-    QTest::addColumn<int>("unused");
     Message m;
     m.from = mb("", "a@example.org");
     m.to = {mb("=?UTF-8?B?ZmFrZQ==?= Name", "b@example.net")};  // must not be read as an encoded word
@@ -273,7 +268,6 @@ class TestMessage : public QObject {
   }
 
   void extraHeaders() {
-    QTest::addColumn<int>("unused");
     Message m;
     m.from = mb("", "a@example.org");
     m.to = {mb("", "b@example.net")};
