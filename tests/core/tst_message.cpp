@@ -65,9 +65,9 @@ class TestMessage : public QObject {
     auto text = (*body)->toString(caps);
     QVERIFY(text);
     QCOMPARE((*body)->size().value(), std::uint64_t(text->size()));  // the size known in advance is exact
-    const QString name = (QString::fromLatin1(QTest::currentTestFunction()) + '_' +
-                          QString::fromLatin1(QTest::currentDataTag() ? QTest::currentDataTag() : ""))
-                             .replace(' ', '_');
+    QString name = QString::fromLatin1(QTest::currentTestFunction()) + QLatin1Char('_') +
+                   QString::fromLatin1(QTest::currentDataTag() ? QTest::currentDataTag() : "");
+    name.replace(QLatin1Char(' '), QLatin1Char('_'));
     const QString eml = dir_.filePath(name + ".eml"), json = dir_.filePath(name + ".json");
     QFile out(eml);
     QVERIFY(out.open(QIODevice::WriteOnly));
