@@ -74,7 +74,7 @@ int main(int argc, char** argv) {
       ++number;
       const QString line = QString::fromUtf8(file.readLine()).trimmed();
       if (line.isEmpty() || line.startsWith(QLatin1Char('#'))) continue;
-      const int equals = line.indexOf(QLatin1Char('='));
+      const qsizetype equals = line.indexOf(QLatin1Char('='));
       if (equals < 0 || !config.set(line.left(equals).trimmed(), line.mid(equals + 1).trimmed(), &why))
         return fail(QStringLiteral("%1 line %2: %3").arg(file.fileName()).arg(number).arg(why.isEmpty() ? "expected name = value" : why));
     }

@@ -58,7 +58,7 @@ bool Config::set(const QString& name, const QString& value, QString* why) {
     return true;
   };
   auto hostPort = [&](QString& host, quint16& port, bool allowZero) {
-    const int colon = value.lastIndexOf(QLatin1Char(':'));
+    const qsizetype colon = value.lastIndexOf(QLatin1Char(':'));
     bool ok = false;
     const uint p = colon > 0 ? value.mid(colon + 1).toUInt(&ok) : 0;
     if (!ok || (p == 0 && !allowZero) || p > 65535) {

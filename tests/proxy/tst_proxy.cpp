@@ -447,9 +447,10 @@ class TestProxy : public QObject {
     });
     ProxyProcess proxy({"--allow", QStringLiteral("127.0.0.1:%1").arg(peer.serverPort()), "--max-connections",
                         "1100", "--max-per-client", "1100"});
-    std::vector<std::unique_ptr<QWebSocket>> sockets;
+    // Declared before the sockets: their destructors emit disconnected() into these.
     int echoed = 0;
     QMap<QString, int> closes;
+    std::vector<std::unique_ptr<QWebSocket>> sockets;
     for (int i = 0; i < 1000; ++i) {
       auto ws = std::make_unique<QWebSocket>(kOrigin);
       QWebSocket* w = ws.get();
