@@ -8,6 +8,7 @@
 #include <QProcess>
 #include <QTcpServer>
 #include <QTcpSocket>
+#include <QSocketNotifier>
 #include <QTimer>
 #include <QThread>
 #include <QWebSocket>
@@ -102,12 +103,117 @@ bool waitUntil(const std::function<bool()>& done, int timeoutMs) {
   return true;
 }
 
+// A lean WebSocket client for the throughput runs: the handshake by hand, then pre-built frames
+// (masked with a zero key, which RFC 6455 allows) written straight to the socket, and incoming
+// frames only counted. QWebSocket masks and copies every frame, which limits a single client.
+class RawWebSocket {
+ public:
+  bool open(const QUrl& url) {
+    socket_.connectToHost(QHostAddress::LocalHost, static_cast<quint16>(url.port()));
+    if (!socket_.waitForConnected(10000)) return false;
+    socket_.setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    const QString target = url.path().isEmpty() ? QStringLiteral("/") : url.path() + (url.hasQuery() ? "?" + url.query() : QString());
+    socket_.write(QStringLiteral("GET %1 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                                 "Sec-WebSocket-Protocol: binary\r\nOrigin: %2\r\n\r\n")
+                      .arg(target, kOrigin)
+                      .toLatin1());
+    QByteArray response;
+    while (!response.contains("\r\n\r\n")) {
+      if (!socket_.waitForReadyRead(10000)) return false;
+      response += socket_.readAll();
+    }
+    pending_ = response.mid(response.indexOf("\r\n\r\n") + 4);
+    return response.startsWith("HTTP/1.1 101");
+  }
+  // One binary frame of `size` payload bytes, masked with the zero key.
+  static QByteArray frame(qint64 size) {
+    QByteArray f;
+    f.append(char(0x82));
+    if (size < 126) {
+      f.append(char(0x80 | size));
+    } else if (size < 65536) {
+      f.append(char(0x80 | 126));
+      f.append(char(size >> 8));
+      f.append(char(size & 0xff));
+    } else {
+      f.append(char(0x80 | 127));
+      for (int i = 7; i >= 0; --i) f.append(char((size >> (8 * i)) & 0xff));
+    }
+    f.append(QByteArray(4, '\0'));  // masking key 0
+    f.append(QByteArray(size, 'u'));
+    return f;
+  }
+  // Counts the payload bytes of the (unmasked) frames received so far.
+  qint64 receivedPayload() {
+    pending_ += socket_.readAll();
+    for (;;) {
+      if (remaining_ > 0) {
+        const qint64 n = std::min<qint64>(remaining_, pending_.size());
+        payload_ += n;
+        remaining_ -= n;
+        pending_.remove(0, static_cast<int>(n));
+        if (remaining_ > 0) break;
+        continue;
+      }
+      if (pending_.size() < 2) break;
+      qint64 length = static_cast<unsigned char>(pending_[1]) & 0x7f;
+      int header = 2;
+      if (length == 126) {
+        if (pending_.size() < 4) break;
+        length = (static_cast<unsigned char>(pending_[2]) << 8) | static_cast<unsigned char>(pending_[3]);
+        header = 4;
+      } else if (length == 127) {
+        if (pending_.size() < 10) break;
+        length = 0;
+        for (int i = 2; i < 10; ++i) length = (length << 8) | static_cast<unsigned char>(pending_[i]);
+        header = 10;
+      }
+      pending_.remove(0, header);
+      remaining_ = length;
+    }
+    return payload_;
+  }
+  QTcpSocket socket_;
+
+ private:
+  QByteArray pending_;
+  qint64 payload_ = 0, remaining_ = 0;
+};
+
 double megabytesPerSecond(qint64 bytes, qint64 ms) { return bytes / 1e6 / (ms / 1000.0); }
 
 }  // namespace
 
+// `proxy_bench --source MEGABYTES`: a separate process that sends MEGABYTES to each connection,
+// so that in the download run the sender and the receiving client do not share one thread.
+int serveSource(qint64 bytes) {
+  QTcpServer server;
+  server.setListenBacklogSize(4096);
+  server.listen(QHostAddress::LocalHost, 0);
+  std::printf("%u\n", server.serverPort());
+  std::fflush(stdout);
+  const QByteArray block(256 * 1024, 'x');
+  QObject::connect(&server, &QTcpServer::newConnection, [&] {
+    QTcpSocket* c = server.nextPendingConnection();
+    auto left = std::make_shared<qint64>(bytes);
+    auto pump = [c, left, &block] {
+      while (*left > 0 && c->bytesToWrite() < 4 * block.size()) {
+        c->write(block.left(static_cast<int>(std::min<qint64>(*left, block.size()))));
+        *left -= std::min<qint64>(*left, block.size());
+      }
+    };
+    QObject::connect(c, &QTcpSocket::bytesWritten, c, pump);
+    pump();
+  });
+  QSocketNotifier stdinClosed(0, QSocketNotifier::Read);
+  QObject::connect(&stdinClosed, &QSocketNotifier::activated, [] { QCoreApplication::quit(); });
+  return QCoreApplication::exec();
+}
+
 int main(int argc, char** argv) {
   QCoreApplication app(argc, argv);
+  if (argc == 3 && QByteArray(argv[1]) == "--source") return serveSource(QByteArray(argv[2]).toLongLong() << 20);
   if (argc < 2) {
     std::fprintf(stderr, "usage: proxy_bench SMTPC_PROXY [MEGABYTES]\n");
     return 2;
@@ -119,7 +225,11 @@ int main(int argc, char** argv) {
   const qint64 megabytes = argc > 2 ? QByteArray(argv[2]).toLongLong() : 200;
   const qint64 total = megabytes << 20;
   Peers peers(total);
-  const QList<quint16> targets{peers.echo.serverPort(), peers.sink.serverPort(), peers.source.serverPort()};
+  QProcess sourceProcess;  // the download's sender, in its own process
+  sourceProcess.start(QString::fromLocal8Bit(argv[0]), {"--source", QString::number(megabytes)});
+  sourceProcess.waitForReadyRead(10000);
+  const quint16 sourcePort = QString::fromUtf8(sourceProcess.readLine()).trimmed().toUShort();
+  const QList<quint16> targets{peers.echo.serverPort(), peers.sink.serverPort(), sourcePort};
 
   std::vector<Proxy> proxies;
   {  // smtpc-proxy: one process, destinations on its allowlist
@@ -184,20 +294,18 @@ int main(int argc, char** argv) {
   for (Proxy& proxy : proxies) {
     // Upload: client -> proxy -> sink.
     double up = 0, downRate = 0, added = 0;
-    {
-      QWebSocket ws(kOrigin);
+    {  // Upload: client -> proxy -> sink, 64 KiB frames, at most 8 MB in flight.
+      RawWebSocket ws;
       peers.sunk = 0;
-      ws.open(proxy.url(peers.sink.serverPort()));
-      if (waitUntil([&] { return ws.state() == QAbstractSocket::ConnectedState; }, 10000)) {
-        const QByteArray block(64 * 1024, 'u');
-        qint64 queued = 0, written = 0;
-        QObject::connect(&ws, &QWebSocket::bytesWritten, [&](qint64 n) { written += n; });
+      if (ws.open(proxy.url(peers.sink.serverPort()))) {
+        const QByteArray frame = RawWebSocket::frame(64 * 1024);
+        qint64 queued = 0;
         QElapsedTimer clock;
         clock.start();
         while (peers.sunk < total && clock.elapsed() < 120000) {
-          while (queued < total && queued - written < (8 << 20)) {
-            ws.sendBinaryMessage(block);
-            queued += block.size();
+          while (queued < total && ws.socket_.bytesToWrite() < (8 << 20)) {
+            ws.socket_.write(frame);
+            queued += 64 * 1024;
           }
           QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents, 50);
         }
@@ -205,13 +313,12 @@ int main(int argc, char** argv) {
       }
     }
     {  // Download: source -> proxy -> client.
-      QWebSocket ws(kOrigin);
-      qint64 got = 0;
-      QObject::connect(&ws, &QWebSocket::binaryMessageReceived, [&](const QByteArray& m) { got += m.size(); });
-      QElapsedTimer clock;
-      ws.open(proxy.url(peers.source.serverPort()));
-      if (waitUntil([&] { return ws.state() == QAbstractSocket::ConnectedState; }, 10000)) {
+      RawWebSocket ws;
+      if (ws.open(proxy.url(sourcePort))) {
+        QElapsedTimer clock;
         clock.start();
+        qint64 got = 0;
+        QObject::connect(&ws.socket_, &QTcpSocket::readyRead, [&] { got = ws.receivedPayload(); });
         (void)waitUntil([&] { return got >= total; }, 120000);
         downRate = megabytesPerSecond(got, clock.elapsed());
       }
@@ -245,5 +352,7 @@ int main(int argc, char** argv) {
     }
   }
   std::printf("(direct TCP round trip, the baseline: %.0f µs median of 2,000)\n", direct);
+  sourceProcess.closeWriteChannel();
+  sourceProcess.waitForFinished(5000);
   return 0;
 }
