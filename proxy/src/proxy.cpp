@@ -248,7 +248,9 @@ void Relay::start() {
     return;
   }
   destination_ = host + QLatin1Char(':') + QString::number(port);
-  if (!proxy_.allowed(host, static_cast<quint16>(port))) {
+  host_ = host;
+  allowed_ = proxy_.allowed(host, static_cast<quint16>(port));
+  if (!allowed_) {
     close(NotAllowed, QStringLiteral("destination not allowed"));
     return;
   }
@@ -270,14 +272,12 @@ void Relay::resolved(const QList<QHostAddress>& addresses, const QString& lookup
     close(DnsFailed, reasonFor(DnsFailed));
     return;
   }
-  const QString host = destination_.left(destination_.lastIndexOf(QLatin1Char(':')));
-  const Destination* d = proxy_.allowed(host, static_cast<quint16>(destination_.mid(destination_.lastIndexOf(QLatin1Char(':')) + 1).toUInt()));
-  const bool literal = !QHostAddress(host).isNull();  // an IP literal on the allowlist is explicit
+  const bool literal = !QHostAddress(host_).isNull();  // an IP literal on the allowlist is explicit
   // The address checked is the address connected to: no second lookup (DNS rebinding).
   for (const QHostAddress& address : addresses) {
-    if (isNonPublic(address) && !literal && !d->allowPrivate) continue;
+    if (isNonPublic(address) && !literal && !allowed_->allowPrivate) continue;
     connectTimer_.start(config_.connectTimeoutMs);
-    tcp_.connectToHost(address, d->port);
+    tcp_.connectToHost(address, allowed_->port);
     return;
   }
   close(NotAllowed, QStringLiteral("destination resolves to a private address"));

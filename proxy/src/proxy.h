@@ -125,6 +125,8 @@ class Relay : public QObject {
   QTcpSocket tcp_;
   QTimer connectTimer_, idleTimer_;
   QElapsedTimer age_;
+  const Destination* allowed_ = nullptr;  // the allowlist entry this connection matched
+  QString host_;
   QByteArray earlyFrames_;  // sent by the client before the destination connected
   QString client_, destination_, reason_;
   int code_ = 0;

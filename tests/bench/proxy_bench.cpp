@@ -48,10 +48,10 @@ long treeRssKb(qint64 pid) {  // the process and its children (websockify forks 
 }
 
 struct Peers {
-  QTcpServer echo, sink, source;
-  qint64 sunk = 0, sourceBytes = 0;
-  Peers(qint64 sourceSize) : sourceBytes(sourceSize) {
-    for (QTcpServer* s : {&echo, &sink, &source}) {
+  QTcpServer echo, sink;  // the download's sender runs in its own process (serveSource)
+  qint64 sunk = 0;
+  Peers() {
+    for (QTcpServer* s : {&echo, &sink}) {
       s->setListenBacklogSize(4096);
       s->setMaxPendingConnections(4096);
       s->listen(QHostAddress::LocalHost, 0);
@@ -65,19 +65,6 @@ struct Peers {
     QObject::connect(&sink, &QTcpServer::newConnection, [this] {
       QTcpSocket* c = sink.nextPendingConnection();
       QObject::connect(c, &QTcpSocket::readyRead, c, [this, c] { sunk += c->readAll().size(); });
-    });
-    QObject::connect(&source, &QTcpServer::newConnection, [this] {
-      QTcpSocket* c = source.nextPendingConnection();
-      auto left = std::make_shared<qint64>(sourceBytes);
-      const QByteArray block(256 * 1024, 'x');
-      auto pump = [c, left, block] {
-        while (*left > 0 && c->bytesToWrite() < 4 * block.size()) {
-          c->write(block.left(static_cast<int>(std::min<qint64>(*left, block.size()))));
-          *left -= std::min<qint64>(*left, block.size());
-        }
-      };
-      QObject::connect(c, &QTcpSocket::bytesWritten, c, pump);
-      pump();
     });
   }
 };
@@ -224,7 +211,7 @@ int main(int argc, char** argv) {
   setrlimit(RLIMIT_NOFILE, &limit);
   const qint64 megabytes = argc > 2 ? QByteArray(argv[2]).toLongLong() : 200;
   const qint64 total = megabytes << 20;
-  Peers peers(total);
+  Peers peers;
   QProcess sourceProcess;  // the download's sender, in its own process
   sourceProcess.start(QString::fromLocal8Bit(argv[0]), {"--source", QString::number(megabytes)});
   sourceProcess.waitForReadyRead(10000);

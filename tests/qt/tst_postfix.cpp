@@ -19,12 +19,10 @@ std::string kept(const QString& path) {
   QFile f(path);
   if (!f.open(QIODevice::ReadOnly)) return {};
   QByteArray data = f.readAll();
-  int start = 0;
-  while (data.startsWith("Received:") || (start > 0 && (data[0] == ' ' || data[0] == '\t'))) {
-    const int end = data.indexOf('\n');
-    data.remove(0, end + 1);
-    start = 1;
-    if (!(data.startsWith(' ') || data.startsWith('\t'))) start = 0;
+  while (data.startsWith("Received:")) {  // the header and its folded continuation lines
+    do {
+      data.remove(0, data.indexOf('\n') + 1);
+    } while (data.startsWith(' ') || data.startsWith('\t'));
   }
   data.replace("\n", "\r\n");
   return data.toStdString();
