@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "smtpc/base64.h"
+#include "smtpc/explain.h"
 #include "smtpc/session.h"
 
 namespace smtpc::testing {
@@ -86,6 +87,7 @@ class Player {
   bool byteAtATime_ = false;
 
   std::unique_ptr<Session> session_;
+  std::unique_ptr<Explainer> explainer_;  // what the GUIs would show: the step bar, the diagnosis
   Time clock_{0};
   std::string clientBytes_;
   bool tlsRequested_ = false;
@@ -224,6 +226,7 @@ bool Player::parse(std::string_view script) {
 }
 
 void Player::record(const Event& event) {
+  explainer_->onEvent(event);
   std::visit(
       [&](const auto& e) {
         using T = std::decay_t<decltype(e)>;
@@ -274,6 +277,7 @@ ScriptResult Player::run(std::string_view script, bool byteAtATime) {
   if (!parse(script)) return result_;
   params_.host = "mx.example.net";
   session_ = std::make_unique<Session>(params_);
+  explainer_ = std::make_unique<Explainer>(params_, !messages_.empty());
   if (Error error = session_->start(clock_)) {
     fail(0, "start() failed: " + error.toString());
     return result_;
@@ -290,6 +294,7 @@ ScriptResult Player::run(std::string_view script, bool byteAtATime) {
 
   std::vector<std::string> expected;
   std::vector<std::string> mustContain, mustNotContain;
+  std::vector<Line> explained;
   std::string packet;
   auto sendPacket = [&] {
     if (packet.empty()) return;
@@ -390,6 +395,8 @@ ScriptResult Player::run(std::string_view script, bool byteAtATime) {
       expected.push_back(line.text);
     } else if (line.tag == "?:") {
       mustContain.push_back(line.text);
+    } else if (line.tag == "B:" || line.tag == "H:" || line.tag == "Y:") {
+      explained.push_back(line);
     } else if (line.tag == "!:") {
       mustNotContain.push_back(line.text);
     } else {
@@ -420,6 +427,28 @@ ScriptResult Player::run(std::string_view script, bool byteAtATime) {
   for (const auto& text : mustNotContain)
     if (result_.transcript.find(text) != std::string::npos)
       return fail(0, "the transcript contains \"" + text + "\""), result_;
+
+  // What the step bar and the diagnosis would show (smtpc::Explainer).
+  for (const auto& line : explained) {
+    const Diagnosis diagnosis = explainer_->diagnosis();
+    if (line.tag == "B:") {
+      std::string bar;
+      for (const auto& view : explainer_->steps())
+        bar += (bar.empty() ? "" : " ") + std::string(stepName(view.step)) + ":" + std::string(stepStatusName(view.status));
+      if (bar != line.text) return fail(line.number, "the step bar is \"" + bar + "\""), result_;
+    } else if (line.tag == "H:") {
+      if (diagnosis.headline != line.text)
+        return fail(line.number, "the diagnosis headline is \"" + diagnosis.headline + "\""), result_;
+    } else {
+      bool found = false;
+      for (const auto& suggestion : diagnosis.suggestions) found = found || suggestion.find(line.text) != std::string::npos;
+      if (!found) {
+        std::string all;
+        for (const auto& suggestion : diagnosis.suggestions) all += "\n  " + suggestion;
+        return fail(line.number, "no suggestion contains \"" + line.text + "\"; they are:" + all), result_;
+      }
+    }
+  }
 
   // Secrets never reach the transcript, in clear or base64 (DESIGN.md rule 6).
   for (const Secret* secret : {&params_.credentials.password, &params_.credentials.oauthToken}) {

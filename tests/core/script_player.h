@@ -20,6 +20,8 @@
 //   =: outcome  expected outcomes, in order (ready, auth X, tls, rcpt A ok|refused,
 //               message N ok|Code, finished ok|Code [after phase])
 //   ?: text     the transcript must contain text       !: text   it must not
+//   B: bar      the step bar (smtpc::Explainer) at the end: "Connect:done Greeting:done ..."
+//   H: text     the diagnosis headline is text         Y: text   a suggestion contains text
 // Unless @manual, every @message is queued before start() and quit() follows, as sendMail does.
 // The player also checks by itself that no password or token, plain or base64, reaches the
 // transcript, and that the client sent nothing the script did not expect.
