@@ -20,6 +20,7 @@ Error QtClient::sendMail(ConnectParams params, OutgoingMessage message) {
 void QtClient::cancel() { client_.cancel(); }
 
 void QtClient::dispatch(const Event& event) {
+  emit sessionEvent(event);
   std::visit(
       [this](const auto& e) {
         using T = std::decay_t<decltype(e)>;

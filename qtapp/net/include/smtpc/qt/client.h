@@ -29,6 +29,8 @@ class QtClient : public QObject {
   const Session* session() const { return client_.session(); }
 
  signals:
+  // Every event of the engine, before the specific signal below (for smtpc::Explainer).
+  void sessionEvent(const smtpc::Event& event);
   void stateChanged(smtpc::State from, smtpc::State to);
   void transcript(const smtpc::TranscriptEntry& entry);
   void capabilitiesReceived(const smtpc::Capabilities& capabilities, bool encrypted);

@@ -1,0 +1,50 @@
+// smtpc-gui: test an SMTP server's setup and watch the conversation, explained.
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QTimer>
+
+#include "mainwindow.h"
+
+int main(int argc, char** argv) {
+  QApplication app(argc, argv);
+  QApplication::setApplicationName(QStringLiteral("smtpc-gui"));
+  QApplication::setOrganizationName(QStringLiteral("SMTPc"));
+  QApplication::setApplicationVersion(QStringLiteral(SMTPC_VERSION));
+
+  QCommandLineParser parser;
+  parser.setApplicationDescription(QStringLiteral("Test an SMTP server's setup and learn how SMTP, STARTTLS and AUTH work."));
+  parser.addHelpOption();
+  parser.addVersionOption();
+  const QCommandLineOption server({"s", "server"}, "Prefill the server (the Local sandbox preset).", "HOST");
+  const QCommandLineOption port({"p", "port"}, "Prefill the port.", "N");
+  const QCommandLineOption security("security", "none | starttls | starttls-if-offered | tls", "MODE");
+  const QCommandLineOption user({"u", "user"}, "Prefill the user name.", "NAME");
+  const QCommandLineOption passwordEnv("password-env", "Prefill the password from environment variable VAR.", "VAR");
+  const QCommandLineOption caFile("ca-file", "Prefill the CA file (PEM).", "FILE");
+  const QCommandLineOption noSettings("no-settings", "Neither read nor write remembered settings.");
+  const QCommandLineOption autoTest("test", "Press Test connection at once.");
+  const QCommandLineOption exitAfter("exit-after-test", "With --test: quit when it ends (status 0 if it worked).");
+  const QCommandLineOption screenshot("screenshot", "With --exit-after-test: save the window as a PNG first.", "FILE");
+  parser.addOptions({server, port, security, user, passwordEnv, caFile, noSettings, autoTest, exitAfter, screenshot});
+  parser.process(app);
+
+  smtpc::gui::StartupValues startup;
+  startup.server = parser.value(server);
+  startup.port = parser.value(port).toInt();
+  startup.security = parser.value(security);
+  startup.username = parser.value(user);
+  if (parser.isSet(passwordEnv)) startup.password = qEnvironmentVariable(parser.value(passwordEnv).toLocal8Bit().constData());
+  startup.caFile = parser.value(caFile);
+  startup.useSettings = !parser.isSet(noSettings);
+
+  smtpc::gui::MainWindow window(startup);
+  window.show();
+  if (parser.isSet(autoTest)) QTimer::singleShot(0, &window, &smtpc::gui::MainWindow::runTest);
+  if (parser.isSet(exitAfter)) {
+    QObject::connect(&window, &smtpc::gui::MainWindow::runFinished, &app, [&](bool ok) {
+      if (parser.isSet(screenshot)) window.grab().save(parser.value(screenshot));
+      QCoreApplication::exit(ok ? 0 : 1);
+    });
+  }
+  return QApplication::exec();
+}

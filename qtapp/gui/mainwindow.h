@@ -1,0 +1,156 @@
+// The SMTPc desktop window: the connection form and presets on the left; on the right the step
+// bar, the result with its diagnosis, and tabs for the live transcript, what the server offers,
+// the TLS details and the test-message composer.
+//
+// Widgets that tests (and the web page's data-testids) address have these objectNames: server,
+// port, security, auth, username, password, testButton, sendButton, cancelButton, transcript,
+// steps, status, explanation.
+#pragma once
+
+#include <QMainWindow>
+#include <QSettings>
+#include <memory>
+#include <optional>
+
+#include "smtpc/explain.h"
+#include "smtpc/qt/client.h"
+
+class QCheckBox;
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QListWidget;
+class QPlainTextEdit;
+class QProgressBar;
+class QPushButton;
+class QSpinBox;
+class QTabWidget;
+class QToolButton;
+class QTreeWidget;
+class QGroupBox;
+
+namespace smtpc::gui {
+
+class StepBar;
+class TranscriptView;
+
+// What the demo (or a user) hands over on the command line.
+struct StartupValues {
+  QString server;
+  int port = 0;
+  QString security;  // securityModeName
+  QString username;
+  QString password;  // from the environment, never from argv
+  QString caFile;
+  bool useSettings = true;
+};
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+ public:
+  explicit MainWindow(const StartupValues& startup = {}, QWidget* parent = nullptr);
+  ~MainWindow() override;
+
+  bool isRunning() const { return client_ && client_->isRunning(); }
+  const Explainer* explainer() const { return explainer_.get(); }
+  // The transcript as plain text (what Copy and Save give).
+  QString transcriptText() const;
+  void addAttachment(const QString& path);
+
+ public slots:
+  void runTest();
+  void runSend();
+  void cancelRun();
+  void applyPreset(int index);
+
+ signals:
+  void runFinished(bool ok);
+
+ protected:
+  void closeEvent(QCloseEvent* event) override;
+
+ private:
+  void buildUi();
+  QWidget* buildForm();
+  QWidget* buildComposer();
+  QWidget* buildResults();
+  void connectSignals();
+  void loadSettings(const StartupValues& startup);
+  void saveSettings();
+
+  // Reads the form; on a mistake shows it and returns nullopt.
+  std::optional<ConnectParams> paramsFromForm(bool sending);
+  std::optional<OutgoingMessage> messageFromForm(QString* why);
+  void start(bool sending);
+  void onEvent(const Event& event);
+  void onFinished(const Finished& finished);
+  void showProblem(const QString& headline, const QString& explanation);
+  void setStatus(const QString& text, const QString& colour);
+  void showCapabilities(const Capabilities& capabilities, bool encrypted);
+  void showTls(const TlsInfo& info);
+  void updateSecurityHints();
+  void updateButtons();
+  void saveTranscript();
+  void addAttachments();
+
+  // form
+  QComboBox* preset_ = nullptr;
+  QLabel* presetNote_ = nullptr;
+  QLineEdit* server_ = nullptr;
+  QSpinBox* port_ = nullptr;
+  bool portEdited_ = false;
+  bool settingPort_ = false;
+  QComboBox* security_ = nullptr;
+  QLabel* securityWarning_ = nullptr;
+  QComboBox* auth_ = nullptr;
+  QLineEdit* username_ = nullptr;
+  QLineEdit* password_ = nullptr;
+  QToolButton* showPassword_ = nullptr;
+  QCheckBox* rememberPassword_ = nullptr;
+  QLineEdit* token_ = nullptr;
+  QToolButton* advanced_ = nullptr;
+  QLineEdit* caFile_ = nullptr;
+  QLineEdit* pin_ = nullptr;
+  QLineEdit* clientCert_ = nullptr;
+  QLineEdit* clientKey_ = nullptr;
+  QCheckBox* acceptInvalid_ = nullptr;
+  QLabel* insecureWarning_ = nullptr;
+  QCheckBox* allowPlaintext_ = nullptr;
+  QLineEdit* ehlo_ = nullptr;
+  QSpinBox* timeout_ = nullptr;
+  QComboBox* stopAfter_ = nullptr;
+  QPushButton* testButton_ = nullptr;
+  QPushButton* sendButton_ = nullptr;
+  QPushButton* cancelButton_ = nullptr;
+  QProgressBar* progress_ = nullptr;
+
+  // composer
+  QLineEdit* from_ = nullptr;
+  QLineEdit* to_ = nullptr;
+  QLineEdit* cc_ = nullptr;
+  QLineEdit* bcc_ = nullptr;
+  QLineEdit* subject_ = nullptr;
+  QPlainTextEdit* body_ = nullptr;
+  QListWidget* attachments_ = nullptr;
+
+  // results
+  StepBar* steps_ = nullptr;
+  QLabel* status_ = nullptr;
+  QLabel* explanation_ = nullptr;
+  QTabWidget* tabs_ = nullptr;
+  TranscriptView* transcript_ = nullptr;
+  QTreeWidget* capabilities_ = nullptr;
+  QLabel* capabilitiesNote_ = nullptr;
+  QTreeWidget* tls_ = nullptr;
+  QLabel* tlsNote_ = nullptr;
+
+  std::unique_ptr<QSettings> settings_;
+  std::unique_ptr<qt::QtClient> client_;
+  std::unique_ptr<Explainer> explainer_;
+  bool sending_ = false;
+  QString sandboxHost_;
+  int sandboxPort_ = 0;
+  QString sandboxCaFile_;
+};
+
+}  // namespace smtpc::gui

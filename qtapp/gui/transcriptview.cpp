@@ -1,0 +1,74 @@
+#include "transcriptview.h"
+
+#include <QFontDatabase>
+#include <QScrollBar>
+#include <QTextBlock>
+#include <QTextCursor>
+
+namespace smtpc::gui {
+
+namespace {
+QTextCharFormat formatFor(TranscriptKind kind) {
+  QTextCharFormat format;
+  switch (kind) {
+    case TranscriptKind::Client: format.setForeground(QColor(0x1a, 0x4f, 0xa8)); break;
+    case TranscriptKind::Server: format.setForeground(QColor(0x1b, 0x6e, 0x2f)); break;
+    case TranscriptKind::Info: format.setForeground(QColor(0x5f, 0x63, 0x68)); format.setFontItalic(true); break;
+    case TranscriptKind::Tls: format.setForeground(QColor(0x6a, 0x1b, 0x9a)); break;
+    case TranscriptKind::Error: format.setForeground(QColor(0xb7, 0x1c, 0x1c)); format.setFontWeight(QFont::Bold); break;
+  }
+  return format;
+}
+}  // namespace
+
+TranscriptView::TranscriptView(QWidget* parent) : QPlainTextEdit(parent) {
+  setReadOnly(true);
+  setLineWrapMode(QPlainTextEdit::WidgetWidth);
+  setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+  setMaximumBlockCount(20000);  // a long DATA progress stays bounded
+  setPlaceholderText(tr("The conversation appears here: -> we send, <- the server answers, "
+                        "~> and <~ inside TLS, === notes, *** errors."));
+  setAccessibleName(tr("Transcript"));
+}
+
+void TranscriptView::begin(const QString& title) {
+  clear();
+  start_.reset();
+  QTextCharFormat format;
+  format.setFontWeight(QFont::Bold);
+  appendLine({}, {}, title, format);
+}
+
+void TranscriptView::appendLine(const QString& time, const QString& prefix, const QString& text,
+                                const QTextCharFormat& format) {
+  QTextCursor cursor(document());
+  cursor.movePosition(QTextCursor::End);
+  if (!document()->isEmpty()) cursor.insertBlock(QTextBlockFormat());
+  QTextCharFormat timeFormat;
+  timeFormat.setForeground(palette().color(QPalette::PlaceholderText));
+  if (!time.isEmpty()) cursor.insertText(time + u' ', timeFormat);
+  if (!prefix.isEmpty()) cursor.insertText(prefix + u' ', format);
+  cursor.insertText(text, format);
+  verticalScrollBar()->setValue(verticalScrollBar()->maximum());
+}
+
+void TranscriptView::addEntry(const TranscriptEntry& entry) {
+  if (!start_) start_ = entry.at;
+  const double seconds = static_cast<double>((entry.at - *start_).count()) / 1000.0;
+  appendLine(QStringLiteral("%1").arg(seconds, 7, 'f', 3), QString::fromLatin1(transcriptPrefix(entry).data()),
+             QString::fromStdString(entry.text), formatFor(entry.kind));
+}
+
+void TranscriptView::addBoundary(const QString& text) {
+  QTextCharFormat format;
+  format.setForeground(QColor(0x6a, 0x1b, 0x9a));
+  format.setFontWeight(QFont::Bold);
+  QTextCursor cursor(document());
+  cursor.movePosition(QTextCursor::End);
+  QTextBlockFormat block;
+  block.setBackground(QColor(0xf3, 0xe5, 0xf5));
+  cursor.insertBlock(block);
+  cursor.insertText(QStringLiteral("──── %1 ────").arg(text), format);
+}
+
+}  // namespace smtpc::gui

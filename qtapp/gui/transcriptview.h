@@ -1,0 +1,28 @@
+// The live transcript: what we sent, what the server said, notes, TLS and errors, each in its own
+// colour, with the time since the start, and a visible line where TLS begins. The core has
+// already masked AUTH payloads; this view only shows what it is given.
+#pragma once
+
+#include <QPlainTextEdit>
+
+#include "smtpc/transcript.h"
+
+namespace smtpc::gui {
+
+class TranscriptView : public QPlainTextEdit {
+  Q_OBJECT
+ public:
+  explicit TranscriptView(QWidget* parent = nullptr);
+  // Starts a new conversation: clears the view; times count from the next entry.
+  void begin(const QString& title);
+  void addEntry(const TranscriptEntry& entry);
+  // A full-width marker, e.g. "TLS established: everything below is encrypted".
+  void addBoundary(const QString& text);
+
+ private:
+  void appendLine(const QString& time, const QString& prefix, const QString& text, const QTextCharFormat& format);
+
+  std::optional<Time> start_;
+};
+
+}  // namespace smtpc::gui

@@ -1,0 +1,298 @@
+// The desktop window driven as a person would: fill the form, press the buttons, read the
+// result. Against the aiosmtpd sandbox on loopback. With SMTPC_SCREENSHOT_DIR set (under Xvfb),
+// the `screenshots` function writes the window after a success and after a failure as PNG.
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDir>
+#include <QFile>
+#include <QLabel>
+#include <QLineEdit>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTreeWidget>
+
+#include "mainwindow.h"
+#include "sandbox.h"
+#include "stepbar.h"
+
+using smtpc::gui::MainWindow;
+using smtpc::gui::StartupValues;
+
+namespace {
+
+template <typename T>
+T* child(MainWindow& window, const char* name) {
+  auto* widget = window.findChild<T*>(QLatin1String(name));
+  if (!widget) qFatal("no widget named %s", name);
+  return widget;
+}
+
+void select(QComboBox* box, const QString& data) {
+  const int index = box->findData(data);
+  QVERIFY2(index >= 0, qPrintable(data));
+  box->setCurrentIndex(index);
+}
+
+QString treeText(QTreeWidget* tree) {
+  QString all;
+  for (QTreeWidgetItemIterator it(tree); *it; ++it)
+    for (int c = 0; c < tree->columnCount(); ++c) all += (*it)->text(c) + u'\t';
+  return all;
+}
+
+}  // namespace
+
+class TestGui : public QObject {
+  Q_OBJECT
+  std::unique_ptr<Sandbox> sandbox_;
+  QTemporaryDir config_;
+
+  // A window filled for the sandbox's STARTTLS port, user demo.
+  std::unique_ptr<MainWindow> window(const QString& password = QStringLiteral("demo"), bool useSettings = false) {
+    auto w = std::make_unique<MainWindow>(StartupValues{.useSettings = useSettings});
+    w->show();
+    child<QLineEdit>(*w, "server")->setText(QStringLiteral("localhost"));
+    select(child<QComboBox>(*w, "security"), QStringLiteral("starttls"));
+    child<QSpinBox>(*w, "port")->setValue(sandbox_->port("starttls"));
+    child<QLineEdit>(*w, "username")->setText(QStringLiteral("demo"));
+    child<QLineEdit>(*w, "password")->setText(password);
+    child<QLineEdit>(*w, "caFile")->setText(sandbox_->caFile());
+    child<QSpinBox>(*w, "timeout")->setValue(20);
+    return w;
+  }
+
+  // Presses a button and waits for the run to end; returns whether it succeeded.
+  bool press(MainWindow& w, const char* button) {
+    QSignalSpy finished(&w, &MainWindow::runFinished);
+    QTest::mouseClick(child<QPushButton>(w, button), Qt::LeftButton);
+    if (!finished.wait(60000)) return false;
+    return finished.first().first().toBool();
+  }
+
+  QString steps(MainWindow& w) { return child<smtpc::gui::StepBar>(w, "steps")->summary(); }
+  QString status(MainWindow& w) { return child<QLabel>(w, "status")->text(); }
+  QString explanation(MainWindow& w) { return child<QLabel>(w, "explanation")->text(); }
+
+  void shoot(MainWindow& w, const QString& name) {
+    const QString dir = qEnvironmentVariable("SMTPC_SCREENSHOT_DIR");
+    if (dir.isEmpty()) return;
+    QDir().mkpath(dir);
+    QTest::qWait(200);  // let the window settle (fonts, layout) before the grab
+    const QImage image = w.grab().toImage();
+    const QString path = dir + u'/' + name + QStringLiteral(".png");
+    QVERIFY(image.save(path));
+    // Not a blank rectangle: a real window has many distinct colours.
+    QSet<QRgb> colours;
+    for (int y = 0; y < image.height(); y += 7)
+      for (int x = 0; x < image.width(); x += 7) colours.insert(image.pixel(x, y));
+    QVERIFY2(colours.size() > 20, qPrintable(path));
+    qInfo("screenshot: %s (%dx%d)", qPrintable(path), image.width(), image.height());
+  }
+
+ private slots:
+  void initTestCase() {
+    // Remembered settings go to a private folder, never the user's.
+    qputenv("XDG_CONFIG_HOME", config_.path().toLocal8Bit());
+    sandbox_ = std::make_unique<Sandbox>(QStringList{"--reject-rcpt", "nobody"});
+    QVERIFY2(sandbox_->ok(), qPrintable(sandbox_->error()));
+  }
+
+  void testSucceeds() {
+    auto w = window();
+    QVERIFY(press(*w, "testButton"));
+    QCOMPARE(steps(*w), QStringLiteral("Connect:done Greeting:done Ehlo:done StartTls:done TlsHandshake:done "
+                                       "EhloAgain:done Auth:done Quit:done"));
+    QVERIFY2(status(*w).contains(QStringLiteral("The setup works")), qPrintable(status(*w)));
+    const QString transcript = w->transcriptText();
+    QVERIFY(transcript.contains(QStringLiteral("-> STARTTLS")));
+    QVERIFY(transcript.contains(QStringLiteral("TLS established")));
+    QVERIFY(transcript.contains(QStringLiteral("~> AUTH PLAIN")));
+    QVERIFY(!transcript.contains(QStringLiteral("AGRlbW8AZGVtbw")));  // base64 of \0demo\0demo
+    QVERIFY(!transcript.contains(QStringLiteral("MAIL FROM")));       // a test sends no mail
+    const QString capabilities = treeText(child<QTreeWidget>(*w, "capabilities"));
+    QVERIFY2(capabilities.contains(QStringLiteral("AUTH\t")), qPrintable(capabilities));
+    QVERIFY(capabilities.contains(QStringLiteral("PLAIN")));
+    QVERIFY(capabilities.contains(QStringLiteral("SASL mechanisms")));
+    const QString tls = treeText(child<QTreeWidget>(*w, "tls"));
+    QVERIFY2(tls.contains(QStringLiteral("TLSv1.3")) || tls.contains(QStringLiteral("TLSv1.2")), qPrintable(tls));
+    QVERIFY(tls.contains(QStringLiteral("verified")));
+    QVERIFY(tls.contains(QStringLiteral("sha256//")));
+    QVERIFY(tls.contains(QStringLiteral("localhost")));
+    QVERIFY(child<QPushButton>(*w, "testButton")->isEnabled());
+    QVERIFY(!child<QPushButton>(*w, "cancelButton")->isEnabled());
+  }
+
+  void wrongPassword() {
+    auto w = window(QStringLiteral("not-the-password"));
+    QVERIFY(!press(*w, "testButton"));
+    QVERIFY2(status(*w).contains(QStringLiteral("Login refused")), qPrintable(status(*w)));
+    QVERIFY(steps(*w).contains(QStringLiteral("Auth:failed")));
+    QVERIFY(explanation(*w).contains(QStringLiteral("Check the user name")));
+    QVERIFY(explanation(*w).contains(QStringLiteral("535")));
+    QVERIFY(!w->transcriptText().contains(QStringLiteral("not-the-password")));
+  }
+
+  void closedPort() {
+    auto w = window();
+    child<QSpinBox>(*w, "port")->setValue(ServerProcess::closedPort());
+    QVERIFY(!press(*w, "testButton"));
+    QVERIFY2(status(*w).contains(QStringLiteral("Nothing answers on localhost port")), qPrintable(status(*w)));
+    QVERIFY(steps(*w).startsWith(QStringLiteral("Connect:failed Greeting:pending")));
+    QVERIFY(explanation(*w).contains(QStringLiteral("587 is for STARTTLS")));
+  }
+
+  void implicitTlsOnAStartTlsPort() {
+    auto w = window();
+    select(child<QComboBox>(*w, "security"), QStringLiteral("tls"));
+    QVERIFY(!press(*w, "testButton"));
+    QVERIFY2(status(*w).contains(QStringLiteral("TLS handshake failed")), qPrintable(status(*w)));
+    QVERIFY(steps(*w).contains(QStringLiteral("TlsHandshake:failed")));
+    QVERIFY2(explanation(*w).contains(QStringLiteral("Choose &quot;STARTTLS&quot;")), qPrintable(explanation(*w)));
+  }
+
+  void untrustedCertificate() {
+    auto w = window();
+    child<QLineEdit>(*w, "caFile")->clear();
+    QVERIFY(!press(*w, "testButton"));
+    QVERIFY2(status(*w).contains(QStringLiteral("certificate is not trusted")), qPrintable(status(*w)));
+    QVERIFY(explanation(*w).contains(QStringLiteral("CA certificate")));
+    // The teaching switch goes on, and says so loudly.
+    child<QCheckBox>(*w, "acceptInvalid")->setChecked(true);
+    QVERIFY(press(*w, "testButton"));
+    QVERIFY(explanation(*w).contains(QStringLiteral("NOT valid")));
+  }
+
+  void portFollowsSecurityUntilEdited() {
+    MainWindow w(StartupValues{.useSettings = false});
+    auto* security = child<QComboBox>(w, "security");
+    auto* port = child<QSpinBox>(w, "port");
+    select(security, QStringLiteral("tls"));
+    QCOMPARE(port->value(), 465);
+    select(security, QStringLiteral("none"));
+    QCOMPARE(port->value(), 25);
+    port->setValue(2525);  // the user's choice now sticks
+    select(security, QStringLiteral("starttls"));
+    QCOMPARE(port->value(), 2525);
+  }
+
+  void presets() {
+    MainWindow w(StartupValues{.useSettings = false});
+    auto* preset = child<QComboBox>(w, "preset");
+    w.applyPreset(preset->findData(QStringLiteral("yahoo")));
+    QCOMPARE(child<QLineEdit>(w, "server")->text(), QStringLiteral("smtp.mail.yahoo.com"));
+    QCOMPARE(child<QSpinBox>(w, "port")->value(), 465);
+    QCOMPARE(child<QComboBox>(w, "security")->currentData().toString(), QStringLiteral("tls"));
+    QVERIFY(child<QLabel>(w, "presetNote")->text().contains(QStringLiteral("app password")));
+    w.applyPreset(preset->findData(QStringLiteral("gmail")));
+    QCOMPARE(child<QLineEdit>(w, "server")->text(), QStringLiteral("smtp.gmail.com"));
+    QCOMPARE(child<QSpinBox>(w, "port")->value(), 587);
+    QCOMPARE(child<QComboBox>(w, "security")->currentData().toString(), QStringLiteral("starttls"));
+  }
+
+  void badInputIsExplainedNotSent() {
+    auto w = window();
+    child<QLineEdit>(*w, "server")->setText(QStringLiteral("smtp://mail.example.com"));
+    QTest::mouseClick(child<QPushButton>(*w, "testButton"), Qt::LeftButton);
+    QVERIFY(!w->isRunning());
+    QVERIFY(status(*w).contains(QStringLiteral("not a server name")));
+    child<QLineEdit>(*w, "server")->setText(QStringLiteral("localhost"));
+    child<QLineEdit>(*w, "from")->setText(QStringLiteral("not an address"));
+    QTest::mouseClick(child<QPushButton>(*w, "sendButton"), Qt::LeftButton);
+    QVERIFY(!w->isRunning());
+    QVERIFY2(status(*w).contains(QStringLiteral("not ready")), qPrintable(status(*w)));
+  }
+
+  void sendsAMessage() {
+    auto w = window();
+    child<QLineEdit>(*w, "from")->setText(QStringLiteral("Ada <ada@example.org>"));
+    child<QLineEdit>(*w, "to")->setText(QStringLiteral("one@example.net, \"Two, Esq.\" <two@example.net>"));
+    child<QLineEdit>(*w, "bcc")->setText(QStringLiteral("hidden@example.net"));
+    child<QLineEdit>(*w, "subject")->setText(QStringLiteral("GUI test %1").arg(QDateTime::currentMSecsSinceEpoch()));
+    const QString subject = child<QLineEdit>(*w, "subject")->text();
+    const int before = QDir(sandbox_->maildir()).entryList({"*.eml"}).size();
+    QVERIFY(press(*w, "sendButton"));
+    QVERIFY2(status(*w).contains(QStringLiteral("accepted")), qPrintable(status(*w)));
+    QCOMPARE(steps(*w), QStringLiteral("Connect:done Greeting:done Ehlo:done StartTls:done TlsHandshake:done "
+                                       "EhloAgain:done Auth:done Mail:done Rcpt:done Data:done Quit:done"));
+    const QStringList files = QDir(sandbox_->maildir()).entryList({"*.eml"}, QDir::Files, QDir::Time);
+    QCOMPARE(files.size(), before + 1);
+    QFile file(sandbox_->maildir() + u'/' + files.first());
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QByteArray stored = file.readAll();
+    QVERIFY(stored.contains(subject.toUtf8()));
+    QVERIFY(stored.contains("\"Two, Esq.\" <two@example.net>"));
+    QVERIFY(!stored.contains("hidden@example.net"));  // Bcc is envelope only
+  }
+
+  void refusedRecipientExplained() {
+    auto w = window();
+    child<QLineEdit>(*w, "from")->setText(QStringLiteral("ada@example.org"));
+    child<QLineEdit>(*w, "to")->setText(QStringLiteral("nobody@example.net"));
+    QVERIFY(!press(*w, "sendButton"));
+    QVERIFY2(status(*w).contains(QStringLiteral("recipient was refused")), qPrintable(status(*w)));
+    QVERIFY(steps(*w).contains(QStringLiteral("Rcpt:failed")));
+  }
+
+  void cancelWhileSending() {
+    QTemporaryDir dir;
+    QFile big(dir.filePath(QStringLiteral("big.bin")));
+    QVERIFY(big.open(QIODevice::WriteOnly));
+    const QByteArray chunk(1 << 20, 'x');
+    for (int i = 0; i < 16; ++i) big.write(chunk);  // 16 MB (21 MB in base64): DATA takes a while
+    big.close();
+    auto w = window();
+    child<QLineEdit>(*w, "from")->setText(QStringLiteral("ada@example.org"));
+    child<QLineEdit>(*w, "to")->setText(QStringLiteral("one@example.net"));
+    w->addAttachment(big.fileName());
+    QSignalSpy finished(w.get(), &MainWindow::runFinished);
+    QTest::mouseClick(child<QPushButton>(*w, "sendButton"), Qt::LeftButton);
+    auto* progress = child<QProgressBar>(*w, "progress");
+    QVERIFY(QTest::qWaitFor([&] { return progress->maximum() > 0 && progress->value() > 0; }, 30000));
+    QVERIFY(child<QPushButton>(*w, "cancelButton")->isEnabled());
+    QTest::mouseClick(child<QPushButton>(*w, "cancelButton"), Qt::LeftButton);
+    QVERIFY(finished.wait(20000) || finished.size() == 1);
+    QCOMPARE(finished.first().first().toBool(), false);
+    QVERIFY2(status(*w).contains(QStringLiteral("Cancelled")), qPrintable(status(*w)));
+    QVERIFY(steps(*w).contains(QStringLiteral("Data:failed")));
+  }
+
+  void passwordRememberedOnlyWhenAsked() {
+    {
+      auto w = window(QStringLiteral("secret-one"), true);
+      w->close();
+    }
+    QSettings settings(QStringLiteral("SMTPc"), QStringLiteral("smtpc-gui"));
+    QVERIFY2(settings.fileName().startsWith(config_.path()), qPrintable(settings.fileName()));
+    QCOMPARE(settings.value(QStringLiteral("username")).toString(), QStringLiteral("demo"));
+    QVERIFY(!settings.contains(QStringLiteral("password")));
+    {
+      auto w = window(QStringLiteral("secret-two"), true);
+      child<QCheckBox>(*w, "rememberPassword")->setChecked(true);
+      w->close();
+    }
+    settings.sync();
+    QCOMPARE(settings.value(QStringLiteral("password")).toString(), QStringLiteral("secret-two"));
+    MainWindow again(StartupValues{.useSettings = true});
+    QCOMPARE(child<QLineEdit>(again, "password")->text(), QStringLiteral("secret-two"));
+    QCOMPARE(child<QSpinBox>(again, "port")->value(), int(sandbox_->port("starttls")));
+  }
+
+  // Under Xvfb (the gui.screenshots test): the window after a success and after a failure.
+  void screenshots() {
+    if (qEnvironmentVariable("SMTPC_SCREENSHOT_DIR").isEmpty()) QSKIP("set SMTPC_SCREENSHOT_DIR (ctest -R gui.screenshots)");
+    auto ok = window();
+    QVERIFY(press(*ok, "testButton"));
+    shoot(*ok, QStringLiteral("gui-success"));
+    auto bad = window(QStringLiteral("wrong"));
+    QVERIFY(!press(*bad, "testButton"));
+    shoot(*bad, QStringLiteral("gui-wrong-password"));
+  }
+};
+
+QTEST_MAIN(TestGui)
+#include "tst_gui.moc"
