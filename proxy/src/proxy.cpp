@@ -211,6 +211,9 @@ Relay::Relay(Proxy& proxy, QWebSocket* socket) : proxy_(proxy), config_(proxy.co
   // The socket under the WebSocket, when Qt makes it reachable: pausing it is how a slow TCP
   // destination slows the browser down instead of filling our memory.
   wsSocket_ = proxy.underlyingSocket(ws_);
+  // SMTP is a conversation of short lines: without this, Nagle's algorithm and the browser's
+  // delayed ACK hold each reply back by up to 40 ms (measured: EHLO round trips of 70 ms).
+  if (wsSocket_) wsSocket_->setSocketOption(QAbstractSocket::LowDelayOption, 1);
   ws_->setMaxAllowedIncomingFrameSize(static_cast<quint64>(config_.maxFrameSize));
   ws_->setMaxAllowedIncomingMessageSize(static_cast<quint64>(config_.maxFrameSize));
   connect(ws_, &QWebSocket::disconnected, this, &Relay::onWsDisconnected);
@@ -274,13 +277,22 @@ void Relay::resolved(const QList<QHostAddress>& addresses, const QString& lookup
   }
   const bool literal = !QHostAddress(host_).isNull();  // an IP literal on the allowlist is explicit
   // The address checked is the address connected to: no second lookup (DNS rebinding).
-  for (const QHostAddress& address : addresses) {
-    if (isNonPublic(address) && !literal && !allowed_->allowPrivate) continue;
-    connectTimer_.start(config_.connectTimeoutMs);
-    tcp_.connectToHost(address, allowed_->port);
+  candidates_.clear();
+  for (const QHostAddress& address : addresses)
+    if (!isNonPublic(address) || literal || allowed_->allowPrivate) candidates_.append(address);
+  if (candidates_.isEmpty()) {
+    close(NotAllowed, QStringLiteral("destination resolves to a private address"));
     return;
   }
-  close(NotAllowed, QStringLiteral("destination resolves to a private address"));
+  connectTimer_.start(config_.connectTimeoutMs);  // one budget for all the addresses
+  connectNext();
+}
+
+// Each permitted address in turn (a name may resolve to ::1 before 127.0.0.1, and the server
+// listen on only one of them); the last failure is the one reported.
+void Relay::connectNext() {
+  const QHostAddress address = candidates_.takeFirst();
+  tcp_.connectToHost(address, allowed_->port);
 }
 
 void Relay::onTcpConnected() {
@@ -347,6 +359,11 @@ void Relay::pauseWebSocket(bool pause) {
 void Relay::onTcpError(QAbstractSocket::SocketError error) {
   if (closing_) return;
   if (!tcpUp_) {
+    if (!candidates_.isEmpty()) {
+      tcp_.abort();
+      connectNext();
+      return;
+    }
     connectTimer_.stop();
     close(error == QAbstractSocket::ConnectionRefusedError ? Refused : ConnectFailed,
           error == QAbstractSocket::ConnectionRefusedError ? reasonFor(Refused) : reasonFor(ConnectFailed));

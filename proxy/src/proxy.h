@@ -106,6 +106,7 @@ class Relay : public QObject {
 
  private:
   void resolved(const QList<QHostAddress>& addresses, const QString& lookupError);
+  void connectNext();
   void onTcpConnected();
   void onTcpReadyRead();
   void onTcpBytesWritten();
@@ -127,6 +128,7 @@ class Relay : public QObject {
   QElapsedTimer age_;
   const Destination* allowed_ = nullptr;  // the allowlist entry this connection matched
   QString host_;
+  QList<QHostAddress> candidates_;  // addresses not yet tried
   QByteArray earlyFrames_;  // sent by the client before the destination connected
   QString client_, destination_, reason_;
   int code_ = 0;
