@@ -168,6 +168,15 @@ bool Explainer::onEvent(const Event& event) {
         break;
       case ErrorCode::RecipientsRejected: failedAt = indexOf(Step::Rcpt); break;
       case ErrorCode::MessageRejected: failedAt = indexOf(Step::Data); break;
+      // The connection was never made, whatever a relay in between reported first (the
+      // browser's WebSocket opens before the proxy reaches the server).
+      case ErrorCode::HostNotFound:
+      case ErrorCode::ConnectionRefused:
+      case ErrorCode::ConnectFailed:
+        failedAt = indexOf(Step::Connect);
+        for (auto& view : steps_)
+          if (view.step != Step::Connect) view.status = StepStatus::Pending;
+        break;
       default: break;
     }
     if (failedAt < 0) failedAt = lastWork_;
@@ -337,7 +346,7 @@ Diagnosis diagnose(const Finished& finished, const ConnectParams& params, std::o
       if (lower.find("SELF") != std::string::npos || lower.find("ISSUER") != std::string::npos ||
           lower.find("UNTRUSTED") != std::string::npos || lower.find("LOCAL") != std::string::npos ||
           problems.empty()) {
-        add("If this is your own server with a private CA, give its CA certificate (CA file), or pin its key.");
+        add("If this is your own server with a private CA, give that CA's certificate (CA file) so it is trusted.");
       }
       add("Only for a test server: \"accept an invalid certificate\" goes on anyway (never with a real password).");
       break;
