@@ -160,7 +160,7 @@ class TestGui : public QObject {
     child<QLineEdit>(*w, "caFile")->clear();
     QVERIFY(!press(*w, "testButton"));
     QVERIFY2(status(*w).contains(QStringLiteral("certificate is not trusted")), qPrintable(status(*w)));
-    QVERIFY(explanation(*w).contains(QStringLiteral("CA certificate")));
+    QVERIFY(explanation(*w).contains(QStringLiteral("(CA file)")));
     // The teaching switch goes on, and says so loudly.
     child<QCheckBox>(*w, "acceptInvalid")->setChecked(true);
     QVERIFY(press(*w, "testButton"));

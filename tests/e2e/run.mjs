@@ -1,0 +1,297 @@
+// The page in a real browser: Debian's Chromium, driven by playwright-core, talking through
+// smtpc-proxy to the aiosmtpd sandbox. Between the proxy and the server sits a TCP tap (this
+// file) that records every byte, so the test can assert what the proxy could see: after the
+// STARTTLS 220 (or from the first byte with implicit TLS) nothing is plaintext.
+//
+//   node tests/e2e/run.mjs --web build/wasm/web --proxy build/native/proxy/smtpc-proxy \
+//        [--shots DIR] [--only NAME]
+// Every server it starts binds port 0 on loopback and is stopped when it ends.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../..');
+const arg = (name, otherwise) => {
+  const i = process.argv.indexOf('--' + name);
+  return i > 0 ? process.argv[i + 1] : otherwise;
+};
+const webDir = path.resolve(arg('web', path.join(root, 'build/wasm/web')));
+const proxyBin = path.resolve(arg('proxy', path.join(root, 'build/native/proxy/smtpc-proxy')));
+const shots = path.resolve(arg('shots', path.join(root, 'build/wasm/screenshots')));
+const only = arg('only', '');
+for (const f of [path.join(webDir, 'smtpc.wasm'), proxyBin]) {
+  if (!fs.existsSync(f)) { console.error(`missing ${f}: build it first (scripts/test does)`); process.exit(2); }
+}
+
+const children = [];
+const servers = [];
+let browser = null;
+async function cleanup() {
+  if (browser) await browser.close().catch(() => {});
+  for (const s of servers) s.close();
+  for (const c of children) { try { c.stdin?.end(); c.kill('SIGTERM'); } catch (e) { /* gone */ } }
+}
+process.on('SIGINT', () => cleanup().then(() => process.exit(130)));
+
+function firstLine(child, what) {
+  return new Promise((resolve, reject) => {
+    const rl = readline.createInterface({ input: child.stdout });
+    let stderr = '';
+    child.stderr.on('data', (d) => { stderr += d; });
+    const timer = setTimeout(() => reject(new Error(`${what} did not start: ${stderr}`)), 20000);
+    rl.once('line', (line) => { clearTimeout(timer); resolve(line); });
+    child.once('exit', (code) => reject(new Error(`${what} exited (${code}): ${stderr}`)));
+  });
+}
+
+// A TCP relay that keeps every byte in order, per connection.
+function tap(targetPort) {
+  const connections = [];
+  const server = net.createServer((client) => {
+    const timeline = [];
+    connections.push(timeline);
+    const upstream = net.connect(targetPort, '127.0.0.1');
+    client.setNoDelay(true);  // a tap must not add Nagle delays of its own to the timings
+    upstream.setNoDelay(true);
+    client.on('data', (d) => { timeline.push({ up: true, bytes: Buffer.from(d) }); upstream.write(d); });
+    upstream.on('data', (d) => { timeline.push({ up: false, bytes: Buffer.from(d) }); client.write(d); });
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    client.on('error', () => {});
+    upstream.on('error', () => {});
+  });
+  servers.push(server);
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ port: server.address().port, connections })));
+}
+
+function staticServer(dir, extra) {
+  const types = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.pem': 'text/plain' };
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://x');
+    const name = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname.slice(1));
+    const file = extra[name] || path.join(dir, path.basename(name));
+    fs.readFile(file, (err, data) => {
+      if (err) { res.writeHead(404); res.end(); return; }
+      res.writeHead(200, { 'Content-Type': types[path.extname(file)] || 'application/octet-stream' });
+      res.end(data);
+    });
+  });
+  servers.push(server);
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.address().port)));
+}
+
+// What the proxy relayed after TLS began: after the server's 220 to STARTTLS, or everything
+// with implicit TLS. Returns {before, after} as Buffers (both directions, in order).
+function splitAtTls(timeline, implicit) {
+  if (implicit) return { before: Buffer.alloc(0), after: Buffer.concat(timeline.map((c) => c.bytes)) };
+  let seenStartTls = false;
+  for (let i = 0; i < timeline.length; ++i) {
+    const c = timeline[i];
+    if (c.up && c.bytes.toString('latin1').includes('STARTTLS\r\n')) seenStartTls = true;
+    if (seenStartTls && !c.up && /^220 /m.test(c.bytes.toString('latin1'))) {
+      return { before: Buffer.concat(timeline.slice(0, i + 1).map((x) => x.bytes)),
+        after: Buffer.concat(timeline.slice(i + 1).map((x) => x.bytes)) };
+    }
+  }
+  throw new Error('no STARTTLS / 220 exchange on the wire');
+}
+
+let failures = 0;
+let ran = 0;
+function check(condition, what) {
+  if (!condition) throw new Error('check failed: ' + what);
+}
+
+async function main() {
+  const sandboxProc = spawn('/usr/bin/python3', [path.join(root, 'tests/servers/sandbox.py'), '--exit-on-stdin-eof'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  children.push(sandboxProc);
+  const sandbox = JSON.parse(await firstLine(sandboxProc, 'the sandbox'));
+  const caPem = fs.readFileSync(sandbox.ca_file, 'utf8');
+  const starttlsTap = await tap(sandbox.starttls);
+  const tlsTap = await tap(sandbox.tls);
+  const web = await staticServer(webDir, { 'sandbox-ca.pem': sandbox.ca_file });
+  const origin = `http://127.0.0.1:${web}`;
+  const proxyProc = spawn(proxyBin, ['--listen', '127.0.0.1:0', '--allow-origin', origin,
+    '--allow-private', `localhost:${starttlsTap.port}`, '--allow-private', `localhost:${tlsTap.port}`], { stdio: ['pipe', 'pipe', 'pipe'] });
+  children.push(proxyProc);
+  const listening = await firstLine(proxyProc, 'smtpc-proxy');
+  const proxyPort = Number(listening.split(':').pop());
+  const pageUrl = `${origin}/?proxy=ws://127.0.0.1:${proxyPort}`;
+  console.log(`page ${pageUrl}; sandbox STARTTLS ${sandbox.starttls} via tap ${starttlsTap.port}, TLS ${sandbox.tls} via tap ${tlsTap.port}`);
+
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+  fs.mkdirSync(shots, { recursive: true });
+
+  async function openPage() {
+    const context = await browser.newContext({ viewport: { width: 1360, height: 860 } });
+    const page = await context.newPage();
+    const consoleErrors = [];
+    const consoleLines = [];
+    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    page.on('console', (m) => consoleLines.push(m.text()));
+    await page.goto(pageUrl);
+    try {
+      await page.waitForSelector('body[data-ready=yes]', { state: 'attached', timeout: 30000 });
+    } catch (e) {
+      throw new Error(`the page did not load: ${await page.textContent('#loading')}; console: ${consoleLines.concat(consoleErrors).join(' | ')}`);
+    }
+    page.consoleErrors = consoleErrors;
+    await page.click('#advanced summary');  // the CA field lives under "Advanced", as a person would open it
+    return page;
+  }
+  async function fill(page, values) {
+    if (values.security) await page.selectOption('[data-testid=security]', values.security);
+    for (const [id, v] of Object.entries(values)) if (id !== 'security') await page.fill(`[data-testid=${id}]`, String(v));
+  }
+  async function press(page, button) {
+    const started = Date.now();
+    await page.click(`[data-testid=${button}]`);
+    await page.waitForSelector('body[data-finished]', { timeout: 60000 });
+    return { ok: (await page.getAttribute('body', 'data-finished')) === 'ok', ms: Date.now() - started };
+  }
+  const text = (page, id) => page.textContent(`[data-testid=${id}]`);
+  const steps = (page) => page.$$eval('[data-testid=steps] li', (lis) => lis.map((li) => `${li.dataset.step}:${li.dataset.status}`).join(' '));
+  const sandboxForm = (port, extra = {}) => ({ server: 'localhost', port, security: 'starttls', username: 'demo', password: 'demo', caPem, ...extra });
+
+  const scenarios = {
+    async starttlsAuthPlain() {
+      const page = await openPage();
+      const before = starttlsTap.connections.length;
+      await fill(page, sandboxForm(starttlsTap.port));
+      await page.selectOption('[data-testid=auth]', 'PLAIN');
+      const r = await press(page, 'testButton');
+      const status = await text(page, 'status');
+      check(r.ok, 'the test succeeds: ' + status + ' / ' + (await text(page, 'explanation')));
+      check(status.includes('The setup works'), status);
+      check(await steps(page) === 'Connect:done Greeting:done Ehlo:done StartTls:done TlsHandshake:done EhloAgain:done Auth:done Quit:done', await steps(page));
+      const transcript = await text(page, 'transcript');
+      check(transcript.includes('~> AUTH PLAIN ********'), 'AUTH masked in the transcript');
+      check(!transcript.includes('AGRlbW8AZGVtbw'), 'no credentials in the transcript');
+      const tls = await text(page, 'tls');
+      check(tls.includes('verified') && tls.includes('CN=localhost') && tls.includes('sha256//') && /TLSv1\.[23]/.test(tls), tls);
+      check((await text(page, 'capabilities')).includes('AUTH'), 'capabilities shown');
+      // What the proxy relayed: after the STARTTLS 220, ciphertext only.
+      check(starttlsTap.connections.length === before + 1, 'one connection through the tap');
+      const { before: clear, after } = splitAtTls(starttlsTap.connections[before], false);
+      check(clear.toString('latin1').includes('EHLO'), 'EHLO in clear before STARTTLS (as it must be)');
+      const wire = after.toString('latin1');
+      check(after.length > 1000 && after[0] === 0x16, 'TLS records after the 220 (ClientHello first)');
+      for (const secret of ['AUTH', 'PLAIN', 'AGRlbW8AZGVtbw', 'demo', 'EHLO', '235 ', '221 ', 'QUIT']) {
+        check(!wire.includes(secret), `"${secret}" must not cross the proxy after STARTTLS`);
+      }
+      // Press Test to AUTH done, from the page's transcript clock.
+      const times = await page.$$eval('[data-testid=transcript] > div', (lines) => lines.map((l) => l.textContent));
+      const authLine = times.find((l) => l.includes('=== Logged in'));
+      if (process.env.SMTPC_E2E_VERBOSE) console.log(times.join('\n'));
+      console.log(`  press → finished ${r.ms} ms; connect → AUTH done ${authLine ? authLine.trim().split(' ')[0] : '?'} s (page transcript)`);
+      await page.screenshot({ path: path.join(shots, 'page-success.png'), fullPage: true });
+      check(page.consoleErrors.length === 0, 'no page errors: ' + page.consoleErrors.join('; '));
+    },
+
+    async wrongPassword() {
+      const page = await openPage();
+      await fill(page, sandboxForm(starttlsTap.port, { password: 'not-the-password' }));
+      const r = await press(page, 'testButton');
+      check(!r.ok, 'refused');
+      check((await text(page, 'status')).includes('Login refused'), await text(page, 'status'));
+      check((await steps(page)).includes('Auth:failed'), await steps(page));
+      check((await text(page, 'explanation')).includes('535'), 'the server reply is shown');
+      check(!(await text(page, 'transcript')).includes('not-the-password'), 'the password is not shown');
+      await page.screenshot({ path: path.join(shots, 'page-wrong-password.png'), fullPage: true });
+    },
+
+    async untrustedCertificate() {
+      const page = await openPage();
+      await fill(page, sandboxForm(starttlsTap.port, { caPem: '' }));
+      const r = await press(page, 'testButton');
+      check(!r.ok, 'refused');
+      const status = await text(page, 'status');
+      check(status.includes('certificate is not trusted'), status);
+      check((await steps(page)).includes('TlsHandshake:failed'), await steps(page));
+      const explanation = await text(page, 'explanation');
+      check(explanation.includes('CA bundle does not'), explanation);
+      check(!(await text(page, 'transcript')).includes('AUTH'), 'no AUTH after a refused certificate');
+      await page.screenshot({ path: path.join(shots, 'page-untrusted.png'), fullPage: true });
+    },
+
+    async destinationRefusedByProxy() {
+      const page = await openPage();
+      await fill(page, sandboxForm(sandbox.plain, { security: 'none', username: '', password: '' }));
+      const r = await press(page, 'testButton');
+      check(!r.ok, 'refused');
+      const explanation = await text(page, 'explanation');
+      check(explanation.includes('allowlist'), explanation);
+      check((await steps(page)).startsWith('Connect:failed'), await steps(page));
+    },
+
+    async proxyNotRunning() {
+      const page = await openPage();
+      const closed = await new Promise((resolve) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); }); });
+      await fill(page, { ...sandboxForm(starttlsTap.port), proxy: `ws://127.0.0.1:${closed}` });
+      const r = await press(page, 'testButton');
+      check(!r.ok, 'fails');
+      check((await text(page, 'explanation')).includes('could not be reached'), await text(page, 'explanation'));
+    },
+
+    async implicitTls() {
+      const page = await openPage();
+      const before = tlsTap.connections.length;
+      await fill(page, sandboxForm(tlsTap.port, { security: 'tls' }));
+      const r = await press(page, 'testButton');
+      check(r.ok, 'implicit TLS works: ' + (await text(page, 'status')));
+      check(await steps(page) === 'Connect:done TlsHandshake:done Greeting:done Ehlo:done Auth:done Quit:done', await steps(page));
+      const { after } = splitAtTls(tlsTap.connections[before], true);
+      check(after[0] === 0x16, 'the first byte on the wire is a TLS handshake record');
+      const wire = after.toString('latin1');
+      for (const clear of ['220 ', 'EHLO', 'AUTH', 'demo']) check(!wire.includes(clear), `"${clear}" never in clear`);
+    },
+
+    async sendMessage() {
+      const page = await openPage();
+      const before = starttlsTap.connections.length;
+      const subject = `Page test ${Date.now()}`;
+      await fill(page, sandboxForm(starttlsTap.port));
+      await page.click('#tabButtonMessage');
+      await fill(page, { from: 'Ada <ada@example.org>', to: 'one@example.net, "Two, Esq." <two@example.net>', subject, body: 'Secret body text\n.\nwith a dot line' });
+      await page.setInputFiles('[data-testid=attachments]', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('attached words') });
+      const r = await press(page, 'sendButton');
+      check(r.ok, 'sent: ' + (await text(page, 'status')) + ' ' + (await text(page, 'explanation')));
+      check((await text(page, 'status')).includes('accepted'), await text(page, 'status'));
+      const stored = fs.readdirSync(sandbox.maildir).map((f) => fs.readFileSync(path.join(sandbox.maildir, f), 'latin1')).find((m) => m.includes(subject));
+      check(stored, 'the message arrived');
+      check(stored.includes('"Two, Esq." <two@example.net>') && stored.includes('\r\n..\r\n') === false, 'headers and dot handling');
+      check(stored.includes('notes.txt'), 'the attachment arrived');
+      const wire = splitAtTls(starttlsTap.connections[before], false).after.toString('latin1');
+      for (const clear of ['MAIL FROM', 'RCPT TO', subject, 'Secret body', 'notes.txt']) check(!wire.includes(clear), `"${clear}" never in clear`);
+    },
+  };
+
+  for (const [name, scenario] of Object.entries(scenarios)) {
+    if (only && name !== only) continue;
+    ++ran;
+    try {
+      await scenario();
+      console.log(`PASS ${name}`);
+    } catch (e) {
+      ++failures;
+      console.log(`FAIL ${name}: ${e.message}`);
+    }
+  }
+}
+
+main().catch((e) => { ++failures; console.error('FAIL setup:', e); })
+  .finally(async () => {
+    await cleanup();
+    console.log(`${ran - failures}/${ran} browser scenarios passed; screenshots in ${shots}`);
+    process.exit(failures || ran === 0 ? 1 : 0);
+  });

@@ -1,0 +1,418 @@
+#include "tls_engine.h"
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <array>
+#include <ctime>
+#include <vector>
+
+#include "smtpc/base64.h"
+
+namespace smtpc::web {
+
+namespace {
+
+struct Problem {
+  int code;
+  std::string subject;    // of the certificate the problem is about
+  std::string issuer;
+  std::string notBefore, notAfter;
+  std::vector<std::string> names;
+};
+
+std::string nameText(const X509_NAME* name) {
+  // "CN=..., O=..." as the native transport shows it.
+  std::string cn, org;
+  const int count = X509_NAME_entry_count(name);
+  for (int i = 0; i < count; ++i) {
+    const X509_NAME_ENTRY* entry = X509_NAME_get_entry(name, i);
+    const int nid = OBJ_obj2nid(X509_NAME_ENTRY_get_object(entry));
+    unsigned char* utf8 = nullptr;
+    const int length = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(entry));
+    if (length < 0) continue;
+    std::string value(reinterpret_cast<char*>(utf8), static_cast<std::size_t>(length));
+    OPENSSL_free(utf8);
+    std::string& into = nid == NID_commonName ? cn : nid == NID_organizationName ? org : cn;
+    if (nid != NID_commonName && nid != NID_organizationName) continue;
+    into += (into.empty() ? "" : ", ") + value;
+  }
+  std::string text = cn.empty() ? "(no common name)" : "CN=" + cn;
+  if (!org.empty()) text += ", O=" + org;
+  return text;
+}
+
+std::string timeText(const ASN1_TIME* time) {
+  std::tm tm{};
+  if (!time || ASN1_TIME_to_tm(time, &tm) != 1) return {};
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buffer;
+}
+
+std::string ipText(const ASN1_OCTET_STRING* ip) {
+  const unsigned char* b = ASN1_STRING_get0_data(ip);
+  const int n = ASN1_STRING_length(ip);
+  std::string out;
+  if (n == 4) {
+    for (int i = 0; i < 4; ++i) out += (i ? "." : "") + std::to_string(b[i]);
+  } else if (n == 16) {
+    static constexpr char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 16; i += 2) {
+      if (i) out += ':';
+      const unsigned value = (static_cast<unsigned>(b[i]) << 8) | b[i + 1];
+      bool started = false;
+      for (int shift = 12; shift >= 0; shift -= 4) {
+        const unsigned digit = (value >> shift) & 0xf;
+        if (digit || started || shift == 0) {
+          out += hex[digit];
+          started = true;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> alternativeNames(X509* certificate) {
+  std::vector<std::string> names;
+  auto* sans = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(certificate, NID_subject_alt_name, nullptr, nullptr));
+  if (!sans) return names;
+  for (int i = 0; i < sk_GENERAL_NAME_num(sans); ++i) {
+    const GENERAL_NAME* name = sk_GENERAL_NAME_value(sans, i);
+    if (name->type == GEN_DNS) {
+      const ASN1_IA5STRING* dns = name->d.dNSName;
+      names.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(dns)), static_cast<std::size_t>(ASN1_STRING_length(dns)));
+    } else if (name->type == GEN_IPADD) {
+      names.push_back(ipText(name->d.iPAddress));
+    }
+  }
+  GENERAL_NAMES_free(sans);
+  return names;
+}
+
+std::string colonHex(const unsigned char* data, unsigned length) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned i = 0; i < length; ++i) {
+    if (i) out += ':';
+    out += hex[data[i] >> 4];
+    out += hex[data[i] & 0xf];
+  }
+  return out;
+}
+
+CertificateInfo describe(X509* certificate) {
+  CertificateInfo info;
+  info.subject = nameText(X509_get_subject_name(certificate));
+  info.issuer = nameText(X509_get_issuer_name(certificate));
+  info.notBefore = timeText(X509_get0_notBefore(certificate));
+  info.notAfter = timeText(X509_get0_notAfter(certificate));
+  info.subjectAlternativeNames = alternativeNames(certificate);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned length = 0;
+  if (X509_digest(certificate, EVP_sha256(), digest, &length) == 1) info.sha256Fingerprint = colonHex(digest, length);
+  unsigned char* spki = nullptr;
+  const int spkiLength = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(certificate), &spki);
+  if (spkiLength > 0) {
+    unsigned char hash[32];
+    unsigned hashLength = 0;
+    if (EVP_Digest(spki, static_cast<std::size_t>(spkiLength), hash, &hashLength, EVP_sha256(), nullptr) == 1)
+      info.publicKeySha256 = base64::encode(std::string_view(reinterpret_cast<char*>(hash), hashLength));
+    OPENSSL_free(spki);
+  }
+  return info;
+}
+
+std::string joined(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : ", ") + p;
+  return out;
+}
+
+// The same sentences as the native transport, so both explain a certificate alike.
+std::string explain(const Problem& p, const std::string& host) {
+  switch (p.code) {
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+      return "The certificate expired on " + p.notAfter + ": the server's administrator must renew it.";
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+      return "The certificate is valid only from " + p.notBefore + ": check this computer's clock.";
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+      return "The certificate is self-signed: if you know it is the right one, trust it by giving it as a CA "
+             "certificate.";
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+      return "The certificate was issued by " + p.subject + ", a private CA the page's CA bundle does not hold: give "
+             "that CA's certificate if you trust it.";
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+    case X509_V_ERR_CERT_UNTRUSTED:
+      return "The certificate was issued by " + p.issuer + ", which the page's CA bundle does not trust: give that "
+             "CA's certificate if you trust it.";
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+    case X509_V_ERR_IP_ADDRESS_MISMATCH:
+      return "The certificate is for " + (p.names.empty() ? p.subject : joined(p.names)) + ", not for " + host +
+             ": connect with a name the certificate lists, or set the name to verify.";
+    default:
+      return std::string(X509_verify_cert_error_string(p.code)) + ".";
+  }
+}
+
+bool isIpLiteral(const std::string& host) {
+  if (host.find(':') != std::string::npos) return true;
+  for (char c : host)
+    if (!(c == '.' || (c >= '0' && c <= '9'))) return false;
+  return !host.empty();
+}
+
+int engineIndex() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+}  // namespace
+
+struct TlsEngine::State {
+  SSL_CTX* ctx = nullptr;
+  SSL* ssl = nullptr;
+  BIO* in = nullptr;   // ciphertext from the server, owned by ssl
+  BIO* out = nullptr;  // ciphertext to the server, owned by ssl
+  std::vector<Problem> problems;
+
+  ~State() {
+    if (ssl) SSL_free(ssl);  // frees both BIOs
+    if (ctx) SSL_CTX_free(ctx);
+  }
+
+  // Records every problem and lets the handshake go on; the decision comes after it.
+  static int verify(int ok, X509_STORE_CTX* store) {
+    if (ok) return 1;
+    auto* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+    auto* self = static_cast<State*>(SSL_get_ex_data(ssl, engineIndex()));
+    Problem p;
+    p.code = X509_STORE_CTX_get_error(store);
+    if (X509* cert = X509_STORE_CTX_get_current_cert(store)) {
+      p.subject = nameText(X509_get_subject_name(cert));
+      p.issuer = nameText(X509_get_issuer_name(cert));
+      p.notBefore = timeText(X509_get0_notBefore(cert));
+      p.notAfter = timeText(X509_get0_notAfter(cert));
+      p.names = alternativeNames(cert);
+    }
+    self->problems.push_back(std::move(p));
+    return 1;
+  }
+};
+
+bool TlsEngine::entropyOk() { return RAND_status() == 1; }
+
+TrustedRoots::TrustedRoots(std::string_view pem) {
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  STACK_OF(X509_INFO)* infos = PEM_X509_INFO_read_bio(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  if (infos) {
+    for (int i = 0; i < sk_X509_INFO_num(infos); ++i) {
+      X509_INFO* info = sk_X509_INFO_value(infos, i);
+      if (!info->x509) continue;
+      X509_up_ref(info->x509);
+      certificates_.push_back(info->x509);
+    }
+    sk_X509_INFO_pop_free(infos, X509_INFO_free);
+  }
+  ERR_clear_error();
+}
+
+TrustedRoots::~TrustedRoots() {
+  for (void* certificate : certificates_) X509_free(static_cast<X509*>(certificate));
+}
+
+TlsEngine::TlsEngine(const TlsConfig& config, std::string host, const TrustedRoots* roots)
+    : state_(std::make_unique<State>()), config_(config), host_(std::move(host)) {
+  if (!entropyOk()) {
+    fail(Error(ErrorCode::TlsHandshakeFailed,
+               "The browser gave no good random numbers (crypto.getRandomValues), so TLS cannot be made safe: "
+               "SMTPc refuses to start it."));
+    return;
+  }
+  State& s = *state_;
+  s.ctx = SSL_CTX_new(TLS_client_method());
+  if (!s.ctx) {
+    fail(Error(ErrorCode::TlsHandshakeFailed, "OpenSSL could not set up TLS."));
+    return;
+  }
+  SSL_CTX_set_min_proto_version(s.ctx, config.minimumVersion == TlsVersion::Tls1_3 ? TLS1_3_VERSION : TLS1_2_VERSION);
+  SSL_CTX_set_verify(s.ctx, SSL_VERIFY_PEER, &State::verify);
+
+  X509_STORE* store = SSL_CTX_get_cert_store(s.ctx);
+  if (roots)
+    for (void* certificate : roots->certificates()) X509_STORE_add_cert(store, static_cast<X509*>(certificate));
+  if (!config.caCertificatesPem.empty()) {
+    const TrustedRoots extra(config.caCertificatesPem);
+    if (extra.size() == 0) {
+      fail(Error(ErrorCode::InvalidArgument, "The extra CA certificate is not PEM (-----BEGIN CERTIFICATE-----)."));
+      return;
+    }
+    for (void* certificate : extra.certificates()) X509_STORE_add_cert(store, static_cast<X509*>(certificate));
+  }
+  ERR_clear_error();  // a certificate both in the bundle and given again is not an error
+
+  if (!config.clientCertificatePem.empty()) {
+    BIO* certBio = BIO_new_mem_buf(config.clientCertificatePem.data(), static_cast<int>(config.clientCertificatePem.size()));
+    X509* cert = PEM_read_bio_X509(certBio, nullptr, nullptr, nullptr);
+    BIO_free(certBio);
+    BIO* keyBio = BIO_new_mem_buf(config.clientKeyPem.data(), static_cast<int>(config.clientKeyPem.size()));
+    EVP_PKEY* key = PEM_read_bio_PrivateKey(keyBio, nullptr, nullptr, nullptr);
+    BIO_free(keyBio);
+    const bool ok = cert && key && SSL_CTX_use_certificate(s.ctx, cert) == 1 && SSL_CTX_use_PrivateKey(s.ctx, key) == 1 &&
+                    SSL_CTX_check_private_key(s.ctx) == 1;
+    X509_free(cert);
+    EVP_PKEY_free(key);
+    if (!ok) {
+      fail(Error(ErrorCode::InvalidArgument, "The client certificate or its key is not valid PEM, or they do not match."));
+      return;
+    }
+  }
+
+  s.ssl = SSL_new(s.ctx);
+  s.in = BIO_new(BIO_s_mem());
+  s.out = BIO_new(BIO_s_mem());
+  BIO_set_mem_eof_return(s.in, -1);  // empty means "wait for more", not end of stream
+  SSL_set_bio(s.ssl, s.in, s.out);
+  SSL_set_ex_data(s.ssl, engineIndex(), &s);
+  SSL_set_connect_state(s.ssl);
+  const std::string name = config.verifyName.empty() ? host_ : config.verifyName;
+  X509_VERIFY_PARAM* param = SSL_get0_param(s.ssl);
+  X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+  if (isIpLiteral(name)) {
+    X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str());
+  } else {
+    X509_VERIFY_PARAM_set1_host(param, name.c_str(), 0);
+    SSL_set_tlsext_host_name(s.ssl, name.c_str());  // SNI: names only, never an address (RFC 6066 §3)
+  }
+}
+
+TlsEngine::~TlsEngine() = default;
+
+void TlsEngine::fail(Error error) {
+  status_ = Status::Failed;
+  error_ = std::move(error);
+}
+
+void TlsEngine::start() {
+  if (status_ != Status::Handshaking) return;
+  advance();
+}
+
+void TlsEngine::advance() {
+  if (status_ != Status::Handshaking) return;
+  const int result = SSL_do_handshake(state_->ssl);
+  if (result == 1) {
+    finishHandshake();
+    return;
+  }
+  const int error = SSL_get_error(state_->ssl, result);
+  if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) return;
+  char reason[256] = {0};
+  ERR_error_string_n(ERR_peek_last_error(), reason, sizeof reason);
+  const std::string why = reason;
+  ERR_clear_error();
+  if (why.find("wrong version number") != std::string::npos || why.find("packet length too long") != std::string::npos)
+    return fail(Error(ErrorCode::TlsHandshakeFailed,
+                      "The server did not answer with TLS (it probably sent a clear-text greeting): this port expects "
+                      "STARTTLS or no TLS. Choose STARTTLS, or the implicit-TLS port (usually 465)."));
+  fail(Error(ErrorCode::TlsHandshakeFailed,
+             "The TLS handshake failed (" + (why.empty() ? std::string("the server ended it") : why) +
+                 "). The port may expect another security mode: STARTTLS (587, 25) or implicit TLS (465)."));
+}
+
+void TlsEngine::finishHandshake() {
+  SSL* ssl = state_->ssl;
+  info_.protocol = SSL_get_version(ssl);
+  if (const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl)) info_.cipher = SSL_CIPHER_get_name(cipher);
+  if (STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl))
+    for (int i = 0; i < sk_X509_num(chain); ++i) info_.chain.push_back(describe(sk_X509_value(chain, i)));
+  const std::string name = config_.verifyName.empty() ? host_ : config_.verifyName;
+  for (const auto& problem : state_->problems) {
+    std::string text = explain(problem, name);
+    bool seen = false;
+    for (const auto& t : info_.verificationErrors) seen = seen || t == text;
+    if (!seen) info_.verificationErrors.push_back(std::move(text));
+  }
+  if (info_.chain.empty()) info_.verificationErrors.push_back("The server sent no certificate.");
+  info_.verified = info_.verificationErrors.empty();
+
+  if (!info_.verified) {
+    const bool accepted = config_.acceptInvalidCertificate || !config_.verifyPeer ||
+                          (config_.trustCallback && config_.trustCallback(info_));
+    if (!accepted) {
+      std::string text = "The server's certificate was refused.";
+      for (const auto& problem : info_.verificationErrors) text += " " + problem;
+      return fail(Error(ErrorCode::CertificateInvalid, text));
+    }
+    info_.acceptedDespiteErrors = true;
+  }
+  if (!config_.pinnedSha256.empty() && !info_.chain.empty()) {
+    const std::string actual = "sha256//" + info_.chain.front().publicKeySha256;
+    bool matched = false;
+    for (const auto& pin : config_.pinnedSha256) matched = matched || pin == actual;
+    if (!matched)
+      return fail(Error(ErrorCode::CertificateInvalid,
+                        "The server's public key does not match the pinned one: it is " + actual +
+                            ". If the server changed its key on purpose, update the pin; otherwise someone may be "
+                            "intercepting the connection."));
+  }
+  status_ = Status::Established;
+}
+
+void TlsEngine::receive(std::string_view ciphertext, std::string& plaintext) {
+  if (status_ == Status::Failed) return;
+  BIO_write(state_->in, ciphertext.data(), static_cast<int>(ciphertext.size()));
+  if (status_ == Status::Handshaking) advance();
+  if (status_ != Status::Established) return;
+  std::array<char, 16384> buffer;
+  for (;;) {
+    const int n = SSL_read(state_->ssl, buffer.data(), static_cast<int>(buffer.size()));
+    if (n > 0) {
+      plaintext.append(buffer.data(), static_cast<std::size_t>(n));
+      continue;
+    }
+    const int error = SSL_get_error(state_->ssl, n);
+    if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE || error == SSL_ERROR_ZERO_RETURN) {
+      ERR_clear_error();
+      return;
+    }
+    char reason[256] = {0};
+    ERR_error_string_n(ERR_peek_last_error(), reason, sizeof reason);
+    ERR_clear_error();
+    return fail(Error(ErrorCode::ReceiveFailed, std::string("The encrypted data from the server was not valid (") + reason + ")."));
+  }
+}
+
+void TlsEngine::send(std::string_view plaintext) {
+  if (status_ != Status::Established) return;
+  std::size_t offset = 0;
+  while (offset < plaintext.size()) {
+    const std::size_t chunk = std::min<std::size_t>(plaintext.size() - offset, 1 << 20);
+    const int n = SSL_write(state_->ssl, plaintext.data() + offset, static_cast<int>(chunk));
+    if (n <= 0) return fail(Error(ErrorCode::TransmitFailed, "OpenSSL could not encrypt the data."));
+    offset += static_cast<std::size_t>(n);
+  }
+}
+
+std::string TlsEngine::takeOutgoing() {
+  std::string out;
+  if (!state_->out) return out;
+  const std::size_t pending = BIO_ctrl_pending(state_->out);
+  if (pending == 0) return out;
+  out.resize(pending);
+  const int n = BIO_read(state_->out, out.data(), static_cast<int>(pending));
+  out.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+  return out;
+}
+
+}  // namespace smtpc::web

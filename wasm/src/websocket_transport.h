@@ -1,0 +1,63 @@
+// smtpc::Transport in the browser: a binary WebSocket to smtpc-proxy, which relays the bytes to
+// the SMTP server over TCP. TLS (STARTTLS and implicit) runs here, inside the module, on
+// OpenSSL memory BIOs (TlsEngine): after the handshake the proxy relays only ciphertext.
+#pragma once
+
+#include <emscripten/websocket.h>
+
+#include <memory>
+#include <string>
+
+#include "smtpc/transport.h"
+#include "tls_engine.h"
+
+namespace smtpc::web {
+
+class WebSocketTransport final : public Transport {
+ public:
+  WebSocketTransport() = default;
+  ~WebSocketTransport() override;
+
+  // ws://proxy:port or wss://...; the transport adds /smtp?host=…&port=….
+  void setProxyUrl(std::string url) { proxyUrl_ = std::move(url); }
+  // The trusted roots, from the page's CA bundle.
+  void setTrustedRoots(std::shared_ptr<const TrustedRoots> roots) { roots_ = std::move(roots); }
+
+  void connect(const std::string& host, std::uint16_t port, const TlsConfig& tls) override;
+  void write(std::string_view bytes) override;
+  void startTls() override;
+  void close() override;
+
+  // How many ciphertext (or clear-text) octets the page has sent in all; for the tests' tap.
+  std::uint64_t wireBytesSent() const { return wireSent_; }
+
+ private:
+  static EM_BOOL onOpen(int, const EmscriptenWebSocketOpenEvent*, void* self);
+  static EM_BOOL onMessage(int, const EmscriptenWebSocketMessageEvent* event, void* self);
+  static EM_BOOL onError(int, const EmscriptenWebSocketErrorEvent*, void* self);
+  static EM_BOOL onClose(int, const EmscriptenWebSocketCloseEvent* event, void* self);
+  static void onFlushCheck(void* self);
+
+  void received(std::string_view bytes);
+  void sendWire(std::string_view bytes);
+  void flushTls();
+  void scheduleFlushCheck();
+  void reportClosed(const Error& cause);
+  void release();
+  Error closeReason(unsigned short code, const std::string& reason) const;
+
+  std::string proxyUrl_;
+  std::shared_ptr<const TrustedRoots> roots_;
+  EMSCRIPTEN_WEBSOCKET_T socket_ = 0;
+  std::string host_;
+  std::uint16_t port_ = 0;
+  TlsConfig tls_;
+  std::unique_ptr<TlsEngine> engine_;
+  bool opened_ = false;
+  bool closed_ = false;  // reported, or closed by us: no more callbacks to the handler
+  std::size_t unreported_ = 0;  // plaintext octets written but not yet reported flushed
+  long flushTimer_ = 0;
+  std::uint64_t wireSent_ = 0;
+};
+
+}  // namespace smtpc::web
