@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds OpenSSL's libssl and libcrypto for WebAssembly with Emscripten, from Debian's `openssl`
 # source package (its upstream tarball), or from a local OpenSSL 3 tarball given as $1. The result
-# is cached outside any build tree, keyed by version:
-#   ${SMTPC_CACHE:-~/.cache/smtpc}/openssl-wasm-<version>/{include,lib}
+# is cached outside any build tree, keyed by version and by the feature set below:
+#   ${SMTPC_CACHE:-~/.cache/smtpc}/openssl-wasm-<version>-<flavour>/{include,lib}
 # A later run reuses a cached build without touching the network. Prints the prefix last.
 set -euo pipefail
 
@@ -10,15 +10,25 @@ cache="${SMTPC_CACHE:-$HOME/.cache/smtpc}"
 mkdir -p "$cache"
 tarball="${1:-}"
 
+# What a TLS 1.2/1.3 client of today's mail servers needs, and no more: every algorithm left in
+# ends up in the page (OpenSSL 3's providers reach all of them). Change the flavour when the
+# feature set changes, so that a cached build with other features is not taken.
+flavour=client1
+features=(no-asm no-threads no-shared no-dso no-engine no-tests no-ui-console no-afalgeng no-async no-sock
+  no-ssl3 no-tls1 no-tls1_1 no-dtls no-dgram no-srtp no-nextprotoneg no-comp no-ct no-ocsp no-cms no-ts
+  no-cmp no-srp no-gost no-sm2 no-sm3 no-sm4 no-aria no-camellia no-bf no-cast no-des no-idea
+  no-seed no-rc2 no-rc4 no-rc5 no-md4 no-mdc2 no-rmd160 no-whirlpool no-dsa no-ec2m no-scrypt
+  no-siphash no-siv no-ocb no-legacy)
+
 finish() { echo "$1"; exit 0; }
 is_built() { [ -f "$1/lib/libssl.a" ] && [ -f "$1/lib/libcrypto.a" ]; }
 
 if [ -n "$tarball" ]; then
   version=$(basename "$tarball" | sed -E 's/^openssl[-_]([0-9][^/]*)(\.orig)?\.tar\.gz$/\1/')
-  is_built "$cache/openssl-wasm-$version" && finish "$cache/openssl-wasm-$version"
+  is_built "$cache/openssl-wasm-$version-$flavour" && finish "$cache/openssl-wasm-$version-$flavour"
 else
-  # Any cached build will do: the newest.
-  newest=$(ls -d "$cache"/openssl-wasm-* 2>/dev/null | sort -V | tail -1 || true)
+  # Any cached build of this flavour will do: the newest.
+  newest=$(ls -d "$cache"/openssl-wasm-*-"$flavour" 2>/dev/null | sort -V | tail -1 || true)
   [ -n "$newest" ] && is_built "$newest" && finish "$newest"
 fi
 
@@ -63,15 +73,14 @@ if [ -z "$tarball" ]; then
   version="$upstream"
 fi
 
-prefix="$cache/openssl-wasm-$version"
+prefix="$cache/openssl-wasm-$version-$flavour"
 tar xzf "$tarball"
 cd "$(find . -maxdepth 1 -type d -name 'openssl-*' | head -1)"
 
 # linux-generic32: no assembly, 32-bit limbs, which is what wasm32 wants. The em-prefixed tools
 # are given directly: `emconfigure ./Configure` would prefix them twice.
 echo "build-openssl-wasm: building OpenSSL $version for wasm (about 5 minutes)" >&2
-CC=emcc AR=emar RANLIB=emranlib ./Configure linux-generic32 \
-  no-asm no-threads no-shared no-dso no-engine no-tests no-ui-console no-afalgeng no-async no-sock \
+CC=emcc AR=emar RANLIB=emranlib ./Configure linux-generic32 "${features[@]}" \
   -Os --prefix="$prefix.partial" --openssldir=/etc/ssl >/dev/null
 make -j"$(nproc)" build_libs >/dev/null
 rm -rf "$prefix.partial"

@@ -6,84 +6,17 @@
 //   node tests/e2e/run.mjs --web build/wasm/web --proxy build/native/proxy/smtpc-proxy \
 //        [--shots DIR] [--only NAME]
 // Every server it starts binds port 0 on loopback and is stopped when it ends.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { fill, launchChromium, openPage as open, option as arg, press, root, startProxy, startSandbox, staticServer, stop, tap } from './harness.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '../..');
-const arg = (name, otherwise) => {
-  const i = process.argv.indexOf('--' + name);
-  return i > 0 ? process.argv[i + 1] : otherwise;
-};
 const webDir = path.resolve(arg('web', path.join(root, 'build/wasm/web')));
 const proxyBin = path.resolve(arg('proxy', path.join(root, 'build/native/proxy/smtpc-proxy')));
 const shots = path.resolve(arg('shots', path.join(root, 'build/wasm/screenshots')));
 const only = arg('only', '');
 for (const f of [path.join(webDir, 'smtpc.wasm'), proxyBin]) {
   if (!fs.existsSync(f)) { console.error(`missing ${f}: build it first (scripts/test does)`); process.exit(2); }
-}
-
-const children = [];
-const servers = [];
-let browser = null;
-async function cleanup() {
-  if (browser) await browser.close().catch(() => {});
-  for (const s of servers) s.close();
-  for (const c of children) { try { c.stdin?.end(); c.kill('SIGTERM'); } catch (e) { /* gone */ } }
-}
-process.on('SIGINT', () => cleanup().then(() => process.exit(130)));
-
-function firstLine(child, what) {
-  return new Promise((resolve, reject) => {
-    const rl = readline.createInterface({ input: child.stdout });
-    let stderr = '';
-    child.stderr.on('data', (d) => { stderr += d; });
-    const timer = setTimeout(() => reject(new Error(`${what} did not start: ${stderr}`)), 20000);
-    rl.once('line', (line) => { clearTimeout(timer); resolve(line); });
-    child.once('exit', (code) => reject(new Error(`${what} exited (${code}): ${stderr}`)));
-  });
-}
-
-// A TCP relay that keeps every byte in order, per connection.
-function tap(targetPort) {
-  const connections = [];
-  const server = net.createServer((client) => {
-    const timeline = [];
-    connections.push(timeline);
-    const upstream = net.connect(targetPort, '127.0.0.1');
-    client.setNoDelay(true);  // a tap must not add Nagle delays of its own to the timings
-    upstream.setNoDelay(true);
-    client.on('data', (d) => { timeline.push({ up: true, bytes: Buffer.from(d) }); upstream.write(d); });
-    upstream.on('data', (d) => { timeline.push({ up: false, bytes: Buffer.from(d) }); client.write(d); });
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-    client.on('error', () => {});
-    upstream.on('error', () => {});
-  });
-  servers.push(server);
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ port: server.address().port, connections })));
-}
-
-function staticServer(dir, extra) {
-  const types = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.pem': 'text/plain' };
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url, 'http://x');
-    const name = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname.slice(1));
-    const file = extra[name] || path.join(dir, path.basename(name));
-    fs.readFile(file, (err, data) => {
-      if (err) { res.writeHead(404); res.end(); return; }
-      res.writeHead(200, { 'Content-Type': types[path.extname(file)] || 'application/octet-stream' });
-      res.end(data);
-    });
-  });
-  servers.push(server);
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.address().port)));
 }
 
 // What the proxy relayed after TLS began: after the server's 220 to STARTTLS, or everything
@@ -109,56 +42,19 @@ function check(condition, what) {
 }
 
 async function main() {
-  const sandboxProc = spawn('/usr/bin/python3', [path.join(root, 'tests/servers/sandbox.py'), '--exit-on-stdin-eof'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  children.push(sandboxProc);
-  const sandbox = JSON.parse(await firstLine(sandboxProc, 'the sandbox'));
+  const sandbox = await startSandbox();
   const caPem = fs.readFileSync(sandbox.ca_file, 'utf8');
   const starttlsTap = await tap(sandbox.starttls);
   const tlsTap = await tap(sandbox.tls);
   const web = await staticServer(webDir, { 'sandbox-ca.pem': sandbox.ca_file });
   const origin = `http://127.0.0.1:${web}`;
-  const proxyProc = spawn(proxyBin, ['--listen', '127.0.0.1:0', '--allow-origin', origin,
-    '--allow-private', `localhost:${starttlsTap.port}`, '--allow-private', `localhost:${tlsTap.port}`], { stdio: ['pipe', 'pipe', 'pipe'] });
-  children.push(proxyProc);
-  const listening = await firstLine(proxyProc, 'smtpc-proxy');
-  const proxyPort = Number(listening.split(':').pop());
+  const proxyPort = await startProxy(proxyBin, origin, [`localhost:${starttlsTap.port}`, `localhost:${tlsTap.port}`]);
   const pageUrl = `${origin}/?proxy=ws://127.0.0.1:${proxyPort}`;
   console.log(`page ${pageUrl}; sandbox STARTTLS ${sandbox.starttls} via tap ${starttlsTap.port}, TLS ${sandbox.tls} via tap ${tlsTap.port}`);
 
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  await launchChromium();
   fs.mkdirSync(shots, { recursive: true });
-
-  async function openPage() {
-    const context = await browser.newContext({ viewport: { width: 1360, height: 860 } });
-    const page = await context.newPage();
-    const consoleErrors = [];
-    const consoleLines = [];
-    page.on('pageerror', (e) => consoleErrors.push(String(e)));
-    page.on('console', (m) => consoleLines.push(m.text()));
-    await page.goto(pageUrl);
-    try {
-      await page.waitForSelector('body[data-ready=yes]', { state: 'attached', timeout: 30000 });
-    } catch (e) {
-      throw new Error(`the page did not load: ${await page.textContent('#loading')}; console: ${consoleLines.concat(consoleErrors).join(' | ')}`);
-    }
-    page.consoleErrors = consoleErrors;
-    await page.click('#advanced summary');  // the CA field lives under "Advanced", as a person would open it
-    return page;
-  }
-  async function fill(page, values) {
-    if (values.security) await page.selectOption('[data-testid=security]', values.security);
-    for (const [id, v] of Object.entries(values)) if (id !== 'security') await page.fill(`[data-testid=${id}]`, String(v));
-  }
-  async function press(page, button) {
-    const started = Date.now();
-    await page.click(`[data-testid=${button}]`);
-    await page.waitForSelector('body[data-finished]', { timeout: 60000 });
-    return { ok: (await page.getAttribute('body', 'data-finished')) === 'ok', ms: Date.now() - started };
-  }
+  const openPage = () => open(pageUrl);
   const text = (page, id) => page.textContent(`[data-testid=${id}]`);
   const steps = (page) => page.$$eval('[data-testid=steps] li', (lis) => lis.map((li) => `${li.dataset.step}:${li.dataset.status}`).join(' '));
   const sandboxForm = (port, extra = {}) => ({ server: 'localhost', port, security: 'starttls', username: 'demo', password: 'demo', caPem, ...extra });
@@ -291,7 +187,7 @@ async function main() {
 
 main().catch((e) => { ++failures; console.error('FAIL setup:', e); })
   .finally(async () => {
-    await cleanup();
+    await stop();
     console.log(`${ran - failures}/${ran} browser scenarios passed; screenshots in ${shots}`);
     process.exit(failures || ran === 0 ? 1 : 0);
   });
