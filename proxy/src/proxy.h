@@ -114,6 +114,7 @@ class Relay : public QObject {
   void onTcpDisconnected();
   void onFrame(const QByteArray& frame);
   void onWsBytesWritten(qint64 bytes);
+  void sendToClient(const QByteArray& chunk);
   void onWsDisconnected();
   void touch();
   void pauseWebSocket(bool pause);

@@ -1,5 +1,6 @@
 // smtpc-proxy beside websockify, measured by the same client: upload and download throughput,
-// the round-trip time it adds over direct TCP, and its memory for 1,000 idle connections.
+// the round-trip time it adds over direct TCP, and its memory for 1,000 idle connections. The
+// last row is the same peers over one plain TCP connection: the ceiling on this machine.
 //   proxy_bench SMTPC_PROXY_BINARY [MEGABYTES]
 #include <QCoreApplication>
 #include <QDir>
@@ -16,6 +17,7 @@
 #include <cstdio>
 #include <functional>
 #include <memory>
+#include <sched.h>
 #include <sys/resource.h>
 
 namespace {
@@ -210,10 +212,26 @@ int main(int argc, char** argv) {
   limit.rlim_cur = limit.rlim_max;
   setrlimit(RLIMIT_NOFILE, &limit);
   const qint64 megabytes = argc > 2 ? QByteArray(argv[2]).toLongLong() : 200;
+  // SMTPC_BENCH_PIN=1: each relay runs on CPU 1 and this client and the sender on CPU 0, so that
+  // on a 2-core machine the relay under test has a core of its own (the same for both relays).
+  const bool pin = qEnvironmentVariableIntValue("SMTPC_BENCH_PIN") == 1;
+  auto startOn = [pin](QProcess& process, int cpu, const QString& program, const QStringList& arguments) {
+    if (pin) process.start(QStringLiteral("taskset"), QStringList{"-c", QString::number(cpu), program} + arguments);
+    else process.start(program, arguments);
+  };
+  if (pin) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(0, &set);
+    sched_setaffinity(0, sizeof set, &set);
+  }
+  // SMTPC_BENCH_PHASES=up,down,rtt,idle (the default: all) runs only some, e.g. for a profiler.
+  const QByteArray phases = qEnvironmentVariableIsSet("SMTPC_BENCH_PHASES") ? qgetenv("SMTPC_BENCH_PHASES")
+                                                                           : QByteArray("up,down,rtt,idle");
   const qint64 total = megabytes << 20;
   Peers peers;
   QProcess sourceProcess;  // the download's sender, in its own process
-  sourceProcess.start(QString::fromLocal8Bit(argv[0]), {"--source", QString::number(megabytes)});
+  startOn(sourceProcess, 0, QString::fromLocal8Bit(argv[0]), {"--source", QString::number(megabytes)});
   sourceProcess.waitForReadyRead(10000);
   const quint16 sourcePort = QString::fromUtf8(sourceProcess.readLine()).trimmed().toUShort();
   const QList<quint16> targets{peers.echo.serverPort(), peers.sink.serverPort(), sourcePort};
@@ -226,7 +244,7 @@ int main(int argc, char** argv) {
     for (quint16 t : targets) args << "--allow" << QStringLiteral("127.0.0.1:%1").arg(t);
     auto process = std::make_unique<QProcess>();
     if (qEnvironmentVariableIsSet("SMTPC_BENCH_PROXY_LOG")) process->setProcessChannelMode(QProcess::ForwardedErrorChannel);
-    process->start(QString::fromLocal8Bit(argv[1]), args);
+    startOn(*process, 1, QString::fromLocal8Bit(argv[1]), args);
     process->waitForReadyRead(10000);
     const quint16 port = QString::fromUtf8(process->readLine()).trimmed().section(QLatin1Char(':'), -1).toUShort();
     p.processes.push_back(std::move(process));
@@ -243,7 +261,7 @@ int main(int argc, char** argv) {
       auto process = std::make_unique<QProcess>();
       process->setStandardErrorFile(QProcess::nullDevice());
       process->setStandardOutputFile(QProcess::nullDevice());
-      process->start(QStringLiteral("websockify"), {QStringLiteral("127.0.0.1:%1").arg(port), QStringLiteral("127.0.0.1:%1").arg(t)});
+      startOn(*process, 1, QStringLiteral("websockify"), {QStringLiteral("127.0.0.1:%1").arg(port), QStringLiteral("127.0.0.1:%1").arg(t)});
       process->waitForStarted(10000);
       (*ports)[t] = port;
       p.processes.push_back(std::move(process));
@@ -281,7 +299,7 @@ int main(int argc, char** argv) {
   for (Proxy& proxy : proxies) {
     // Upload: client -> proxy -> sink.
     double up = 0, downRate = 0, added = 0;
-    {  // Upload: client -> proxy -> sink, 64 KiB frames, at most 8 MB in flight.
+    if (phases.contains("up")) {  // Upload: client -> proxy -> sink, 64 KiB frames, at most 8 MB in flight.
       RawWebSocket ws;
       peers.sunk = 0;
       if (ws.open(proxy.url(peers.sink.serverPort()))) {
@@ -299,7 +317,7 @@ int main(int argc, char** argv) {
         up = megabytesPerSecond(peers.sunk, clock.elapsed());
       }
     }
-    {  // Download: source -> proxy -> client.
+    if (phases.contains("down")) {  // Download: source -> proxy -> client.
       RawWebSocket ws;
       if (ws.open(proxy.url(sourcePort))) {
         QElapsedTimer clock;
@@ -310,7 +328,7 @@ int main(int argc, char** argv) {
         downRate = megabytesPerSecond(got, clock.elapsed());
       }
     }
-    {  // Latency: 2,000 sequential 32-byte round trips through the proxy to the echo peer.
+    if (phases.contains("rtt")) {  // Latency: 2,000 sequential 32-byte round trips through the proxy to the echo peer.
       QWebSocket ws(kOrigin);
       qint64 got = 0;
       QObject::connect(&ws, &QWebSocket::binaryMessageReceived, [&](const QByteArray& m) { got += m.size(); });
@@ -319,8 +337,9 @@ int main(int argc, char** argv) {
         added = roundTrips([&] { got = 0; ws.sendBinaryMessage(QByteArray(32, 'p')); }, [&] { return got >= 32; }, 2000) - direct;
     }
     // Memory for 1,000 idle connections.
+    const int idleCount = phases.contains("idle") ? 1000 : 0;
     std::vector<std::unique_ptr<QWebSocket>> idle;
-    for (int i = 0; i < 1000; ++i) {
+    for (int i = 0; i < idleCount; ++i) {
       idle.push_back(std::make_unique<QWebSocket>(kOrigin));
       idle.back()->open(proxy.url(peers.echo.serverPort()));
     }
@@ -337,6 +356,40 @@ int main(int argc, char** argv) {
       process->terminate();
       process->waitForFinished(5000);
     }
+  }
+  {  // Last, the ceiling: the same peers over one plain TCP connection, no relay in between.
+    double up = 0, downRate = 0;
+    {
+      QTcpSocket tcp;
+      tcp.connectToHost(QHostAddress::LocalHost, peers.sink.serverPort());
+      if (tcp.waitForConnected(5000)) {
+        peers.sunk = 0;
+        const QByteArray block(64 * 1024, 'u');
+        qint64 queued = 0;
+        QElapsedTimer clock;
+        clock.start();
+        while (peers.sunk < total && clock.elapsed() < 120000) {
+          while (queued < total && tcp.bytesToWrite() < (8 << 20)) {
+            tcp.write(block);
+            queued += block.size();
+          }
+          QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents, 50);
+        }
+        up = megabytesPerSecond(peers.sunk, clock.elapsed());
+      }
+    }
+    {
+      QTcpSocket tcp;
+      tcp.setReadBufferSize(0);
+      qint64 got = 0;
+      QObject::connect(&tcp, &QTcpSocket::readyRead, [&] { got += tcp.skip(tcp.bytesAvailable()); });
+      tcp.connectToHost(QHostAddress::LocalHost, sourcePort);
+      QElapsedTimer clock;
+      clock.start();
+      (void)waitUntil([&] { return got >= total; }, 120000);
+      downRate = megabytesPerSecond(got, clock.elapsed());
+    }
+    std::printf("%-12s %12.0f %12.0f %16s %22s\n", "direct TCP", up, downRate, "(baseline)", "-");
   }
   std::printf("(direct TCP round trip, the baseline: %.0f µs median of 2,000)\n", direct);
   sourceProcess.closeWriteChannel();

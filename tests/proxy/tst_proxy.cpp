@@ -436,6 +436,70 @@ class TestProxy : public QObject {
     QCOMPARE(server->state(), QAbstractSocket::ConnectedState);  // slowed down, not cut off
   }
 
+  void slowWebSocketReaderThenReadsEverything() {
+    // The browser stalls (its socket buffer fills, the relay's own buffer fills and it stops
+    // reading the server), then reads again: every byte arrives, in order, in well-formed frames.
+    QTcpServer peer;
+    QVERIFY(peer.listen(QHostAddress::LocalHost, 0));
+    QTcpSocket* server = nullptr;
+    QObject::connect(&peer, &QTcpServer::newConnection, [&] { server = peer.nextPendingConnection(); });
+    ProxyProcess proxy({"--allow", QStringLiteral("127.0.0.1:%1").arg(peer.serverPort())});
+    QTcpSocket raw;
+    raw.setReadBufferSize(1);
+    raw.connectToHost(QHostAddress::LocalHost, proxy.port());
+    QVERIFY(raw.waitForConnected(5000));
+    raw.write(QStringLiteral("GET /smtp?host=127.0.0.1&port=%1 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                             "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                             "Sec-WebSocket-Version: 13\r\nOrigin: %2\r\n\r\n")
+                  .arg(peer.serverPort())
+                  .arg(kOrigin)
+                  .toLatin1());
+    QVERIFY(QTest::qWaitFor([&] { return server != nullptr; }, 5000));
+    // Sizes that need each length form of a frame header: 7-bit, 16-bit and 64-bit.
+    QByteArray sent;
+    for (int size : {1, 125, 126, 65535, 65536, 300000}) sent += randomBytes(size);
+    sent += randomBytes(24 << 20);
+    server->write(sent);
+    QTest::qWait(1500);  // the browser reads nothing meanwhile
+    raw.setReadBufferSize(0);
+    QByteArray wire, payload;
+    bool handshakeDone = false;
+    auto drain = [&] {
+      wire += raw.readAll();
+      if (!handshakeDone) {
+        const auto end = wire.indexOf("\r\n\r\n");
+        if (end < 0) return;
+        QVERIFY(wire.startsWith("HTTP/1.1 101"));
+        wire.remove(0, end + 4);
+        handshakeDone = true;
+      }
+      for (;;) {  // unmasked binary frames from the server
+        if (wire.size() < 2) return;
+        QCOMPARE(static_cast<unsigned char>(wire[0]), 0x82u);
+        QVERIFY((wire[1] & 0x80) == 0);
+        qint64 length = wire[1] & 0x7f;
+        int header = 2;
+        if (length == 126) {
+          if (wire.size() < 4) return;
+          length = (static_cast<unsigned char>(wire[2]) << 8) | static_cast<unsigned char>(wire[3]);
+          header = 4;
+        } else if (length == 127) {
+          if (wire.size() < 10) return;
+          length = 0;
+          for (int i = 0; i < 8; ++i) length = (length << 8) | static_cast<unsigned char>(wire[2 + i]);
+          header = 10;
+        }
+        if (wire.size() < header + length) return;
+        payload += wire.mid(header, length);
+        wire.remove(0, header + length);
+      }
+    };
+    QObject::connect(&raw, &QTcpSocket::readyRead, drain);
+    drain();
+    QVERIFY(QTest::qWaitFor([&] { return payload.size() >= sent.size(); }, 60000));
+    QVERIFY(payload == sent);
+  }
+
   void thousandConnections() {
     QTcpServer peer;
     peer.setListenBacklogSize(2048);  // Qt's default (50) drops SYNs under a burst of 1,000
