@@ -48,7 +48,9 @@ async function main() {
   const tlsTap = await tap(sandbox.tls);
   const web = await staticServer(webDir, { 'sandbox-ca.pem': sandbox.ca_file });
   const origin = `http://127.0.0.1:${web}`;
-  const proxyPort = await startProxy(proxyBin, origin, [`localhost:${starttlsTap.port}`, `localhost:${tlsTap.port}`]);
+  const slow = await startSandbox(['--slow', '3']);  // 3 s before every reply: time to press Cancel
+  const proxyPort = await startProxy(proxyBin, origin, [`localhost:${starttlsTap.port}`, `localhost:${tlsTap.port}`,
+    `localhost:${slow.starttls}`]);
   const pageUrl = `${origin}/?proxy=ws://127.0.0.1:${proxyPort}`;
   console.log(`page ${pageUrl}; sandbox STARTTLS ${sandbox.starttls} via tap ${starttlsTap.port}, TLS ${sandbox.tls} via tap ${tlsTap.port}`);
 
@@ -150,6 +152,20 @@ async function main() {
       check(after[0] === 0x16, 'the first byte on the wire is a TLS handshake record');
       const wire = after.toString('latin1');
       for (const clear of ['220 ', 'EHLO', 'AUTH', 'demo']) check(!wire.includes(clear), `"${clear}" never in clear`);
+    },
+
+    async cancel() {
+      const page = await openPage();
+      await fill(page, sandboxForm(slow.starttls, { caPem: fs.readFileSync(slow.ca_file, 'utf8') }));
+      await page.click('[data-testid=testButton]');
+      await page.waitForSelector('[data-testid=cancelButton]:not([disabled])', { timeout: 10000 });
+      await page.waitForFunction(() => document.querySelector('[data-testid=transcript]').textContent.includes('waiting for the server'), null, { timeout: 10000 });
+      await page.click('[data-testid=cancelButton]');
+      await page.waitForSelector('body[data-finished]', { state: 'attached', timeout: 10000 });
+      check(!(await text(page, 'transcript')).includes('<-  220'), 'cancelled before the slow greeting came');
+      check((await text(page, 'status')).includes('Cancelled'), await text(page, 'status'));
+      check((await steps(page)).includes('Greeting:failed'), await steps(page));
+      check(await page.isEnabled('[data-testid=testButton]'), 'Test can be pressed again');
     },
 
     async sendMessage() {
