@@ -42,8 +42,11 @@ int main(int argc, char** argv) {
   if (parser.isSet(autoTest)) QTimer::singleShot(0, &window, &smtpc::gui::MainWindow::runTest);
   if (parser.isSet(exitAfter)) {
     QObject::connect(&window, &smtpc::gui::MainWindow::runFinished, &app, [&](bool ok) {
-      if (parser.isSet(screenshot)) window.grab().save(parser.value(screenshot));
-      QCoreApplication::exit(ok ? 0 : 1);
+      // A moment for the layout to settle (posted layout requests) before the picture.
+      QTimer::singleShot(300, &app, [&, ok] {
+        if (parser.isSet(screenshot)) window.grab().save(parser.value(screenshot));
+        QCoreApplication::exit(ok ? 0 : 1);
+      });
     });
   }
   return QApplication::exec();

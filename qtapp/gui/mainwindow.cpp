@@ -20,6 +20,7 @@
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScreen>
 #include <QScrollArea>
 #include <QShortcut>
 #include <QSpinBox>
@@ -122,14 +123,17 @@ void MainWindow::buildUi() {
   scroll->setWidgetResizable(true);
   scroll->setFrameShape(QFrame::NoFrame);
   scroll->setWidget(buildForm());
-  scroll->setMinimumWidth(scroll->widget()->minimumSizeHint().width() + 20);
+  scroll->setMinimumWidth(std::min(scroll->widget()->minimumSizeHint().width() + 20, 360));
   splitter->addWidget(scroll);
   splitter->addWidget(buildResults());
   splitter->setStretchFactor(0, 0);
   splitter->setStretchFactor(1, 1);
   splitter->setChildrenCollapsible(false);
+  splitter->setSizes({420, 780});  // the results get the room; the form scrolls if it must
   setCentralWidget(splitter);
-  resize(1200, 780);
+  // Roomy on a desktop, but never larger than a small laptop screen (the form scrolls).
+  const QRect available = screen() ? screen()->availableGeometry() : QRect(0, 0, 1280, 800);
+  resize(std::min(1200, available.width() * 19 / 20), std::min(780, available.height() * 19 / 20));
 }
 
 QWidget* MainWindow::buildForm() {
@@ -193,7 +197,8 @@ QWidget* MainWindow::buildForm() {
   auto* passwordLabel = new QLabel(tr("Pass&word:"), connection);
   passwordLabel->setBuddy(password_);
   form->addRow(passwordLabel, passwordRow);
-  rememberPassword_ = new QCheckBox(tr("Remember the password on this computer"), connection);
+  rememberPassword_ = new QCheckBox(tr("Remember the password"), connection);
+  rememberPassword_->setToolTip(tr("Kept in plain text in this program's settings file"));
   rememberPassword_->setObjectName(QStringLiteral("rememberPassword"));
   form->addRow(QString(), rememberPassword_);
   token_ = new QLineEdit(connection);
@@ -205,7 +210,9 @@ QWidget* MainWindow::buildForm() {
 
   advanced_ = new QToolButton(panel);
   advanced_->setObjectName(QStringLiteral("advanced"));
-  advanced_->setText(tr("A&dvanced: certificates, pins, EHLO name, timeout, where a test stops"));
+  advanced_->setText(tr("A&dvanced settings"));
+  advanced_->setToolTip(tr("CA file, pinned key, client certificate, invalid certificates, EHLO name, timeout, "
+                           "where a test stops"));
   advanced_->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
   advanced_->setArrowType(Qt::RightArrow);
   advanced_->setCheckable(true);
@@ -366,6 +373,7 @@ QWidget* MainWindow::buildResults() {
   explanation_->setTextFormat(Qt::RichText);
   explanation_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   explanation_->setAlignment(Qt::AlignTop | Qt::AlignLeft);
+  explanation_->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Minimum);
   column->addWidget(explanation_);
 
   tabs_ = new QTabWidget(panel);
@@ -382,6 +390,7 @@ QWidget* MainWindow::buildResults() {
                                "<span style='color:#6a1b9a'>TLS</span> · "
                                "<span style='color:#b71c1c'>*** error</span> · passwords are masked"),
                             transcriptPage);
+  legend->setWordWrap(true);
   transcriptButtons->addWidget(legend, 1);
   auto* copy = new QPushButton(tr("Cop&y"), transcriptPage);
   copy->setObjectName(QStringLiteral("copyTranscript"));
@@ -558,6 +567,23 @@ void MainWindow::saveSettings() {
   s.sync();
 }
 
+// A word-wrapped label in a splitter is not given the height of its wrapped text (QSplitter
+// does not pass height-for-width on), so the explanation says how tall it must be.
+void MainWindow::setExplanation(const QString& html) {
+  explanation_->setText(html);
+  fitExplanation();
+}
+
+void MainWindow::fitExplanation() {
+  const int width = explanation_->width() > 50 ? explanation_->width() : explanation_->sizeHint().width();
+  explanation_->setMinimumHeight(explanation_->text().isEmpty() ? 0 : explanation_->heightForWidth(width));
+}
+
+void MainWindow::resizeEvent(QResizeEvent* event) {
+  QMainWindow::resizeEvent(event);
+  fitExplanation();
+}
+
 void MainWindow::closeEvent(QCloseEvent* event) {
   if (isRunning()) client_->cancel();
   saveSettings();
@@ -601,7 +627,7 @@ void MainWindow::setStatus(const QString& text, const QString& colour) {
 
 void MainWindow::showProblem(const QString& headline, const QString& explanation) {
   setStatus(QStringLiteral("✗ ") + headline, QStringLiteral("#b71c1c"));
-  explanation_->setText(explanation.toHtmlEscaped());
+  setExplanation(explanation.toHtmlEscaped());
 }
 
 std::optional<ConnectParams> MainWindow::paramsFromForm(bool sending) {
@@ -716,7 +742,10 @@ void MainWindow::cancelRun() {
 void MainWindow::start(bool sending) {
   if (isRunning()) return;
   auto params = paramsFromForm(sending);
-  if (!params) return;
+  if (!params) {
+    emit runFinished(false);  // nothing ran: the form says why
+    return;
+  }
   const bool needsEnvelope = sending || params->quitAfter == Phase::Mail || params->quitAfter == Phase::Rcpt;
   std::optional<OutgoingMessage> message;
   if (needsEnvelope) {
@@ -725,6 +754,7 @@ void MainWindow::start(bool sending) {
     if (!message) {
       tabs_->setCurrentIndex(3);
       showProblem(tr("The test message is not ready"), why);
+      emit runFinished(false);
       return;
     }
   }
@@ -745,7 +775,7 @@ void MainWindow::start(bool sending) {
   tls_->clear();
   tlsNote_->setText(params->security == SecurityMode::None ? tr("No TLS: security mode None.")
                                                            : tr("The TLS details appear here once the connection is encrypted."));
-  explanation_->clear();
+  setExplanation(QString());
   steps_->setSteps(explainer_->steps());
   progress_->setVisible(sending);
   progress_->setRange(0, 0);
@@ -819,7 +849,7 @@ void MainWindow::onFinished(const Finished& finished) {
     for (const auto& s : d.suggestions) html += QStringLiteral("<li>%1</li>").arg(qs(s).toHtmlEscaped());
     html += QStringLiteral("</ul>");
   }
-  explanation_->setText(html);
+  setExplanation(html);
   updateButtons();
   emit runFinished(d.ok);
 }

@@ -64,10 +64,12 @@ class MainWindow : public QMainWindow {
   void applyPreset(int index);
 
  signals:
+  // A run ended (ok: it did what was asked), or could not start (the form shows why).
   void runFinished(bool ok);
 
  protected:
   void closeEvent(QCloseEvent* event) override;
+  void resizeEvent(QResizeEvent* event) override;
 
  private:
   void buildUi();
@@ -86,6 +88,8 @@ class MainWindow : public QMainWindow {
   void onFinished(const Finished& finished);
   void showProblem(const QString& headline, const QString& explanation);
   void setStatus(const QString& text, const QString& colour);
+  void setExplanation(const QString& html);
+  void fitExplanation();
   void showCapabilities(const Capabilities& capabilities, bool encrypted);
   void showTls(const TlsInfo& info);
   void updateSecurityHints();

@@ -72,6 +72,17 @@ void StepBar::paintEvent(QPaintEvent*) {
   QPainter painter(this);
   painter.setRenderHint(QPainter::Antialiasing);
   QFont font = painter.font();
+  // On a narrow window the labels shrink (down to 70 %) rather than being cut off.
+  if (!steps_.empty()) {
+    QFont bold = font;
+    bold.setBold(true);
+    const QFontMetricsF metrics(bold);
+    qreal widest = 0;
+    for (const auto& view : steps_)
+      widest = std::max(widest, metrics.horizontalAdvance(QStringLiteral("✓ ") + QString::fromUtf8(stepLabel(view.step).data())) / 2 + 8);
+    const qreal room = stepRect(0).width();
+    if (widest > room) font.setPointSizeF(std::max(font.pointSizeF() * 0.7, font.pointSizeF() * room / widest));
+  }
   for (int i = 0; i < static_cast<int>(steps_.size()); ++i) {
     const auto& view = steps_[static_cast<std::size_t>(i)];
     const QRectF box = stepRect(i);

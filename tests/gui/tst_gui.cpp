@@ -197,8 +197,11 @@ class TestGui : public QObject {
   void badInputIsExplainedNotSent() {
     auto w = window();
     child<QLineEdit>(*w, "server")->setText(QStringLiteral("smtp://mail.example.com"));
+    QSignalSpy ended(w.get(), &MainWindow::runFinished);
     QTest::mouseClick(child<QPushButton>(*w, "testButton"), Qt::LeftButton);
     QVERIFY(!w->isRunning());
+    QCOMPARE(ended.size(), 1);  // said at once, so a caller waiting for the end is not left hanging
+    QCOMPARE(ended.first().first().toBool(), false);
     QVERIFY(status(*w).contains(QStringLiteral("not a server name")));
     child<QLineEdit>(*w, "server")->setText(QStringLiteral("localhost"));
     child<QLineEdit>(*w, "from")->setText(QStringLiteral("not an address"));
