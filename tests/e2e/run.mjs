@@ -48,7 +48,7 @@ async function main() {
   const tlsTap = await tap(sandbox.tls);
   const web = await staticServer(webDir, { 'sandbox-ca.pem': sandbox.ca_file });
   const origin = `http://127.0.0.1:${web}`;
-  const slow = await startSandbox(['--slow', '3']);  // 3 s before every reply: time to press Cancel
+  const slow = await startSandbox(['--slow', '5']);  // 5 s before every reply: time to press Cancel
   const proxyPort = await startProxy(proxyBin, origin, [`localhost:${starttlsTap.port}`, `localhost:${tlsTap.port}`,
     `localhost:${slow.starttls}`]);
   const pageUrl = `${origin}/?proxy=ws://127.0.0.1:${proxyPort}`;
