@@ -143,11 +143,6 @@ bool Explainer::onEvent(const Event& event) {
   }
   if (const auto* caps = std::get_if<CapabilitiesReceived>(&event)) {
     capabilities_ = caps->capabilities;
-    capabilitiesEncrypted_ = caps->encrypted;
-    return false;
-  }
-  if (const auto* auth = std::get_if<AuthSucceeded>(&event)) {
-    authMechanism_ = auth->mechanism;
     return false;
   }
   if (const auto* rcpt = std::get_if<RecipientResult>(&event)) {
@@ -196,11 +191,6 @@ bool Explainer::onEvent(const Event& event) {
     return true;
   }
   return false;
-}
-
-std::optional<Step> Explainer::currentStep() const {
-  if (active_ >= 0) return steps_[static_cast<std::size_t>(active_)].step;
-  return failedStep();
 }
 
 std::optional<Step> Explainer::failedStep() const {

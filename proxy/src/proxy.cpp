@@ -219,8 +219,8 @@ namespace {
 void writeThrough(QAbstractSocket* socket, std::initializer_list<QByteArrayView> parts) {
   qsizetype skip = 0;
   const qintptr fd = socket->socketDescriptor();
-  if (fd >= 0 && socket->bytesToWrite() == 0 && socket->state() == QAbstractSocket::ConnectedState &&
-      !qobject_cast<QSslSocket*>(socket)) {
+  const bool plain = !qobject_cast<QSslSocket*>(socket);
+  if (plain && fd >= 0 && socket->bytesToWrite() == 0 && socket->state() == QAbstractSocket::ConnectedState) {
     iovec vectors[4];
     int count = 0;
     for (QByteArrayView part : parts) {
@@ -245,7 +245,7 @@ void writeThrough(QAbstractSocket* socket, std::initializer_list<QByteArrayView>
     skip = 0;
     buffered = true;
   }
-  if (buffered && !qobject_cast<QSslSocket*>(socket)) socket->flush();
+  if (buffered && plain) socket->flush();
 }
 
 // The header of an unmasked binary frame (server to client, RFC 6455 §5.2) for `length` bytes.
@@ -275,6 +275,9 @@ Relay::Relay(Proxy& proxy, QWebSocket* socket) : proxy_(proxy), config_(proxy.co
   // The socket under the WebSocket, when Qt makes it reachable: pausing it is how a slow TCP
   // destination slows the browser down instead of filling our memory.
   wsSocket_ = proxy.underlyingSocket(ws_);
+  // Frames to the browser go past QWebSocket onto its plain socket (never under TLS: wss bytes
+  // must go through QSslSocket).
+  framesDirect_ = wsSocket_ && !qobject_cast<QSslSocket*>(wsSocket_.data());
   // SMTP is a conversation of short lines: without this, Nagle's algorithm and the browser's
   // delayed ACK hold each reply back by up to 40 ms (measured: EHLO round trips of 70 ms).
   if (wsSocket_) wsSocket_->setSocketOption(QAbstractSocket::LowDelayOption, 1);
@@ -379,10 +382,7 @@ void Relay::onTcpReadyRead() {
   // not read stays in the socket (at most highWater), and TCP flow control slows the server.
   // With the plain socket under the WebSocket at hand, the frames are written to it directly
   // (what is queued is then that socket's own buffer); otherwise through QWebSocket.
-  const bool direct = wsSocket_ && !qobject_cast<QSslSocket*>(wsSocket_.data());
-  while (!closing_ && tcp_.bytesAvailable() > 0) {
-    const qint64 queued = direct ? wsSocket_->bytesToWrite() : queuedToClient_;
-    if (queued >= config_.highWater) break;
+  while (!closing_ && tcp_.bytesAvailable() > 0 && queuedToClient() < config_.highWater) {
     sendToClient(tcp_.read(kReadChunk));
     touch();
   }
@@ -390,7 +390,7 @@ void Relay::onTcpReadyRead() {
 
 void Relay::sendToClient(const QByteArray& chunk) {
   toClient_ += chunk.size();
-  if (wsSocket_ && !qobject_cast<QSslSocket*>(wsSocket_.data())) {
+  if (framesDirect_ && wsSocket_) {
     char header[10];
     writeThrough(wsSocket_, {frameHeader(chunk.size(), header), chunk});
   } else {
@@ -401,8 +401,7 @@ void Relay::sendToClient(const QByteArray& chunk) {
 
 void Relay::onWsBytesWritten(qint64 bytes) {
   queuedToClient_ = std::max<qint64>(0, queuedToClient_ - bytes);
-  const qint64 queued = wsSocket_ && !qobject_cast<QSslSocket*>(wsSocket_.data()) ? wsSocket_->bytesToWrite() : queuedToClient_;
-  if (queued < config_.highWater / 2 && tcp_.bytesAvailable() > 0) onTcpReadyRead();
+  if (queuedToClient() < config_.highWater / 2 && tcp_.bytesAvailable() > 0) onTcpReadyRead();
 }
 
 void Relay::onFrame(const QByteArray& frame) {

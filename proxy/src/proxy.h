@@ -115,6 +115,8 @@ class Relay : public QObject {
   void onFrame(const QByteArray& frame);
   void onWsBytesWritten(qint64 bytes);
   void sendToClient(const QByteArray& chunk);
+  // What waits to reach the browser: the socket's own buffer when frames are written directly.
+  qint64 queuedToClient() const { return framesDirect_ && wsSocket_ ? wsSocket_->bytesToWrite() : queuedToClient_; }
   void onWsDisconnected();
   void touch();
   void pauseWebSocket(bool pause);
@@ -134,7 +136,7 @@ class Relay : public QObject {
   QString client_, destination_, reason_;
   int code_ = 0;
   qint64 toServer_ = 0, toClient_ = 0, queuedToClient_ = 0;
-  bool wsPaused_ = false, tcpUp_ = false, closing_ = false, done_ = false;
+  bool wsPaused_ = false, tcpUp_ = false, closing_ = false, done_ = false, framesDirect_ = false;
 };
 
 }  // namespace smtpc::proxy

@@ -148,6 +148,21 @@ struct BlackholePort {
 
 class TestProxy : public QObject {
   Q_OBJECT
+  // A browser that opens the WebSocket by hand and then reads nothing (its socket keeps one
+  // byte): the handshake is sent, the reply left unread.
+  static bool openStalledWebSocket(QTcpSocket& raw, quint16 proxyPort, quint16 destinationPort) {
+    raw.setReadBufferSize(1);
+    raw.connectToHost(QHostAddress::LocalHost, proxyPort);
+    if (!raw.waitForConnected(5000)) return false;
+    raw.write(QStringLiteral("GET /smtp?host=127.0.0.1&port=%1 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                             "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                             "Sec-WebSocket-Version: 13\r\nOrigin: %2\r\n\r\n")
+                  .arg(destinationPort)
+                  .arg(kOrigin)
+                  .toLatin1());
+    return true;
+  }
+
  private slots:
   void initTestCase() {
     rlimit limit{};  // 1,000 connections need 4,000 descriptors in this process
@@ -415,15 +430,7 @@ class TestProxy : public QObject {
     QObject::connect(&peer, &QTcpServer::newConnection, [&] { server = peer.nextPendingConnection(); });
     ProxyProcess proxy({"--allow", QStringLiteral("127.0.0.1:%1").arg(peer.serverPort())});
     QTcpSocket raw;
-    raw.setReadBufferSize(1);
-    raw.connectToHost(QHostAddress::LocalHost, proxy.port());
-    QVERIFY(raw.waitForConnected(5000));
-    raw.write(QStringLiteral("GET /smtp?host=127.0.0.1&port=%1 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-                             "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                             "Sec-WebSocket-Version: 13\r\nOrigin: %2\r\n\r\n")
-                  .arg(peer.serverPort())
-                  .arg(kOrigin)
-                  .toLatin1());
+    QVERIFY(openStalledWebSocket(raw, proxy.port(), peer.serverPort()));
     QVERIFY(QTest::qWaitFor([&] { return server != nullptr; }, 5000));
     const long before = proxy.rssKb();
     const QByteArray chunk = randomBytes(64 * 1024);
@@ -445,15 +452,7 @@ class TestProxy : public QObject {
     QObject::connect(&peer, &QTcpServer::newConnection, [&] { server = peer.nextPendingConnection(); });
     ProxyProcess proxy({"--allow", QStringLiteral("127.0.0.1:%1").arg(peer.serverPort())});
     QTcpSocket raw;
-    raw.setReadBufferSize(1);
-    raw.connectToHost(QHostAddress::LocalHost, proxy.port());
-    QVERIFY(raw.waitForConnected(5000));
-    raw.write(QStringLiteral("GET /smtp?host=127.0.0.1&port=%1 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-                             "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                             "Sec-WebSocket-Version: 13\r\nOrigin: %2\r\n\r\n")
-                  .arg(peer.serverPort())
-                  .arg(kOrigin)
-                  .toLatin1());
+    QVERIFY(openStalledWebSocket(raw, proxy.port(), peer.serverPort()));
     QVERIFY(QTest::qWaitFor([&] { return server != nullptr; }, 5000));
     // Sizes that need each length form of a frame header: 7-bit, 16-bit and 64-bit.
     QByteArray sent;

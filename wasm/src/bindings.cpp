@@ -241,7 +241,6 @@ class SmtpClient {
   }
   void cancel() { client_.cancel(); }
   bool running() const { return client_.running(); }
-  double wireBytesSent() const { return static_cast<double>(transport_.wireBytesSent()); }
 
  private:
   std::string start(val options, val message, val callback, bool sending) {
@@ -402,8 +401,7 @@ EMSCRIPTEN_BINDINGS(smtpc) {
       .function("test", &SmtpClient::test)
       .function("send", &SmtpClient::send)
       .function("cancel", &SmtpClient::cancel)
-      .function("running", &SmtpClient::running)
-      .function("wireBytesSent", &SmtpClient::wireBytesSent);
+      .function("running", &SmtpClient::running);
   emscripten::function("setCaBundle", &setCaBundle);
   emscripten::function("entropyOk", &entropyOk);
   emscripten::function("presets", &presetsJs);

@@ -186,7 +186,6 @@ void WebSocketTransport::flushTls() {
 void WebSocketTransport::sendWire(std::string_view bytes) {
   if (!socket_ || bytes.empty()) return;
   emscripten_websocket_send_binary(socket_, const_cast<char*>(bytes.data()), static_cast<uint32_t>(bytes.size()));
-  wireSent_ += bytes.size();
 }
 
 // Written bytes are reported flushed once the browser's send buffer is short again, always

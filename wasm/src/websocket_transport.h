@@ -28,9 +28,6 @@ class WebSocketTransport final : public Transport {
   void startTls() override;
   void close() override;
 
-  // How many ciphertext (or clear-text) octets the page has sent in all; for the tests' tap.
-  std::uint64_t wireBytesSent() const { return wireSent_; }
-
  private:
   static EM_BOOL onOpen(int, const EmscriptenWebSocketOpenEvent*, void* self);
   static EM_BOOL onMessage(int, const EmscriptenWebSocketMessageEvent* event, void* self);
@@ -57,7 +54,6 @@ class WebSocketTransport final : public Transport {
   bool closed_ = false;  // reported, or closed by us: no more callbacks to the handler
   std::size_t unreported_ = 0;  // plaintext octets written but not yet reported flushed
   long flushTimer_ = 0;
-  std::uint64_t wireSent_ = 0;
 };
 
 }  // namespace smtpc::web

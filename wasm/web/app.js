@@ -11,7 +11,6 @@
   let start = null;      // time of the first transcript entry
   let sending = false;
   let portEdited = false;
-  let lastFinished = null;
 
   // ---------------------------------------------------------------------------------------------
   // The form
@@ -219,7 +218,6 @@
   }
 
   function showFinished(e) {
-    lastFinished = e;
     const d = e.diagnosis;
     if (e.ok) setStatus('✓ ' + (sending ? 'The message was accepted' : d.headline), 'ok');
     else setStatus('✗ ' + d.headline, 'failed');
@@ -293,7 +291,6 @@
     saveSettings();
     sending = send;
     start = null;
-    lastFinished = null;
     delete document.body.dataset.finished;
     $('transcript').replaceChildren();
     addLine([[`${send ? 'Sending a test message via' : 'Testing'} ${opts.host} port ${opts.port}, ${$('security').selectedOptions[0].text}, through ${opts.proxy}`, 'title']]);
@@ -390,7 +387,6 @@
     }
     setRunning(false);
     document.body.dataset.ready = 'yes';
-    window.smtpcPage = { transcriptText, lastFinished: () => lastFinished, wireBytesSent: () => client.wireBytesSent() };
   }
 
   boot();

@@ -65,14 +65,11 @@ class Explainer {
   bool onEvent(const Event& event);
 
   const std::vector<StepView>& steps() const { return steps_; }
-  // The step in progress, or where it failed; nullopt before start and after success.
-  std::optional<Step> currentStep() const;
+  // Where it failed; nullopt before the end and after success.
   std::optional<Step> failedStep() const;
   const std::optional<Capabilities>& capabilities() const { return capabilities_; }
-  bool capabilitiesEncrypted() const { return capabilitiesEncrypted_; }
   const std::optional<TlsInfo>& tls() const { return tls_; }
   const std::optional<Finished>& finished() const { return finished_; }
-  std::optional<AuthMechanism> authMechanism() const { return authMechanism_; }
   // Meaningful once finished() is set.
   Diagnosis diagnosis() const;
 
@@ -86,10 +83,8 @@ class Explainer {
   int lastWork_ = -1;  // the step before QUIT began (where a failure belongs)
   bool handshakeDone_ = false;
   std::optional<Capabilities> capabilities_;
-  bool capabilitiesEncrypted_ = false;
   std::optional<TlsInfo> tls_;
   std::optional<Finished> finished_;
-  std::optional<AuthMechanism> authMechanism_;
   std::optional<Reply> lastRefusal_;  // a refused recipient, for the diagnosis
 };
 
