@@ -84,19 +84,26 @@ Closed openUntilClosed(const QUrl& target, const QString& origin = kOrigin,
   return result;
 }
 
-// Reads the close frame the proxy sends, as a browser would. (Qt's own WebSocket client treats
-// the registered codes 1012-1014 as invalid and reports 1002 instead, so it cannot see 1013.)
-Closed rawClose(quint16 proxyPort, quint16 destinationPort) {
-  Closed result;
-  QTcpSocket raw;
+// A WebSocket opened by hand, as a browser would: connects and sends the handshake (the reply is
+// left to the caller).
+bool openRawWebSocket(QTcpSocket& raw, quint16 proxyPort, quint16 destinationPort) {
   raw.connectToHost(QHostAddress::LocalHost, proxyPort);
-  if (!raw.waitForConnected(5000)) return result;
+  if (!raw.waitForConnected(5000)) return false;
   raw.write(QStringLiteral("GET /smtp?host=127.0.0.1&port=%1 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
                            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                            "Sec-WebSocket-Version: 13\r\nOrigin: %2\r\n\r\n")
                 .arg(destinationPort)
                 .arg(kOrigin)
                 .toLatin1());
+  return true;
+}
+
+// Reads the close frame the proxy sends, as a browser would. (Qt's own WebSocket client treats
+// the registered codes 1012-1014 as invalid and reports 1002 instead, so it cannot see 1013.)
+Closed rawClose(quint16 proxyPort, quint16 destinationPort) {
+  Closed result;
+  QTcpSocket raw;
+  if (!openRawWebSocket(raw, proxyPort, destinationPort)) return result;
   QByteArray data;
   (void)QTest::qWaitFor([&] {  // what arrived is checked below
     data += raw.readAll();
@@ -148,21 +155,6 @@ struct BlackholePort {
 
 class TestProxy : public QObject {
   Q_OBJECT
-  // A browser that opens the WebSocket by hand and then reads nothing (its socket keeps one
-  // byte): the handshake is sent, the reply left unread.
-  static bool openStalledWebSocket(QTcpSocket& raw, quint16 proxyPort, quint16 destinationPort) {
-    raw.setReadBufferSize(1);
-    raw.connectToHost(QHostAddress::LocalHost, proxyPort);
-    if (!raw.waitForConnected(5000)) return false;
-    raw.write(QStringLiteral("GET /smtp?host=127.0.0.1&port=%1 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-                             "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                             "Sec-WebSocket-Version: 13\r\nOrigin: %2\r\n\r\n")
-                  .arg(destinationPort)
-                  .arg(kOrigin)
-                  .toLatin1());
-    return true;
-  }
-
  private slots:
   void initTestCase() {
     rlimit limit{};  // 1,000 connections need 4,000 descriptors in this process
@@ -430,7 +422,8 @@ class TestProxy : public QObject {
     QObject::connect(&peer, &QTcpServer::newConnection, [&] { server = peer.nextPendingConnection(); });
     ProxyProcess proxy({"--allow", QStringLiteral("127.0.0.1:%1").arg(peer.serverPort())});
     QTcpSocket raw;
-    QVERIFY(openStalledWebSocket(raw, proxy.port(), peer.serverPort()));
+    raw.setReadBufferSize(1);  // a browser that reads nothing
+    QVERIFY(openRawWebSocket(raw, proxy.port(), peer.serverPort()));
     QVERIFY(QTest::qWaitFor([&] { return server != nullptr; }, 5000));
     const long before = proxy.rssKb();
     const QByteArray chunk = randomBytes(64 * 1024);
@@ -452,7 +445,8 @@ class TestProxy : public QObject {
     QObject::connect(&peer, &QTcpServer::newConnection, [&] { server = peer.nextPendingConnection(); });
     ProxyProcess proxy({"--allow", QStringLiteral("127.0.0.1:%1").arg(peer.serverPort())});
     QTcpSocket raw;
-    QVERIFY(openStalledWebSocket(raw, proxy.port(), peer.serverPort()));
+    raw.setReadBufferSize(1);  // a browser that reads nothing
+    QVERIFY(openRawWebSocket(raw, proxy.port(), peer.serverPort()));
     QVERIFY(QTest::qWaitFor([&] { return server != nullptr; }, 5000));
     // Sizes that need each length form of a frame header: 7-bit, 16-bit and 64-bit.
     QByteArray sent;
