@@ -6,6 +6,7 @@
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QHash>
 #include <QProcess>
 #include <QTcpServer>
 #include <QTcpSocket>
@@ -17,8 +18,14 @@
 #include <cstdio>
 #include <functional>
 #include <memory>
+#include <netinet/in.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
 
 namespace {
 
@@ -30,23 +37,89 @@ quint16 freePort() {
   return s.serverPort();
 }
 
-long treeRssKb(qint64 pid) {  // the process and its children (websockify forks per connection)
-  long total = 0;
+// Memory and CPU time of a process and its children (websockify forks one per connection).
+struct Usage {
+  long rssKb = 0;
+  QHash<qint64, double> cpuSeconds;  // user + system, per process (children come and go)
+};
+// The CPU time spent between two samples by the processes alive at the second (a child that
+// has exited since the first no longer counts, rather than making the difference negative).
+double cpuSecondsBetween(const Usage& before, const Usage& after) {
+  double total = 0;
+  for (auto it = after.cpuSeconds.begin(); it != after.cpuSeconds.end(); ++it) total += it.value() - before.cpuSeconds.value(it.key());
+  return total;
+}
+Usage treeUsage(qint64 pid) {
+  Usage total;
+  const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
   for (const QString& entry : QDir(QStringLiteral("/proc")).entryList(QDir::Dirs)) {
     bool isPid = false;
-    entry.toLongLong(&isPid);
+    const qint64 id = entry.toLongLong(&isPid);
     if (!isPid) continue;
-    QFile status(QStringLiteral("/proc/%1/status").arg(entry));
-    if (!status.open(QIODevice::ReadOnly)) continue;
-    const QByteArray text = status.readAll();
-    long rss = 0, ppid = 0;
-    for (const QByteArray& line : text.split('\n')) {
-      if (line.startsWith("VmRSS:")) rss = line.mid(6).trimmed().split(' ').first().toLong();
-      if (line.startsWith("PPid:")) ppid = line.mid(5).trimmed().toLong();
-    }
-    if (entry.toLongLong() == pid || ppid == pid) total += rss;
+    QFile statFile(QStringLiteral("/proc/%1/stat").arg(entry));
+    if (!statFile.open(QIODevice::ReadOnly)) continue;
+    // "pid (comm) state ppid ... utime stime ... rss": fields counted after the last ')'.
+    const QByteArray stat = statFile.readAll();
+    const QList<QByteArray> fields = stat.mid(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields.size() < 22) continue;
+    if (id != pid && fields[1].toLongLong() != pid) continue;
+    total.cpuSeconds[id] = (fields[11].toLongLong() + fields[12].toLongLong()) / tick;
+    total.rssKb += fields[21].toLong() * (sysconf(_SC_PAGESIZE) / 1024);
   }
   return total;
+}
+
+// Counts the payload of unmasked WebSocket frames as bytes arrive, without copying them.
+class FrameCounter {
+ public:
+  void feed(const unsigned char* data, size_t size) {
+    while (size > 0) {
+      if (remaining_ > 0) {
+        const size_t n = static_cast<size_t>(std::min<qint64>(remaining_, static_cast<qint64>(size)));
+        payload_ += static_cast<qint64>(n);
+        remaining_ -= static_cast<qint64>(n);
+        data += n;
+        size -= n;
+        continue;
+      }
+      header_[have_++] = *data++;
+      --size;
+      const int want = have_ < 2 ? 2 : (header_[1] & 0x7f) == 126 ? 4 : (header_[1] & 0x7f) == 127 ? 10 : 2;
+      if (have_ < want) continue;
+      qint64 length = header_[1] & 0x7f;
+      if (want > 2) {
+        length = 0;
+        for (int i = 2; i < want; ++i) length = (length << 8) | header_[i];
+      }
+      remaining_ = length;
+      have_ = 0;
+    }
+  }
+  qint64 payload() const { return payload_; }
+
+ private:
+  unsigned char header_[10] = {};
+  int have_ = 0;
+  qint64 payload_ = 0, remaining_ = 0;
+};
+
+// Reads `fd` (already connected; `first` holds bytes read before) until `count(total)` says
+// done or 120 s pass, with plain read()s into one buffer: the receiving side of the download
+// costs as little as it can, so that the relay, not this client, is what is measured.
+// Returns MB/s.
+double drainDownload(int fd, const std::function<qint64(const unsigned char*, size_t)>& count, qint64 total) {
+  static std::vector<unsigned char> buffer(1 << 20);
+  QElapsedTimer clock;
+  clock.start();
+  qint64 got = count(nullptr, 0);
+  while (got < total && clock.elapsed() < 120000) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 1000) <= 0) continue;
+    const ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    if (n <= 0) break;
+    got = count(buffer.data(), static_cast<size_t>(n));
+  }
+  return got / 1e6 / (clock.nsecsElapsed() / 1e9);
 }
 
 struct Peers {
@@ -75,7 +148,15 @@ struct Proxy {
   QString name;
   std::vector<std::unique_ptr<QProcess>> processes;
   std::function<QUrl(quint16 port)> url;
-  qint64 mainPid() const { return processes.front()->processId(); }
+  Usage usage() const {  // all of its processes and their children
+    Usage total;
+    for (const auto& process : processes) {
+      const Usage one = treeUsage(process->processId());
+      total.rssKb += one.rssKb;
+      total.cpuSeconds.insert(one.cpuSeconds);
+    }
+    return total;
+  }
 };
 
 // Runs the event loop until done() (no fixed sleeps, unlike QTest::qWaitFor: round trips of
@@ -133,41 +214,12 @@ class RawWebSocket {
     f.append(QByteArray(size, 'u'));
     return f;
   }
-  // Counts the payload bytes of the (unmasked) frames received so far.
-  qint64 receivedPayload() {
-    pending_ += socket_.readAll();
-    for (;;) {
-      if (remaining_ > 0) {
-        const qint64 n = std::min<qint64>(remaining_, pending_.size());
-        payload_ += n;
-        remaining_ -= n;
-        pending_.remove(0, static_cast<int>(n));
-        if (remaining_ > 0) break;
-        continue;
-      }
-      if (pending_.size() < 2) break;
-      qint64 length = static_cast<unsigned char>(pending_[1]) & 0x7f;
-      int header = 2;
-      if (length == 126) {
-        if (pending_.size() < 4) break;
-        length = (static_cast<unsigned char>(pending_[2]) << 8) | static_cast<unsigned char>(pending_[3]);
-        header = 4;
-      } else if (length == 127) {
-        if (pending_.size() < 10) break;
-        length = 0;
-        for (int i = 2; i < 10; ++i) length = (length << 8) | static_cast<unsigned char>(pending_[i]);
-        header = 10;
-      }
-      pending_.remove(0, header);
-      remaining_ = length;
-    }
-    return payload_;
-  }
+  // What arrived after the handshake's response, before anyone read the socket.
+  const QByteArray& pending() const { return pending_; }
   QTcpSocket socket_;
 
  private:
   QByteArray pending_;
-  qint64 payload_ = 0, remaining_ = 0;
 };
 
 double megabytesPerSecond(qint64 bytes, qint64 ms) { return bytes / 1e6 / (ms / 1000.0); }
@@ -175,29 +227,42 @@ double megabytesPerSecond(qint64 bytes, qint64 ms) { return bytes / 1e6 / (ms / 
 }  // namespace
 
 // `proxy_bench --source MEGABYTES`: a separate process that sends MEGABYTES to each connection,
-// so that in the download run the sender and the receiving client do not share one thread.
+// so that in the download run the sender and the receiving client do not share one thread. Plain
+// blocking send()s of one buffer (a thread per connection): the sender costs one copy per byte,
+// the least any TCP sender can, so that the relay, not the sender, is what is measured.
 int serveSource(qint64 bytes) {
-  QTcpServer server;
-  server.setListenBacklogSize(4096);
-  server.listen(QHostAddress::LocalHost, 0);
-  std::printf("%u\n", server.serverPort());
+  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  if (::bind(listener, reinterpret_cast<sockaddr*>(&address), length) != 0 || ::listen(listener, 4096) != 0 ||
+      ::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) != 0)
+    return 1;
+  std::printf("%u\n", ntohs(address.sin_port));
   std::fflush(stdout);
-  const QByteArray block(256 * 1024, 'x');
-  QObject::connect(&server, &QTcpServer::newConnection, [&] {
-    QTcpSocket* c = server.nextPendingConnection();
-    auto left = std::make_shared<qint64>(bytes);
-    auto pump = [c, left, &block] {
-      while (*left > 0 && c->bytesToWrite() < 4 * block.size()) {
-        c->write(block.left(static_cast<int>(std::min<qint64>(*left, block.size()))));
-        *left -= std::min<qint64>(*left, block.size());
+  std::thread([] {  // the parent closes our stdin when it is done
+    char c;
+    while (::read(0, &c, 1) > 0) {
+    }
+    std::_Exit(0);
+  }).detach();
+  static const std::vector<char> block(1 << 20, 'x');
+  for (;;) {
+    const int connection = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+    if (connection < 0) continue;
+    std::thread([connection, bytes] {
+      for (qint64 left = bytes; left > 0;) {
+        const ssize_t n = ::send(connection, block.data(), static_cast<size_t>(std::min<qint64>(left, static_cast<qint64>(block.size()))), MSG_NOSIGNAL);
+        if (n <= 0) break;
+        left -= n;
       }
-    };
-    QObject::connect(c, &QTcpSocket::bytesWritten, c, pump);
-    pump();
-  });
-  QSocketNotifier stdinClosed(0, QSocketNotifier::Read);
-  QObject::connect(&stdinClosed, &QSocketNotifier::activated, [] { QCoreApplication::quit(); });
-  return QCoreApplication::exec();
+      char c;
+      while (::read(connection, &c, 1) > 0) {  // until the client closes
+      }
+      ::close(connection);
+    }).detach();
+  }
 }
 
 int main(int argc, char** argv) {
@@ -295,16 +360,21 @@ int main(int argc, char** argv) {
     direct = roundTrips([&] { got = 0; tcp.write(QByteArray(32, 'p')); }, [&] { return got >= 32; }, 2000);
   }
 
-  std::printf("%-12s %12s %12s %16s %22s\n", "", "upload MB/s", "download MB/s", "added RTT (µs)", "1,000 idle: RSS (MB)");
+  // Two figures per direction: MB/s as the client sees it (on a 2-core machine bounded by the
+  // sender and the client sharing a core), and MB per CPU-second the relay spent: what the relay
+  // itself costs, whatever the peers can do.
+  std::printf("%-12s %13s %13s %13s %13s %16s %22s\n", "", "upload MB/s", "MB/relay-CPU-s", "download MB/s",
+              "MB/relay-CPU-s", "added RTT (µs)", "1,000 idle: RSS (MB)");
+  auto perCpuSecond = [](qint64 bytes, double seconds) { return seconds > 0 ? bytes / 1e6 / seconds : 0.0; };
   for (Proxy& proxy : proxies) {
-    // Upload: client -> proxy -> sink.
-    double up = 0, downRate = 0, added = 0;
+    double up = 0, upPerCpu = 0, downRate = 0, downPerCpu = 0, added = 0;
     if (phases.contains("up")) {  // Upload: client -> proxy -> sink, 64 KiB frames, at most 8 MB in flight.
       RawWebSocket ws;
       peers.sunk = 0;
       if (ws.open(proxy.url(peers.sink.serverPort()))) {
         const QByteArray frame = RawWebSocket::frame(64 * 1024);
         qint64 queued = 0;
+        const Usage before = proxy.usage();
         QElapsedTimer clock;
         clock.start();
         while (peers.sunk < total && clock.elapsed() < 120000) {
@@ -315,17 +385,20 @@ int main(int argc, char** argv) {
           QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents, 50);
         }
         up = megabytesPerSecond(peers.sunk, clock.elapsed());
+        upPerCpu = perCpuSecond(peers.sunk, cpuSecondsBetween(before, proxy.usage()));
       }
     }
     if (phases.contains("down")) {  // Download: source -> proxy -> client.
       RawWebSocket ws;
+      const Usage before = proxy.usage();
       if (ws.open(proxy.url(sourcePort))) {
-        QElapsedTimer clock;
-        clock.start();
-        qint64 got = 0;
-        QObject::connect(&ws.socket_, &QTcpSocket::readyRead, [&] { got = ws.receivedPayload(); });
-        (void)waitUntil([&] { return got >= total; }, 120000);
-        downRate = megabytesPerSecond(got, clock.elapsed());
+        FrameCounter frames;
+        frames.feed(reinterpret_cast<const unsigned char*>(ws.pending().data()), static_cast<size_t>(ws.pending().size()));
+        downRate = drainDownload(static_cast<int>(ws.socket_.socketDescriptor()), [&](const unsigned char* data, size_t size) {
+          frames.feed(data, size);
+          return frames.payload();
+        }, total);
+        downPerCpu = perCpuSecond(frames.payload(), cpuSecondsBetween(before, proxy.usage()));
       }
     }
     if (phases.contains("rtt")) {  // Latency: 2,000 sequential 32-byte round trips through the proxy to the echo peer.
@@ -347,8 +420,8 @@ int main(int argc, char** argv) {
       return std::all_of(idle.begin(), idle.end(), [](auto& w) { return w->state() == QAbstractSocket::ConnectedState; });
     }, 60000);
     waitUntil([] { return false; }, 1000);
-    const long rss = treeRssKb(proxy.mainPid());
-    std::printf("%-12s %12.0f %12.0f %16.0f %22s\n", qPrintable(proxy.name), up, downRate, added,
+    const long rss = treeUsage(proxy.processes.front()->processId()).rssKb;  // the one the idle connections went through
+    std::printf("%-12s %13.0f %13.0f %13.0f %13.0f %16.0f %22s\n", qPrintable(proxy.name), up, upPerCpu, downRate, downPerCpu, added,
                 allOpen ? qPrintable(QString::number(rss / 1024.0, 'f', 1)) : "(not all opened)");
     std::fflush(stdout);
     idle.clear();
@@ -379,17 +452,16 @@ int main(int argc, char** argv) {
       }
     }
     {
-      QTcpSocket tcp;
-      tcp.setReadBufferSize(0);
-      qint64 got = 0;
-      QObject::connect(&tcp, &QTcpSocket::readyRead, [&] { got += tcp.skip(tcp.bytesAvailable()); });
+      QTcpSocket tcp;  // read the same way as through the relays
       tcp.connectToHost(QHostAddress::LocalHost, sourcePort);
-      QElapsedTimer clock;
-      clock.start();
-      (void)waitUntil([&] { return got >= total; }, 120000);
-      downRate = megabytesPerSecond(got, clock.elapsed());
+      if (tcp.waitForConnected(5000)) {
+        qint64 got = 0;
+        downRate = drainDownload(static_cast<int>(tcp.socketDescriptor()), [&](const unsigned char*, size_t size) {
+          return got += static_cast<qint64>(size);
+        }, total);
+      }
     }
-    std::printf("%-12s %12.0f %12.0f %16s %22s\n", "direct TCP", up, downRate, "(baseline)", "-");
+    std::printf("%-12s %13.0f %13s %13.0f %13s %16s %22s\n", "direct TCP", up, "-", downRate, "-", "(baseline)", "-");
   }
   std::printf("(direct TCP round trip, the baseline: %.0f µs median of 2,000)\n", direct);
   sourceProcess.closeWriteChannel();
