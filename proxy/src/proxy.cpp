@@ -7,8 +7,11 @@
 #include <QSslSocket>
 #include <QUrlQuery>
 
+#include <cerrno>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 Q_LOGGING_CATEGORY(lcProxy, "smtpc.proxy", QtInfoMsg)
 
@@ -17,6 +20,15 @@ namespace smtpc::proxy {
 namespace {
 constexpr qint64 kReadChunk = 256 * 1024;
 constexpr qint64 kFrameOverhead = 14;  // the largest server frame header
+constexpr int kPipeSize = 1024 * 1024;  // what one splice(2) may move (the default pipe holds 64 KiB)
+constexpr qint64 kBulk = 64 * 1024;     // a read this large means a bulk transfer (SMTP replies are lines)
+
+// One buffer for every relay's reads from a server (the proxy has one thread): a connection
+// costs no read buffer of its own while idle.
+char* readBuffer() {
+  static char* buffer = new char[kReadChunk];
+  return buffer;
+}
 
 QString reasonFor(int code) {
   switch (code) {
@@ -289,19 +301,20 @@ Relay::Relay(Proxy& proxy, QWebSocket* socket) : proxy_(proxy), config_(proxy.co
   connect(ws_, &QWebSocket::bytesWritten, this, &Relay::onWsBytesWritten);
   // Frames written past QWebSocket (sendToClient) drain from the socket's own buffer.
   if (wsSocket_) connect(wsSocket_, &QAbstractSocket::bytesWritten, this, [this] { onWsBytesWritten(0); });
-  tcp_.setReadBufferSize(config_.highWater);  // Qt stops reading TCP when this much is unread
-  connect(&tcp_, &QTcpSocket::connected, this, &Relay::onTcpConnected);
-  connect(&tcp_, &QTcpSocket::readyRead, this, &Relay::onTcpReadyRead);
-  connect(&tcp_, &QTcpSocket::bytesWritten, this, &Relay::onTcpBytesWritten);
-  connect(&tcp_, &QTcpSocket::errorOccurred, this, &Relay::onTcpError);
-  connect(&tcp_, &QTcpSocket::disconnected, this, &Relay::onTcpDisconnected);
+  connect(&tcp_, &TcpLink::connected, this, &Relay::onTcpConnected);
+  connect(&tcp_, &TcpLink::readable, this, &Relay::onTcpReadable);
+  connect(&tcp_, &TcpLink::written, this, &Relay::onTcpWritten);
+  connect(&tcp_, &TcpLink::failed, this, &Relay::onTcpFailed);
   connectTimer_.setSingleShot(true);
   connect(&connectTimer_, &QTimer::timeout, this, [this] { close(ConnectTimeout, reasonFor(ConnectTimeout)); });
   idleTimer_.setSingleShot(true);
   connect(&idleTimer_, &QTimer::timeout, this, [this] { close(IdleTimeout, reasonFor(IdleTimeout)); });
 }
 
-Relay::~Relay() = default;
+Relay::~Relay() {
+  for (int fd : pipe_)
+    if (fd >= 0) ::close(fd);
+}
 
 void Relay::start() {
   // Origin: browsers always send it; a missing or unlisted one is refused (no cross-site use).
@@ -361,47 +374,161 @@ void Relay::resolved(const QList<QHostAddress>& addresses, const QString& lookup
 // listen on only one of them); the last failure is the one reported.
 void Relay::connectNext() {
   const QHostAddress address = candidates_.takeFirst();
-  tcp_.connectToHost(address, allowed_->port);
+  tcp_.connectTo(address, allowed_->port);
 }
 
 void Relay::onTcpConnected() {
   connectTimer_.stop();
   tcpUp_ = true;
-  tcp_.setSocketOption(QAbstractSocket::LowDelayOption, 1);
   if (!earlyFrames_.isEmpty()) {
     tcp_.write(earlyFrames_);
     earlyFrames_.clear();
   }
+  tcp_.setReading(true);
   touch();
 }
 
 void Relay::touch() { idleTimer_.start(config_.idleTimeoutMs); }
 
-void Relay::onTcpReadyRead() {
-  // Back-pressure toward the browser: read TCP only while the WebSocket queue is short; what is
-  // not read stays in the socket (at most highWater), and TCP flow control slows the server.
-  // With the plain socket under the WebSocket at hand, the frames are written to it directly
-  // (what is queued is then that socket's own buffer); otherwise through QWebSocket.
-  while (!closing_ && tcp_.bytesAvailable() > 0 && queuedToClient() < config_.highWater) {
-    sendToClient(tcp_.read(kReadChunk));
-    touch();
+// Back-pressure toward the browser: read the server only while the WebSocket's queue is short;
+// what is not read stays in the kernel, and TCP flow control slows the server down.
+void Relay::onTcpReadable() {
+  if (closing_) return;
+  while (pipeLeft_ == 0 && queuedToClient() < config_.highWater) {
+    const qint64 n = forwardOnce();
+    if (n > 0) {
+      touch();
+      if (closing_) return;
+      continue;
+    }
+    if (n == 0 || errno == ECONNRESET) return serverGone();
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
+    close(ConnectFailed, QStringLiteral("connection to the destination failed"));
+    return;
   }
+  tcp_.setReading(pipeLeft_ == 0 && queuedToClient() < config_.highWater);
 }
 
-void Relay::sendToClient(const QByteArray& chunk) {
+// Moves one chunk from the server toward the browser; returns its size, 0 at the end of the
+// server's stream, or -1 with errno. Short replies are read and sent (two system calls); once a
+// read brings 64 KiB or more, a bulk transfer is under way and the bytes go server socket ->
+// pipe -> browser socket with splice(2), which moves page references instead of copying.
+qint64 Relay::forwardOnce() {
+  const int fd = tcp_.descriptor();
+  if (bulk_ && spliceReady()) {
+    const ssize_t n = ::splice(fd, nullptr, pipe_[1], nullptr, kPipeSize, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (n > 0) {
+      forwardFromPipe(n);
+      bulk_ = n >= kBulk;
+      return n;
+    }
+    if (n == 0 || errno == EAGAIN || errno == EWOULDBLOCK || errno == ECONNRESET || errno == EINTR) return n;
+    spliceOff_ = true;  // not supported here: read and copy from now on
+  }
+  const ssize_t n = ::read(fd, readBuffer(), kReadChunk);
+  if (n > 0) {
+    sendToClient(QByteArrayView(readBuffer(), n));
+    bulk_ = n >= kBulk;
+  }
+  return n;
+}
+
+// Splice only straight onto the browser's plain socket, and only with nothing of Qt's ahead.
+bool Relay::spliceReady() {
+  if (spliceOff_ || !framesDirect_ || !wsSocket_ || wsSocket_->bytesToWrite() > 0 ||
+      wsSocket_->state() != QAbstractSocket::ConnectedState)
+    return false;
+  if (pipe_[0] < 0) {
+    if (::pipe2(pipe_, O_NONBLOCK | O_CLOEXEC) != 0) {
+      spliceOff_ = true;  // out of descriptors, say: the copying path still works
+      return false;
+    }
+    (void)::fcntl(pipe_[1], F_SETPIPE_SZ, kPipeSize);  // may be refused (per-user pipe limit): then 64 KiB
+  }
+  return true;
+}
+
+// The pipe holds `size` bytes from the server: a frame header goes onto the browser's socket,
+// then the bytes are spliced behind it. What the socket does not take now waits in the pipe
+// (pipeLeft_) until it is writable again; meanwhile nothing else may be written to the socket:
+// the server is not read, and the WebSocket is held (holdWebSocket), so QWebSocket cannot
+// answer a ping into the middle of the frame.
+void Relay::forwardFromPipe(qint64 size) {
+  toClient_ += size;
+  const int ws = static_cast<int>(wsSocket_->socketDescriptor());
+  char header[10];
+  const QByteArrayView head = frameHeader(size, header);
+  const ssize_t sent = ::send(ws, head.data(), static_cast<size_t>(head.size()), MSG_MORE | MSG_NOSIGNAL | MSG_DONTWAIT);
+  pipeLeft_ = size;
+  if (sent != head.size()) {  // not even the header fits: Qt's buffer takes the rest of it and the frame
+    wsSocket_->write(head.data() + std::max<ssize_t>(sent, 0), head.size() - std::max<ssize_t>(sent, 0));
+    spillPipe();
+    return;
+  }
+  flushPipe();
+}
+
+// Splices the rest of the frame onto the browser's socket while it takes it.
+void Relay::flushPipe() {
+  while (pipeLeft_ > 0) {
+    const ssize_t moved = ::splice(pipe_[0], nullptr, static_cast<int>(wsSocket_->socketDescriptor()), nullptr,
+                                   static_cast<size_t>(pipeLeft_), SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (moved > 0) {
+      pipeLeft_ -= moved;
+      continue;
+    }
+    if (moved < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+      if (!wsWritable_) {
+        wsWritable_ = std::make_unique<QSocketNotifier>(wsSocket_->socketDescriptor(), QSocketNotifier::Write);
+        connect(wsWritable_.get(), &QSocketNotifier::activated, this, &Relay::flushPipe);
+      }
+      wsWritable_->setEnabled(true);
+      holdWebSocket();
+      return;
+    }
+    // The browser is gone: what is in the pipe has nowhere to go.
+    while (::read(pipe_[0], readBuffer(), kReadChunk) > 0) {
+    }
+    pipeLeft_ = 0;
+    if (wsWritable_) wsWritable_->setEnabled(false);
+    holdWebSocket();
+    ws_->abort();
+    return;
+  }
+  if (wsWritable_) wsWritable_->setEnabled(false);
+  holdWebSocket();
+  if (!closing_ && tcpUp_) tcp_.setReading(queuedToClient() < config_.highWater);
+}
+
+// Moves the rest of the frame from the pipe into Qt's buffer, in order, before anything else
+// must be written (a close frame, the server's last bytes) or when the header did not fit.
+void Relay::spillPipe() {
+  while (pipeLeft_ > 0) {
+    const ssize_t n = ::read(pipe_[0], readBuffer(), static_cast<size_t>(std::min(pipeLeft_, kReadChunk)));
+    if (n <= 0) break;  // cannot happen: the pipe holds exactly pipeLeft_ bytes
+    wsSocket_->write(readBuffer(), n);
+    pipeLeft_ -= n;
+  }
+  pipeLeft_ = 0;
+  if (wsWritable_) wsWritable_->setEnabled(false);
+  if (wsSocket_->bytesToWrite() > 0) wsSocket_->flush();
+  holdWebSocket();
+}
+
+void Relay::sendToClient(QByteArrayView chunk) {
   toClient_ += chunk.size();
   if (framesDirect_ && wsSocket_) {
     char header[10];
     writeThrough(wsSocket_, {frameHeader(chunk.size(), header), chunk});
   } else {
     queuedToClient_ += chunk.size() + kFrameOverhead;
-    ws_->sendBinaryMessage(chunk);
+    ws_->sendBinaryMessage(chunk.toByteArray());
   }
 }
 
 void Relay::onWsBytesWritten(qint64 bytes) {
   queuedToClient_ = std::max<qint64>(0, queuedToClient_ - bytes);
-  if (queuedToClient() < config_.highWater / 2 && tcp_.bytesAvailable() > 0) onTcpReadyRead();
+  if (!closing_ && tcpUp_ && pipeLeft_ == 0 && queuedToClient() < config_.highWater / 2) tcp_.setReading(true);
 }
 
 void Relay::onFrame(const QByteArray& frame) {
@@ -411,51 +538,65 @@ void Relay::onFrame(const QByteArray& frame) {
   // A client may send as soon as the WebSocket is open; until the destination is connected the
   // bytes wait here, under the same limit as the socket's write buffer.
   if (!tcpUp_) earlyFrames_ += frame;
-  else writeThrough(&tcp_, {frame});
+  else tcp_.write(frame);
   const qint64 queued = tcpUp_ ? tcp_.bytesToWrite() : earlyFrames_.size();
   if (queued > config_.highWater) {
-    if (wsSocket_) pauseWebSocket(true);
+    if (wsSocket_) {
+      uploadHeld_ = true;
+      holdWebSocket();
+    }
     else if (queued > 8 * config_.highWater) close(TooBig, QStringLiteral("destination too slow"));
   }
 }
 
-void Relay::onTcpBytesWritten() {
-  if (wsPaused_ && tcp_.bytesToWrite() < config_.highWater / 2) pauseWebSocket(false);
+void Relay::onTcpWritten() {
+  if (uploadHeld_ && tcp_.bytesToWrite() < config_.highWater / 2) {
+    uploadHeld_ = false;
+    holdWebSocket();
+  }
   touch();
 }
 
-// Stops the WebSocket from reading its socket (and so the browser's TCP window closes): the
-// socket keeps at most highWater unread bytes, and its readyRead is held until resumed.
-void Relay::pauseWebSocket(bool pause) {
+// Stops the WebSocket from reading its socket (and so the browser's TCP window closes) while
+// the server cannot take more (uploadHeld_) or a frame waits in the pipe (pipeLeft_): the
+// socket keeps at most highWater unread bytes, and its signals are held until resumed.
+void Relay::holdWebSocket() {
+  const bool pause = !closing_ && (uploadHeld_ || pipeLeft_ > 0);
   if (!wsSocket_ || wsPaused_ == pause) return;
   wsPaused_ = pause;
   wsSocket_->setReadBufferSize(pause ? config_.highWater : 0);
   wsSocket_->blockSignals(pause);
-  if (!pause && wsSocket_->bytesAvailable() > 0) QMetaObject::invokeMethod(wsSocket_, "readyRead", Qt::QueuedConnection);
-  if (!pause) onWsBytesWritten(0);  // its bytesWritten was blocked too: the download may go on
-  if (!pause && wsSocket_->state() == QAbstractSocket::UnconnectedState) onWsDisconnected();
+  if (pause) return;
+  if (wsSocket_->bytesAvailable() > 0) QMetaObject::invokeMethod(wsSocket_, "readyRead", Qt::QueuedConnection);
+  onWsBytesWritten(0);  // its bytesWritten was blocked too: the download may go on
+  if (wsSocket_->state() == QAbstractSocket::UnconnectedState) onWsDisconnected();
 }
 
-void Relay::onTcpError(QAbstractSocket::SocketError error) {
+void Relay::onTcpFailed(int error) {
   if (closing_) return;
   if (!tcpUp_) {
     if (!candidates_.isEmpty()) {
-      tcp_.abort();
       connectNext();
       return;
     }
     connectTimer_.stop();
-    close(error == QAbstractSocket::ConnectionRefusedError ? Refused : ConnectFailed,
-          error == QAbstractSocket::ConnectionRefusedError ? reasonFor(Refused) : reasonFor(ConnectFailed));
+    close(error == ECONNREFUSED ? Refused : ConnectFailed, reasonFor(error == ECONNREFUSED ? Refused : ConnectFailed));
     return;
   }
-  if (error != QAbstractSocket::RemoteHostClosedError) close(ConnectFailed, QStringLiteral("connection to the destination failed"));
+  if (error == ECONNRESET || error == EPIPE) serverGone();
+  else close(ConnectFailed, QStringLiteral("connection to the destination failed"));
 }
 
-void Relay::onTcpDisconnected() {
+// The server closed (or reset) the connection: whatever it sent before goes to the browser first,
+// past the high-water mark (it is at most what the kernel holds for this socket).
+void Relay::serverGone() {
   if (closing_) return;
-  // Whatever the server sent before closing goes to the browser first.
-  while (tcp_.bytesAvailable() > 0) sendToClient(tcp_.read(kReadChunk));
+  if (pipeLeft_ > 0) spillPipe();  // first the frame that was waiting
+  const bool spliceWas = spliceOff_;
+  spliceOff_ = true;  // plain reads: forwardOnce() must not leave anything in the pipe
+  while (forwardOnce() > 0) {
+  }
+  spliceOff_ = spliceWas;
   close(ServerClosed, reasonFor(ServerClosed));
 }
 
@@ -466,8 +607,9 @@ void Relay::close(int code, const QString& reason) {
   reason_ = reason;
   connectTimer_.stop();
   idleTimer_.stop();
-  if (wsPaused_) pauseWebSocket(false);
-  tcp_.disconnectFromHost();
+  if (pipeLeft_ > 0) spillPipe();  // the frame in the pipe goes before the close frame
+  holdWebSocket();  // closing_: resumed, so that the close handshake is seen
+  tcp_.closeAfterWrites();
   ws_->close(static_cast<QWebSocketProtocol::CloseCode>(code), reason);
   if (ws_->state() == QAbstractSocket::UnconnectedState) finish();
   else QTimer::singleShot(5000, this, [this] { ws_->abort(); finish(); });  // a peer that never answers the close
@@ -479,7 +621,7 @@ void Relay::onWsDisconnected() {
     closing_ = true;
     code_ = ws_->closeCode();
     reason_ = QStringLiteral("client closed");
-    tcp_.disconnectFromHost();  // flushes what the browser sent, then FIN to the server
+    tcp_.closeAfterWrites();  // what the browser sent, then FIN to the server
   }
   finish();
 }

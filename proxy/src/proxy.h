@@ -10,10 +10,12 @@
 #include <QLoggingCategory>
 #include <QObject>
 #include <QPointer>
-#include <QTcpSocket>
 #include <QTimer>
 #include <QWebSocket>
 #include <QWebSocketServer>
+#include <memory>
+
+#include "tcp_link.h"
 
 Q_DECLARE_LOGGING_CATEGORY(lcProxy)
 
@@ -108,25 +110,37 @@ class Relay : public QObject {
   void resolved(const QList<QHostAddress>& addresses, const QString& lookupError);
   void connectNext();
   void onTcpConnected();
-  void onTcpReadyRead();
-  void onTcpBytesWritten();
-  void onTcpError(QAbstractSocket::SocketError error);
-  void onTcpDisconnected();
+  void onTcpReadable();
+  qint64 forwardOnce();
+  bool spliceReady();
+  void forwardFromPipe(qint64 size);
+  void flushPipe();
+  void spillPipe();
+  void onTcpWritten();
+  void onTcpFailed(int error);
+  void serverGone();
   void onFrame(const QByteArray& frame);
   void onWsBytesWritten(qint64 bytes);
-  void sendToClient(const QByteArray& chunk);
-  // What waits to reach the browser: the socket's own buffer when frames are written directly.
-  qint64 queuedToClient() const { return framesDirect_ && wsSocket_ ? wsSocket_->bytesToWrite() : queuedToClient_; }
+  void sendToClient(QByteArrayView chunk);
+  // What waits to reach the browser: the socket's own buffer and the pipe when frames are
+  // written directly, else what QWebSocket has not written yet.
+  qint64 queuedToClient() const {
+    return framesDirect_ && wsSocket_ ? wsSocket_->bytesToWrite() + pipeLeft_ : queuedToClient_;
+  }
   void onWsDisconnected();
   void touch();
-  void pauseWebSocket(bool pause);
+  void holdWebSocket();
   void finish();
 
   Proxy& proxy_;
   const Config& config_;
   QWebSocket* ws_;
   QPointer<QAbstractSocket> wsSocket_;  // the socket under the WebSocket, for back-pressure
-  QTcpSocket tcp_;
+  TcpLink tcp_;
+  int pipe_[2] = {-1, -1};  // server -> browser through the kernel (splice), made for the first bulk read
+  qint64 pipeLeft_ = 0;     // the end of a frame, waiting in the pipe for the browser's socket
+  std::unique_ptr<QSocketNotifier> wsWritable_;  // the browser's socket, while pipeLeft_ > 0
+  bool bulk_ = false, spliceOff_ = false, uploadHeld_ = false;
   QTimer connectTimer_, idleTimer_;
   QElapsedTimer age_;
   const Destination* allowed_ = nullptr;  // the allowlist entry this connection matched
