@@ -366,6 +366,7 @@ int main(int argc, char** argv) {
   std::printf("%-12s %13s %13s %13s %13s %16s %22s\n", "", "upload MB/s", "MB/relay-CPU-s", "download MB/s",
               "MB/relay-CPU-s", "added RTT (µs)", "1,000 idle: RSS (MB)");
   auto perCpuSecond = [](qint64 bytes, double seconds) { return seconds > 0 ? bytes / 1e6 / seconds : 0.0; };
+  QHash<QString, double> downloads;  // MB/s by relay, for the ratios printed last
   for (Proxy& proxy : proxies) {
     double up = 0, upPerCpu = 0, downRate = 0, downPerCpu = 0, added = 0;
     if (phases.contains("up")) {  // Upload: client -> proxy -> sink, 64 KiB frames, at most 8 MB in flight.
@@ -421,6 +422,7 @@ int main(int argc, char** argv) {
     }, 60000);
     waitUntil([] { return false; }, 1000);
     const long rss = treeUsage(proxy.processes.front()->processId()).rssKb;  // the one the idle connections went through
+    downloads[proxy.name] = downRate;
     std::printf("%-12s %13.0f %13.0f %13.0f %13.0f %16.0f %22s\n", qPrintable(proxy.name), up, upPerCpu, downRate, downPerCpu, added,
                 allOpen ? qPrintable(QString::number(rss / 1024.0, 'f', 1)) : "(not all opened)");
     std::fflush(stdout);
@@ -462,6 +464,9 @@ int main(int argc, char** argv) {
       }
     }
     std::printf("%-12s %13.0f %13s %13.0f %13s %16s %22s\n", "direct TCP", up, "-", downRate, "-", "(baseline)", "-");
+    if (const double websockify = downloads.value(QStringLiteral("websockify")); websockify > 0)
+      std::printf("(download: smtpc-proxy %.1fx websockify; the same peers over plain TCP, no relay: %.1fx)\n",
+                  downloads.value(QStringLiteral("smtpc-proxy")) / websockify, downRate / websockify);
   }
   std::printf("(direct TCP round trip, the baseline: %.0f µs median of 2,000)\n", direct);
   sourceProcess.closeWriteChannel();
