@@ -172,6 +172,13 @@ bool Explainer::onEvent(const Event& event) {
         for (auto& view : steps_)
           if (view.step != Step::Connect) view.status = StepStatus::Pending;
         break;
+      // The server checks a client certificate after the TLS 1.3 handshake and hangs up: the
+      // handshake is what failed, not the greeting or EHLO that was awaited.
+      case ErrorCode::ClientCertificateRefused:
+        failedAt = indexOf(Step::TlsHandshake);
+        for (std::size_t i = static_cast<std::size_t>(std::max(failedAt, 0)) + 1; failedAt >= 0 && i < steps_.size(); ++i)
+          steps_[i].status = StepStatus::Pending;
+        break;
       default: break;
     }
     if (failedAt < 0) failedAt = lastWork_;
@@ -316,6 +323,13 @@ Diagnosis diagnose(const Finished& finished, const ConnectParams& params, std::o
         add("The server may only offer old TLS versions or ciphers; SMTPc needs TLS 1.2 or later.");
         add("Check that the port matches the security mode: 465 implicit TLS, 587 STARTTLS.");
       }
+      break;
+    case ErrorCode::ClientCertificateRefused:
+      d.headline = "The server wants a client certificate";
+      add(params.tls.clientCertificatePem.empty()
+              ? "Add the client certificate and its key (Advanced) that the server's administrator issued for you."
+              : "Check that the client certificate is the one this server expects, is still valid, and matches its key.");
+      add("If the server should not ask for one, its administrator can check the server's TLS log for the reason.");
       break;
     case ErrorCode::CertificateInvalid: {
       d.headline = "The server's certificate is not trusted";

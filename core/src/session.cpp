@@ -326,6 +326,7 @@ void Session::receive(Time now, std::string_view bytes) {
       fail(Error(ErrorCode::ProtocolViolation, "The server's reply is not valid SMTP: " + parser_.error() + "."), false);
       return;
     }
+    heardSinceTls_ = true;
     onReply(reply_);
     if (state_ == State::Closed || state_ == State::TlsHandshake) return;
     rearm();
@@ -342,6 +343,7 @@ void Session::onTlsEstablished(Time now, const TlsInfo& info) {
   now_ = now;
   if (state_ != State::TlsHandshake) return;
   tlsActive_ = true;
+  heardSinceTls_ = false;
   std::string summary = info.protocol + " with " + info.cipher + "; ";
   if (info.verified) {
     summary += "the certificate" + (info.chain.empty() ? std::string() : " for " + info.chain.front().subject) +
@@ -384,6 +386,17 @@ void Session::onClosed(Time now, const Error& cause) {
   Error error;
   if (state_ == State::Connecting) {
     error = cause.isError() ? cause : Error(ErrorCode::ConnectFailed);
+  } else if (tlsActive_ && !heardSinceTls_) {
+    // With TLS 1.3 a server that demands a client certificate finishes the handshake, checks the
+    // certificate afterwards and hangs up: the client sees a clean close before any reply.
+    error = Error(ErrorCode::ClientCertificateRefused,
+                  std::string("The server closed the connection right after the TLS handshake, before saying anything. "
+                              "Servers do this when they require a client certificate (mutual TLS) and did not get "
+                              "one they trust: ") +
+                      (params_.tls.clientCertificatePem.empty()
+                           ? "none was given; add the certificate and key the server's administrator issued."
+                           : "the one given was not accepted; check that it is the one the server expects and "
+                             "that it has not expired."));
   } else {
     std::string what = "The connection was closed while " + std::string(stateDescription(state_)) +
                        (state_ == State::Greeting || state_ == State::Ready ? "" : " was under way");

@@ -31,7 +31,8 @@ int exitCodeFor(ErrorCode code) {
     case ErrorCode::ConnectionLost: case ErrorCode::ReceiveFailed: case ErrorCode::TransmitFailed:
     case ErrorCode::Timeout:
       return Network;
-    case ErrorCode::TlsHandshakeFailed: case ErrorCode::CertificateInvalid: case ErrorCode::SecureNotAvailable:
+    case ErrorCode::TlsHandshakeFailed: case ErrorCode::CertificateInvalid: case ErrorCode::ClientCertificateRefused:
+    case ErrorCode::SecureNotAvailable:
     case ErrorCode::StartTlsNotOffered:
       return Tls;
     case ErrorCode::AuthNotOffered: case ErrorCode::NoCommonMechanism: case ErrorCode::AuthFailed:

@@ -36,6 +36,8 @@ namespace smtpc {
     "The TLS handshake failed; the port may expect a different security mode.")                  \
   X(CertificateInvalid, Remote,                                                                   \
     "The server's certificate could not be verified; the message says why.")                     \
+  X(ClientCertificateRefused, Remote,                                                             \
+    "The server hung up right after the TLS handshake: it wants a client certificate it trusts.") \
   X(SecureNotAvailable, Remote, "The server could not start TLS.")                                \
   X(StartTlsNotOffered, Remote,                                                                   \
     "The server does not offer STARTTLS; try implicit TLS (usually port 465) or another port.")   \

@@ -307,6 +307,7 @@ class Session {
   Capabilities capabilities_;
   ConnectionInfo connection_;
   bool tlsActive_ = false;
+  bool heardSinceTls_ = false;  // a reply arrived after the handshake (see onClosed)
   bool startTlsAttempted_ = false;
   bool failing_ = false;  // a fatal error was recorded; replies still in flight are only logged
   bool readyAnnounced_ = false;

@@ -42,7 +42,7 @@ SMTPc_ERR toLegacy(ErrorCode code) {
     case ErrorCode::ReceiveFailed: return SMTPc_ERR_RX_FAILED;
     case ErrorCode::TransmitFailed: return SMTPc_ERR_TX_FAILED;
     case ErrorCode::Timeout: return SMTPc_ERR_TIMEOUT;
-    case ErrorCode::TlsHandshakeFailed: return SMTPc_ERR_TLS_HANDSHAKE;
+    case ErrorCode::TlsHandshakeFailed: case ErrorCode::ClientCertificateRefused: return SMTPc_ERR_TLS_HANDSHAKE;
     case ErrorCode::CertificateInvalid: return SMTPc_ERR_CERT_INVALID;
     case ErrorCode::SecureNotAvailable: return SMTPc_ERR_SECURE_NOT_AVAIL;
     case ErrorCode::StartTlsNotOffered: return SMTPc_ERR_STARTTLS_NOT_OFFERED;
