@@ -200,6 +200,34 @@ class TestSandbox : public QObject {
     QVERIFY(r.finished.error.explanation().find("check the port") != std::string::npos);
   }
 
+  void clientCertificates() {
+    // A server that demands a client certificate from its CA (mutual TLS), both TLS modes.
+    Sandbox mutual({"--require-client-cert"});
+    QVERIFY2(mutual.ok(), qPrintable(mutual.error()));
+    for (const auto& [mode, listener] : {std::pair{SecurityMode::StartTls, "starttls"}, std::pair{SecurityMode::ImplicitTls, "tls"}}) {
+      ConnectParams p;
+      p.host = "127.0.0.1";
+      p.port = mutual.port(listener);
+      p.security = mode;
+      p.tls.caCertificatesPem = readAll(mutual.caFile());
+      p.timeouts = Timeouts::uniform(std::chrono::seconds(20));
+      p.credentials.username = "demo";
+      p.credentials.password = Secret("demo");
+      p.quitAfter = Phase::Auth;
+      // Without one: TLS 1.3 finishes the handshake and the server hangs up; said plainly.
+      SessionRun without = runSession(p);
+      QCOMPARE(without.finished.error.code(), ErrorCode::ClientCertificateRefused);
+      QVERIFY2(without.finished.error.explanation().find("none was given") != std::string::npos, without.transcript.c_str());
+      // With the certificate and key the server's CA issued: the login goes through.
+      p.tls.clientCertificatePem = readAll(mutual.value("client_cert"));
+      p.tls.clientKeyPem = readAll(mutual.value("client_key"));
+      SessionRun with = runSession(p);
+      QVERIFY2(!with.finished.error, with.transcript.c_str());
+      QCOMPARE(with.mechanism.value(), AuthMechanism::Plain);
+      QVERIFY(with.transcript.find("BEGIN") == std::string::npos);  // no key material in the transcript
+    }
+  }
+
   void wrongModeForPort() {
     // Implicit TLS against the STARTTLS port: the server answers in clear text.
     ConnectParams a = params(SecurityMode::ImplicitTls, "starttls");

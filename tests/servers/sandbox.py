@@ -15,6 +15,8 @@ expired, wronghost, selfsigned). Messages are saved in --maildir as N.eml (the b
 sent, dot-stuffing removed) with N.json (envelope). Users: --user NAME:PASSWORD (default
 demo:demo). Misbehaviour: --slow SECONDS before every reply, --drop-at ehlo|mail|rcpt|data,
 --greeting-554, --reject-rcpt PREFIX, --size-limit OCTETS, --temp-fail-rcpt PREFIX.
+A client certificate from the same CA is made too (client_cert, client_key in the JSON line);
+--require-client-cert makes the TLS listeners demand one.
 """
 import argparse
 import asyncio
@@ -79,6 +81,21 @@ def make_certificates(folder, kind):
             f.write(ca.public_bytes(pem))
     with open(paths["server.key"], "wb") as f:
         f.write(key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+
+    # A client certificate from the same CA, for servers that ask for one (--require-client-cert).
+    client_key = ec.generate_private_key(ec.SECP256R1())
+    client_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "SMTPc test client")])
+    client = (x509.CertificateBuilder().subject_name(client_name).issuer_name(ca_name)
+              .public_key(client_key.public_key()).serial_number(x509.random_serial_number())
+              .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=30))
+              .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+              .sign(ca_key, hashes.SHA256()))
+    paths["client.pem"] = os.path.join(folder, "client.pem")
+    paths["client.key"] = os.path.join(folder, "client.key")
+    with open(paths["client.pem"], "wb") as f:
+        f.write(client.public_bytes(pem))
+    with open(paths["client.key"], "wb") as f:
+        f.write(client_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
     return paths
 
 
@@ -172,6 +189,8 @@ def main():
     parser.add_argument("--reject-rcpt")
     parser.add_argument("--temp-fail-rcpt")
     parser.add_argument("--size-limit", type=int, default=32 * 1024 * 1024)
+    parser.add_argument("--require-client-cert", action="store_true",
+                        help="TLS listeners demand a client certificate signed by the sandbox's CA")
     parser.add_argument("--exit-on-stdin-eof", action="store_true",
                         help="stop when standard input closes (tests: the server dies with its test)")
     options = parser.parse_args()
@@ -182,6 +201,9 @@ def main():
     certs = make_certificates(state, options.cert)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(certs["server.pem"], certs["server.key"])
+    if options.require_client_cert:  # the handshake fails without a certificate from the sandbox's CA
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.load_verify_locations(certs["ca.pem"])
     users = dict(u.split(":", 1) for u in (options.user or ["demo:demo"]))
 
     def authenticator(server, session, envelope, mechanism, auth_data):
@@ -209,7 +231,8 @@ def main():
     servers["tls"] = loop.run_until_complete(listen(smtp_factory(auth_require_tls=False), context))
 
     print(json.dumps({"host": options.host, **{name: port for name, (_, port) in servers.items()},
-                      "ca_file": certs["ca.pem"], "maildir": maildir, "state": state}), flush=True)
+                      "ca_file": certs["ca.pem"], "client_cert": certs["client.pem"], "client_key": certs["client.key"],
+                      "maildir": maildir, "state": state}), flush=True)
 
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
