@@ -187,12 +187,14 @@ int main(int argc, char** argv) {
     }
     if (!mailboxes(to, m.to, &why) || !mailboxes(cc, m.cc, &why) || !mailboxes(bcc, m.bcc, &why)) return usage(why);
     if (parser.isSet(dataFile)) {
-      auto content = readFile(parser.value(dataFile), &why);
-      if (!content) return usage(why);
+      // Streamed from the file as it is sent: any size, constant memory.
+      auto file = FileContent::open(parser.value(dataFile).toStdString());
+      auto streamed = file ? SourceBody::create(*file) : Result<std::shared_ptr<SourceBody>>(file.error());
+      if (!streamed) return usage("--data-file: " + QString::fromStdString(streamed.error().explanation()));
       envelope = m.envelope();
-      messageBody = std::make_shared<StringBody>(std::move(*content));
+      messageBody = *streamed;
       if (parser.isSet(printMessage)) {
-        std::cout << static_cast<StringBody&>(*messageBody).size().value_or(0) << " octets from " << parser.value(dataFile).toStdString() << "\n";
+        std::cout << (*streamed)->size().value_or(0) << " octets from " << parser.value(dataFile).toStdString() << "\n";
         return Ok;
       }
     } else {

@@ -4,6 +4,7 @@
 #include <random>
 
 #include "smtpc/body.h"
+#include "smtpc/message.h"
 
 using smtpc::DotStuffer;
 
@@ -114,6 +115,32 @@ class TestBody : public QObject {
     QVERIFY(!body.prepare({}).isError());  // prepare() starts again: the same message twice
     QCOMPARE(*body.read(buffer), std::size_t(5));
     QVERIFY(smtpc::StringBody("caf\xc3\xa9").isEightBit());
+  }
+
+  void sourceBodyStreamsAndFindsEightBitAnywhere() {
+    // 200 KB of ASCII, then one 8-bit octet past the first 64 KB chunk the scan reads.
+    std::string ascii(200 * 1024, 'a');
+    auto plain = smtpc::SourceBody::create(std::make_shared<smtpc::MemoryContent>(ascii));
+    QVERIFY(plain);
+    QVERIFY(!(*plain)->isEightBit());
+    std::string eight = ascii;
+    eight[150 * 1024] = '\xe9';
+    auto body = smtpc::SourceBody::create(std::make_shared<smtpc::MemoryContent>(eight));
+    QVERIFY(body);
+    QVERIFY((*body)->isEightBit());
+    QCOMPARE(*(*body)->size(), std::uint64_t(eight.size()));
+    for (int pass = 0; pass < 2; ++pass) {  // prepare() starts again: the same message twice
+      QVERIFY(!(*body)->prepare({}).isError());
+      std::string all;
+      char buffer[4096];
+      for (;;) {
+        auto n = (*body)->read(buffer);
+        QVERIFY(n);
+        if (*n == 0) break;
+        all.append(buffer, *n);
+      }
+      QVERIFY(all == eight);  // the scan for 8-bit octets did not eat the start
+    }
   }
 };
 

@@ -83,6 +83,23 @@ class FileContent final : public ContentSource {
   std::uint64_t position_ = 0;
 };
 
+// A ready RFC 5322 message streamed from a ContentSource as it is sent (the CLI's --data-file):
+// memory stays constant whatever the size. The content is read once when made, to know whether
+// it needs 8BITMIME; size() is known for SIZE= and progress.
+class SourceBody final : public BodySource {
+ public:
+  static Result<std::shared_ptr<SourceBody>> create(std::shared_ptr<ContentSource> content);
+  Error prepare(const Capabilities&) override { return content_->rewind(); }
+  std::optional<std::uint64_t> size() const override { return content_->size(); }
+  bool isEightBit() const override { return eightBit_; }
+  Result<std::size_t> read(std::span<char> buffer) override { return content_->read(buffer); }
+
+ private:
+  explicit SourceBody(std::shared_ptr<ContentSource> content) : content_(std::move(content)) {}
+  std::shared_ptr<ContentSource> content_;
+  bool eightBit_ = false;
+};
+
 struct Attachment {
   std::string filename;     // shown to the reader; may be non-ASCII
   std::string contentType;  // empty: guessed from the file name's extension

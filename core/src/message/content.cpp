@@ -1,4 +1,5 @@
 // Attachment content: memory or a file (standard C stdio; no sockets, no clock).
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -50,6 +51,23 @@ Result<std::size_t> FileContent::read(std::span<char> buffer) {
     return Error(ErrorCode::BodyReadFailed, "Reading " + path_ + " failed: " + std::strerror(errno) + ".");
   position_ += n;
   return n;
+}
+
+Result<std::shared_ptr<SourceBody>> SourceBody::create(std::shared_ptr<ContentSource> content) {
+  std::shared_ptr<SourceBody> body(new SourceBody(std::move(content)));
+  if (Error e = body->content_->rewind(); e.isError()) return e;
+  char buffer[64 * 1024];
+  for (;;) {
+    auto n = body->content_->read(buffer);
+    if (!n) return n.error();
+    if (*n == 0) break;
+    if (std::any_of(buffer, buffer + *n, [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
+      body->eightBit_ = true;
+      break;
+    }
+  }
+  if (Error e = body->content_->rewind(); e.isError()) return e;
+  return body;
 }
 
 Attachment Attachment::fromMemory(std::string filename, std::string data, std::string contentType) {
