@@ -46,10 +46,23 @@ QtTransport::QtTransport(QObject* parent) : QObject(parent) {
   QObject::connect(&socket_, &QSslSocket::sslErrors, this, &QtTransport::onSslErrors);
   QObject::connect(&socket_, &QSslSocket::errorOccurred, this, &QtTransport::onErrorOccurred);
   QObject::connect(&socket_, &QSslSocket::disconnected, this, &QtTransport::onDisconnected);
-  // Plain-text bytes accepted by the socket (also when TLS is on): the engine's flow control.
+  // The engine's flow control (its body window): plain-text bytes the socket took. Under TLS
+  // bytesWritten means "encrypted", not "sent": the ciphertext then waits in Qt's buffer, so it
+  // is reported only while that backlog is short (reportWritten). Without this, a 40 MB
+  // --data-file to a slow server sat in memory as ciphertext (peak RSS 62 MB instead of 20).
   QObject::connect(&socket_, &QSslSocket::bytesWritten, this, [this](qint64 n) {
-    if (handler_) handler_->onTransportBytesWritten(static_cast<std::size_t>(n));
+    written_ += static_cast<std::size_t>(n);
+    reportWritten();
   });
+  QObject::connect(&socket_, &QSslSocket::encryptedBytesWritten, this, [this](qint64) { reportWritten(); });
+}
+
+void QtTransport::reportWritten() {
+  constexpr qint64 kMaxCiphertextBacklog = 256 * 1024;
+  if (written_ == 0 || socket_.encryptedBytesToWrite() > kMaxCiphertextBacklog) return;
+  const std::size_t n = written_;
+  written_ = 0;
+  if (handler_) handler_->onTransportBytesWritten(n);
 }
 
 QtTransport::~QtTransport() {

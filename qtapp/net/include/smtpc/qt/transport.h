@@ -38,6 +38,7 @@ class QtTransport final : public QObject, public Transport {
   void onDisconnected();
   Error tlsFailure() const;
   void failTls(const Error& error);
+  void reportWritten();
 
   QSslSocket socket_;
   TlsConfig tls_;
@@ -49,6 +50,7 @@ class QtTransport final : public QObject, public Transport {
   bool closing_ = false;
   bool reportedClosed_ = false;
   Error pendingError_;
+  std::size_t written_ = 0;  // plain-text bytes the socket took, not yet reported to the engine
 };
 
 class QtTimer final : public QObject, public Timer {
