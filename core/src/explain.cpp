@@ -176,8 +176,8 @@ bool Explainer::onEvent(const Event& event) {
       // handshake is what failed, not the greeting or EHLO that was awaited.
       case ErrorCode::ClientCertificateRefused:
         failedAt = indexOf(Step::TlsHandshake);
-        for (std::size_t i = static_cast<std::size_t>(std::max(failedAt, 0)) + 1; failedAt >= 0 && i < steps_.size(); ++i)
-          steps_[i].status = StepStatus::Pending;
+        if (failedAt >= 0)
+          for (auto i = static_cast<std::size_t>(failedAt) + 1; i < steps_.size(); ++i) steps_[i].status = StepStatus::Pending;
         break;
       default: break;
     }

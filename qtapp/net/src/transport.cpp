@@ -75,6 +75,7 @@ void QtTransport::connect(const std::string& host, std::uint16_t port, const Tls
   host_ = QString::fromStdString(host);
   port_ = port;
   tlsStarted_ = handshakeDone_ = closing_ = reportedClosed_ = false;
+  written_ = 0;
   sslErrors_.clear();
   pendingError_ = Error();
   qCDebug(lcNet) << "connecting to" << host_ << port;
