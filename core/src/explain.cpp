@@ -327,7 +327,7 @@ Diagnosis diagnose(const Finished& finished, const ConnectParams& params, std::o
     case ErrorCode::ClientCertificateRefused:
       d.headline = "The server wants a client certificate";
       add(params.tls.clientCertificatePem.empty()
-              ? "Add the client certificate and its key (Advanced) that the server's administrator issued for you."
+              ? "Give the client certificate and key the server's administrator issued for you (Advanced settings; --client-cert and --client-key in the CLI)."
               : "Check that the client certificate is the one this server expects, is still valid, and matches its key.");
       add("If the server should not ask for one, its administrator can check the server's TLS log for the reason.");
       break;

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "smtpc/explain.h"
 #include "smtpc/message.h"
 #include "smtpc/qt/client.h"
 
@@ -322,6 +323,10 @@ int main(int argc, char** argv) {
   // --- run
   const bool asJson = parser.isSet(json), isQuiet = parser.isSet(quiet), isVerbose = parser.isSet(verbose);
   qt::QtClient client;
+  // The same story as the GUI and the page: where it failed, in plain words, what to try.
+  Explainer explainer(params, messageBody != nullptr);
+  QObject::connect(&client, &qt::QtClient::sessionEvent, [&](const Event& e) { explainer.onEvent(e); });
+  std::string lastErrorLine;  // the transcript's last error, so the summary does not repeat it
   QJsonArray transcript, capabilities, messages;
   QJsonObject tls;
   int delivered = 0, failedMessages = 0;
@@ -334,6 +339,7 @@ int main(int argc, char** argv) {
                                     {"text", QString::fromStdString(e.text)}});
       return;
     }
+    if (e.kind == TranscriptKind::Error) lastErrorLine = e.text;
     if (isQuiet) return;
     if (isVerbose) std::printf("%7.3f ", static_cast<double>(e.at.count()) / 1000.0);
     std::printf("%s %s\n", std::string(transcriptPrefix(e)).c_str(), e.text.c_str());
@@ -391,7 +397,16 @@ int main(int argc, char** argv) {
                        {"server", QString::fromStdString(params.host)}, {"port", params.effectivePort()},
                        {"security", QString::fromStdString(std::string(securityModeName(params.security)))},
                        {"capabilities", capabilities}, {"messages", messages}, {"transcript", transcript}};
-    if (error) result["error"] = errorJson(error);
+    if (error) {
+      result["error"] = errorJson(error);
+      const Diagnosis d = explainer.diagnosis();
+      QJsonArray suggestions;
+      for (const auto& suggestion : d.suggestions) suggestions.append(QString::fromStdString(suggestion));
+      QJsonObject diagnosis{{"headline", QString::fromStdString(d.headline)},
+                            {"explanation", QString::fromStdString(d.explanation)}, {"suggestions", suggestions}};
+      if (const auto step = explainer.failedStep()) diagnosis["failed_step"] = QString::fromStdString(std::string(stepName(*step)));
+      result["diagnosis"] = diagnosis;
+    }
     if (!tls.isEmpty()) result["tls"] = tls;
     if (outcome->stoppedAfter != Phase::None)
       result["stopped_after"] = QString::fromStdString(std::string(phaseName(outcome->stoppedAfter)));
@@ -399,8 +414,13 @@ int main(int argc, char** argv) {
     return status;
   }
   if (error) {
-    std::printf("*** Failed: %s\n", error.explanation().c_str());
+    const Diagnosis d = explainer.diagnosis();
+    const auto step = explainer.failedStep();
+    std::printf("*** Failed%s%s: %s\n", step ? " at " : "", step ? std::string(stepLabel(*step)).c_str() : "",
+                d.headline.empty() ? error.explanation().c_str() : d.headline.c_str());
+    if (isQuiet || d.explanation != lastErrorLine) std::printf("    %s\n", d.explanation.c_str());
     if (error.reply()) std::printf("*** The server said: %s\n", error.reply()->summary().c_str());
+    for (const auto& suggestion : d.suggestions) std::printf("    Try: %s\n", suggestion.c_str());
   } else if (outcome->stoppedAfter != Phase::None) {
     std::printf("=== OK: the connection works up to %s; stopped there as asked.\n",
                 std::string(phaseName(outcome->stoppedAfter)).c_str());

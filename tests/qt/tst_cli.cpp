@@ -64,15 +64,19 @@ class TestCli : public QObject {
   void exitCodesPerErrorClass_data() {
     QTest::addColumn<QStringList>("arguments");
     QTest::addColumn<int>("status");
-    QTest::newRow("closed port") << QStringList{"-s", QStringLiteral("127.0.0.1:%1").arg(Sandbox::closedPort())} << 2;
-    QTest::newRow("untrusted certificate") << QStringList{"--security", "tls"} << 3;
-    QTest::newRow("bad option value") << QStringList{"--security", "ssl"} << 1;
+    QTest::addColumn<QString>("summary");  // the diagnosis' first line: the step, the headline
+    QTest::newRow("closed port") << QStringList{"-s", QStringLiteral("127.0.0.1:%1").arg(Sandbox::closedPort())} << 2
+                                 << "*** Failed at Connect: Nothing answers on 127.0.0.1 port";
+    QTest::newRow("untrusted certificate") << QStringList{"--security", "tls"} << 3
+                                           << "*** Failed at TLS handshake: The server's certificate is not trusted";
+    QTest::newRow("bad option value") << QStringList{"--security", "ssl"} << 1 << "";
     QTest::newRow("refused recipient") << QStringList{"--from", "a@example.org", "--to", "x@example.net", "--to",
-                                                       "temp@example.net"} << 5;
+                                                       "temp@example.net"} << 5 << "*** Failed at RCPT:";
   }
   void exitCodesPerErrorClass() {
     QFETCH(QStringList, arguments);
     QFETCH(int, status);
+    QFETCH(QString, summary);
     Sandbox refusing({"--temp-fail-rcpt", "temp"});
     QVERIFY(refusing.ok());
     QStringList args = arguments;
@@ -81,7 +85,10 @@ class TestCli : public QObject {
     if (status == 5) args << "--ca-file" << refusing.caFile();
     auto r = cli(args);
     QVERIFY2(r.status == status, qPrintable(QString::number(r.status) + "\n" + r.out + r.err));
-    if (status > 1) QVERIFY(r.out.contains(QStringLiteral("*** Failed:")));
+    if (status > 1) {
+      QVERIFY2(r.out.contains(summary), qPrintable(r.out.right(1500)));
+      QVERIFY2(r.out.contains(QStringLiteral("    Try: ")), qPrintable(r.out.right(1500)));  // what to try
+    }
   }
 
   void jsonResult() {
@@ -97,6 +104,13 @@ class TestCli : public QObject {
     QVERIFY(o.value("capabilities").toArray().contains(QJsonValue("AUTH LOGIN PLAIN")));
     QVERIFY(o.value("transcript").toArray().size() > 20);
     QVERIFY(!r.out.contains(QStringLiteral("ZGVtbw")));
+    // A failure carries the same diagnosis as the GUI and the page.
+    r = cli(server("starttls") + QStringList{"-u", "demo", "--password-env", "SMTPC_TEST_PASSWORD", "--json"}, "wrong");
+    QCOMPARE(r.status, 4);
+    const QJsonObject d = QJsonDocument::fromJson(r.out.toUtf8()).object().value("diagnosis").toObject();
+    QCOMPARE(d.value("failed_step").toString(), QStringLiteral("Auth"));
+    QCOMPARE(d.value("headline").toString(), QStringLiteral("Login refused"));
+    QVERIFY(!d.value("suggestions").toArray().isEmpty());
   }
 
   void dataFileIsStreamed() {
