@@ -10,7 +10,6 @@
 #include <QProcess>
 #include <QTcpServer>
 #include <QTcpSocket>
-#include <QSocketNotifier>
 #include <QTimer>
 #include <QThread>
 #include <QWebSocket>
