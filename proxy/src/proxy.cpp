@@ -413,9 +413,9 @@ void Relay::onTcpReadable() {
 // server's stream, or -1 with errno. Short replies are read and sent (two system calls); once a
 // read brings 64 KiB or more, a bulk transfer is under way and the bytes go server socket ->
 // pipe -> browser socket with splice(2), which moves page references instead of copying.
-qint64 Relay::forwardOnce() {
+qint64 Relay::forwardOnce(bool maySplice) {
   const int fd = tcp_.descriptor();
-  if (bulk_ && spliceReady()) {
+  if (maySplice && bulk_ && spliceReady()) {
     const ssize_t n = ::splice(fd, nullptr, pipe_[1], nullptr, kPipeSize, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
     if (n > 0) {
       forwardFromPipe(n);
@@ -592,11 +592,8 @@ void Relay::onTcpFailed(int error) {
 void Relay::serverGone() {
   if (closing_) return;
   if (pipeLeft_ > 0) spillPipe();  // first the frame that was waiting
-  const bool spliceWas = spliceOff_;
-  spliceOff_ = true;  // plain reads: forwardOnce() must not leave anything in the pipe
-  while (forwardOnce() > 0) {
+  while (forwardOnce(false) > 0) {  // plain reads: nothing may be left in the pipe
   }
-  spliceOff_ = spliceWas;
   close(ServerClosed, reasonFor(ServerClosed));
 }
 

@@ -111,7 +111,7 @@ class Relay : public QObject {
   void connectNext();
   void onTcpConnected();
   void onTcpReadable();
-  qint64 forwardOnce();
+  qint64 forwardOnce(bool maySplice = true);
   bool spliceReady();
   void forwardFromPipe(qint64 size);
   void flushPipe();

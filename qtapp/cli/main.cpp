@@ -85,14 +85,6 @@ QJsonObject tlsJson(const TlsInfo& info) {
                      {"problems", problems}, {"chain", chain}};
 }
 
-std::optional<std::string> readFile(const QString& path, QString* why) {
-  QFile file(path);
-  if (!file.open(QIODevice::ReadOnly)) {
-    *why = QStringLiteral("cannot read %1: %2").arg(path, file.errorString());
-    return std::nullopt;
-  }
-  return file.readAll().toStdString();
-}
 
 int usage(const QString& message) {
   std::cerr << "smtpc: " << message.toStdString() << "\n(see smtpc --help)\n";
@@ -203,7 +195,7 @@ int main(int argc, char** argv) {
       m.subject = parser.value(subject).toStdString();
       m.text = parser.value(body).toStdString();
       if (parser.isSet(bodyFile)) {
-        auto content = readFile(parser.value(bodyFile), &why);
+        auto content = qt::readFile(parser.value(bodyFile), &why);
         if (!content) return usage(why);
         m.text = *content;
       }
@@ -281,7 +273,7 @@ int main(int argc, char** argv) {
   params.allowPlaintextAuth = parser.isSet(allowPlain);
   QString why;
   if (parser.isSet(caFile)) {
-    auto pem = readFile(parser.value(caFile), &why);
+    auto pem = qt::readFile(parser.value(caFile), &why);
     if (!pem) return usage("--ca-file: " + why);
     params.tls.caCertificatesPem = *pem;
   }
@@ -297,8 +289,8 @@ int main(int argc, char** argv) {
   params.tls.verifyName = parser.value(tlsName).toStdString();
   if (parser.isSet(clientCert) != parser.isSet(clientKey)) return usage("--client-cert and --client-key go together");
   if (parser.isSet(clientCert)) {
-    auto certificate = readFile(parser.value(clientCert), &why);
-    auto key = certificate ? readFile(parser.value(clientKey), &why) : std::nullopt;
+    auto certificate = qt::readFile(parser.value(clientCert), &why);
+    auto key = certificate ? qt::readFile(parser.value(clientKey), &why) : std::nullopt;
     if (!certificate || !key) return usage(why);
     params.tls.clientCertificatePem = *certificate;
     params.tls.clientKeyPem = *key;

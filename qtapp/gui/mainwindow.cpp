@@ -69,14 +69,6 @@ QLineEdit* fileField(QWidget* parent, QHBoxLayout** row, const QString& filter) 
   return edit;
 }
 
-std::optional<std::string> readFile(const QString& path, QString* why) {
-  QFile file(path);
-  if (!file.open(QIODevice::ReadOnly)) {
-    *why = QObject::tr("Cannot read %1: %2").arg(path, file.errorString());
-    return std::nullopt;
-  }
-  return file.readAll().toStdString();
-}
 
 QStringList splitAddresses(const QString& text) {
   QStringList out;
@@ -660,7 +652,7 @@ std::optional<ConnectParams> MainWindow::paramsFromForm(bool sending) {
   params.allowPlaintextAuth = allowPlaintext_->isChecked();
   QString why;
   if (!caFile_->text().trimmed().isEmpty()) {
-    auto pem = readFile(caFile_->text().trimmed(), &why);
+    auto pem = qt::readFile(caFile_->text().trimmed(), &why);
     if (!pem) return showProblem(tr("CA file unreadable"), why), std::nullopt;
     params.tls.caCertificatesPem = *pem;
   }
@@ -673,8 +665,8 @@ std::optional<ConnectParams> MainWindow::paramsFromForm(bool sending) {
   if (clientCert_->text().isEmpty() != clientKey_->text().isEmpty())
     return showProblem(tr("Client certificate incomplete"), tr("Give both the client certificate and its key.")), std::nullopt;
   if (!clientCert_->text().isEmpty()) {
-    auto cert = readFile(clientCert_->text(), &why);
-    auto key = cert ? readFile(clientKey_->text(), &why) : std::nullopt;
+    auto cert = qt::readFile(clientCert_->text(), &why);
+    auto key = cert ? qt::readFile(clientKey_->text(), &why) : std::nullopt;
     if (!cert || !key) return showProblem(tr("Client certificate unreadable"), why), std::nullopt;
     params.tls.clientCertificatePem = *cert;
     params.tls.clientKeyPem = *key;

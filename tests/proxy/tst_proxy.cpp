@@ -98,6 +98,23 @@ bool openRawWebSocket(QTcpSocket& raw, quint16 proxyPort, quint16 destinationPor
   return true;
 }
 
+// A proxy relaying to a TCP peer on loopback, and a browser (a raw WebSocket) that reads
+// nothing until its read buffer is opened again (raw.setReadBufferSize(0)).
+struct StalledBrowser {
+  QTcpServer peer;
+  QTcpSocket* server = nullptr;  // the peer's side of the relayed connection
+  std::unique_ptr<ProxyProcess> proxy;
+  QTcpSocket raw;
+  bool open() {
+    if (!peer.listen(QHostAddress::LocalHost, 0)) return false;
+    QObject::connect(&peer, &QTcpServer::newConnection, [this] { server = peer.nextPendingConnection(); });
+    proxy = std::make_unique<ProxyProcess>(QStringList{"--allow", QStringLiteral("127.0.0.1:%1").arg(peer.serverPort())});
+    raw.setReadBufferSize(1);
+    return proxy->port() && openRawWebSocket(raw, proxy->port(), peer.serverPort()) &&
+           QTest::qWaitFor([this] { return server != nullptr; }, 5000);
+  }
+};
+
 // Reads the close frame the proxy sends, as a browser would. (Qt's own WebSocket client treats
 // the registered codes 1012-1014 as invalid and reports 1002 instead, so it cannot see 1013.)
 Closed rawClose(quint16 proxyPort, quint16 destinationPort) {
@@ -416,20 +433,15 @@ class TestProxy : public QObject {
   void slowWebSocketReaderKeepsMemoryBounded() {
     // The browser reads nothing (a raw WebSocket handshake, then no reads): the proxy must stop
     // reading the destination.
-    QTcpServer peer;
-    QVERIFY(peer.listen(QHostAddress::LocalHost, 0));
-    QTcpSocket* server = nullptr;
-    QObject::connect(&peer, &QTcpServer::newConnection, [&] { server = peer.nextPendingConnection(); });
-    ProxyProcess proxy({"--allow", QStringLiteral("127.0.0.1:%1").arg(peer.serverPort())});
-    QTcpSocket raw;
-    raw.setReadBufferSize(1);  // a browser that reads nothing
-    QVERIFY(openRawWebSocket(raw, proxy.port(), peer.serverPort()));
-    QVERIFY(QTest::qWaitFor([&] { return server != nullptr; }, 5000));
-    const long before = proxy.rssKb();
+    StalledBrowser browser;
+    QVERIFY(browser.open());
+    QTcpSocket* const server = browser.server;
+    QTcpSocket& raw = browser.raw;
+    const long before = browser.proxy->rssKb();
     const QByteArray chunk = randomBytes(64 * 1024);
     for (int i = 0; i < 1024; ++i) server->write(chunk);  // 64 MB toward a browser that reads nothing
     QTest::qWait(3000);
-    const long growth = proxy.rssKb() - before;
+    const long growth = browser.proxy->rssKb() - before;
     qInfo() << "proxy RSS growth with a WebSocket reader that reads nothing, 64 MB offered:" << growth << "KB";
     QVERIFY2(growth < 24 * 1024, qPrintable(QString::number(growth)));
     QVERIFY(server->bytesToWrite() > 32 << 20);  // the rest waits at the server, where it belongs
@@ -440,15 +452,10 @@ class TestProxy : public QObject {
     // The browser stalls (its socket buffer fills, the relay's own buffer or its pipe fills and it
     // stops reading the server), then reads again: every byte arrives, in order, in well-formed
     // frames.
-    QTcpServer peer;
-    QVERIFY(peer.listen(QHostAddress::LocalHost, 0));
-    QTcpSocket* server = nullptr;
-    QObject::connect(&peer, &QTcpServer::newConnection, [&] { server = peer.nextPendingConnection(); });
-    ProxyProcess proxy({"--allow", QStringLiteral("127.0.0.1:%1").arg(peer.serverPort())});
-    QTcpSocket raw;
-    raw.setReadBufferSize(1);  // a browser that reads nothing
-    QVERIFY(openRawWebSocket(raw, proxy.port(), peer.serverPort()));
-    QVERIFY(QTest::qWaitFor([&] { return server != nullptr; }, 5000));
+    StalledBrowser browser;
+    QVERIFY(browser.open());
+    QTcpSocket* const server = browser.server;
+    QTcpSocket& raw = browser.raw;
     // Sizes that need each length form of a frame header: 7-bit, 16-bit and 64-bit.
     QByteArray sent;
     for (int size : {1, 125, 126, 65535, 65536, 300000}) sent += randomBytes(size);

@@ -2,8 +2,18 @@
 
 #include <QCoreApplication>
 #include <QEventLoop>
+#include <QFile>
 
 namespace smtpc::qt {
+
+std::optional<std::string> readFile(const QString& path, QString* why) {
+  QFile file(path);
+  if (!file.open(QIODevice::ReadOnly)) {
+    *why = QCoreApplication::translate("smtpc", "Cannot read %1: %2").arg(path, file.errorString());
+    return std::nullopt;
+  }
+  return file.readAll().toStdString();
+}
 
 QtClient::QtClient(QObject* parent) : QObject(parent), client_(transport_, timer_) {
   client_.setObserver([this](const Event& event) { dispatch(event); });

@@ -6,11 +6,17 @@
 #include <QObject>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "smtpc/client.h"
 #include "smtpc/qt/transport.h"
 
 namespace smtpc::qt {
+
+// A whole file as bytes (a CA bundle, a client certificate or key, a body), or nullopt with
+// `why` set to a sentence naming the file and the reason. For the CLI and the GUI alike.
+std::optional<std::string> readFile(const QString& path, QString* why);
 
 class QtClient : public QObject {
   Q_OBJECT
