@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds OpenSSL's libssl and libcrypto for WebAssembly with Emscripten, from Debian's `openssl`
 # source package (its upstream tarball), or from a local OpenSSL 3 tarball given as $1. The result
-# is cached outside any build tree, keyed by version and by the feature set below:
-#   ${SMTPC_CACHE:-~/.cache/smtpc}/openssl-wasm-<version>-<flavour>/{include,lib}
+# is cached outside any build tree, keyed by version and by a hash of this script and emcc's version:
+#   ${SMTPC_CACHE:-~/.cache/smtpc}/openssl-wasm-<version>-<key>/{include,lib}
 # A later run reuses a cached build without touching the network. Prints the prefix last.
 set -euo pipefail
 
@@ -11,9 +11,7 @@ mkdir -p "$cache"
 tarball="${1:-}"
 
 # What a TLS 1.2/1.3 client of today's mail servers needs, and no more: every algorithm left in
-# ends up in the page (OpenSSL 3's providers reach all of them). Change the flavour when the
-# feature set changes, so that a cached build with other features is not taken.
-flavour=client1
+# ends up in the page (OpenSSL 3's providers reach all of them).
 features=(no-asm no-threads no-shared no-dso no-engine no-tests no-ui-console no-afalgeng no-async no-sock
   no-ssl3 no-tls1 no-tls1_1 no-dtls no-dgram no-srtp no-nextprotoneg no-comp no-ct no-ocsp no-cms no-ts
   no-cmp no-srp no-gost no-sm2 no-sm3 no-sm4 no-aria no-camellia no-bf no-cast no-des no-idea
@@ -23,17 +21,25 @@ features=(no-asm no-threads no-shared no-dso no-engine no-tests no-ui-console no
 finish() { echo "$1"; exit 0; }
 is_built() { [ -f "$1/lib/libssl.a" ] && [ -f "$1/lib/libcrypto.a" ]; }
 
-if [ -n "$tarball" ]; then
-  version=$(basename "$tarball" | sed -E 's/^openssl[-_]([0-9][^/]*)(\.orig)?\.tar\.gz$/\1/')
-  is_built "$cache/openssl-wasm-$version-$flavour" && finish "$cache/openssl-wasm-$version-$flavour"
-else
-  # Any cached build of this flavour will do: the newest.
-  newest=$(ls -d "$cache"/openssl-wasm-*-"$flavour" 2>/dev/null | sort -V | tail -1 || true)
-  [ -n "$newest" ] && is_built "$newest" && finish "$newest"
-fi
-
 command -v emcc >/dev/null || { echo "build-openssl-wasm: emcc not found (apt-get install emscripten)" >&2; exit 1; }
 export NODE_PATH=/usr/share/nodejs   # Emscripten 3.1.6's JS optimizer needs Debian's acorn
+
+# The cache key covers everything that changes the build: OpenSSL's version, this script (the
+# feature set, the flags, the steps) and the compiler. A cached build made by another script or
+# another Emscripten is never taken; no hand-kept "flavour" name to forget to bump.
+key=$( { cat "${BASH_SOURCE[0]}"; emcc --version 2>/dev/null | head -1; } | sha256sum | cut -c1-12)
+
+# Which OpenSSL: a tarball given as $1, else the version of the installed libssl-dev (read
+# offline, so a cached build is found without asking the network), else the archive's newest.
+if [ -n "$tarball" ]; then
+  version=$(basename "$tarball" | sed -E 's/^openssl[-_]([0-9][^/]*)(\.orig)?\.tar\.gz$/\1/')
+else
+  installed=$(dpkg-query -W -f='${Version}' libssl-dev 2>/dev/null || true)
+  version=${installed%%-*}
+fi
+if [ -n "$version" ]; then
+  is_built "$cache/openssl-wasm-$version-$key" && finish "$cache/openssl-wasm-$version-$key"
+fi
 
 work=$(mktemp -d "$cache/openssl-build.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -73,7 +79,8 @@ if [ -z "$tarball" ]; then
   version="$upstream"
 fi
 
-prefix="$cache/openssl-wasm-$version-$flavour"
+prefix="$cache/openssl-wasm-$version-$key"
+is_built "$prefix" && finish "$prefix"
 tar xzf "$tarball"
 cd "$(find . -maxdepth 1 -type d -name 'openssl-*' | head -1)"
 
