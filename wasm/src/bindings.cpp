@@ -146,6 +146,8 @@ val diagnosisToJs(const Diagnosis& d) {
   o.set("explanation", d.explanation);
   o.set("suggestions", stringArray(d.suggestions));
   o.set("serverSaid", d.serverSaid);
+  o.set("encrypted", d.encrypted);
+  o.set("warning", d.warning);
   return o;
 }
 

@@ -53,6 +53,11 @@ struct Diagnosis {
   std::string explanation;              // what happened, in plain words
   std::vector<std::string> suggestions;  // what to try, most likely first
   std::string serverSaid;               // the server's reply that decided it, if any
+  // Whether the conversation ran inside TLS. When it did not, `warning` says so in words a front
+  // end shows beside the headline (never only in the suggestions): a run that "works" in clear
+  // text is the result a man in the middle who strips STARTTLS produces.
+  bool encrypted = false;
+  std::string warning;
 };
 
 // Follows one session's events and keeps what the GUIs show. Feed every Event; read the views.
