@@ -6,6 +6,7 @@
 //   smtpc.setCaBundle(pemText);                       // the page's trusted roots
 //   const client = new smtpc.SmtpClient();
 //   client.test(options, null, event => ...);         // stops after options.stopAfter (AUTH)
+//                                                     // options.proxy, options.relayToken: the relay
 //   client.send(options, message, event => ...);      // a test message
 //   client.cancel();
 // Event objects: {type: "transcript"|"state"|"steps"|"capabilities"|"tls"|"auth"|"ready"|
@@ -260,6 +261,7 @@ class SmtpClient {
     if (params->security != SecurityMode::None && !TlsEngine::entropyOk())
       return "The browser gives no good random numbers: TLS cannot be made safe here.";
     transport_.setProxyUrl(str(options, "proxy"));
+    transport_.setProxyToken(str(options, "relayToken"));
     transport_.setTrustedRoots(trustedRoots());
     callback_ = std::move(callback);
     explainer_ = std::make_unique<Explainer>(*params, needsEnvelope);

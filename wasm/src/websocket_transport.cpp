@@ -10,12 +10,13 @@ namespace {
 // engine's own window bounds the body; this bounds what sits in the WebSocket's buffer).
 constexpr std::size_t kBufferedLimit = 128 * 1024;
 
-std::string percentEncode(std::string_view text) {
+// RFC 3986 §2.3's unreserved characters stay, and `keep` (":[]" for an IPv6 host); the rest is %XX.
+std::string percentEncode(std::string_view text, std::string_view keep = {}) {
   static constexpr char hex[] = "0123456789ABCDEF";
   std::string out;
   for (unsigned char c : text) {
     if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-        c == '_' || c == '~' || c == ':' || c == '[' || c == ']') {
+        c == '_' || c == '~' || keep.find(static_cast<char>(c)) != std::string_view::npos) {
       out += static_cast<char>(c);
     } else {
       out += '%';
@@ -49,7 +50,9 @@ void WebSocketTransport::connect(const std::string& host, std::uint16_t port, co
                        "The proxy address must start with ws:// or wss:// (it is \"" + proxyUrl_ + "\")."));
     return;
   }
-  url += "/smtp?host=" + percentEncode(host) + "&port=" + std::to_string(port);
+  url += "/smtp?host=" + percentEncode(host, ":[]") + "&port=" + std::to_string(port);
+  const std::string where = url;  // what an error may name: never the token
+  if (!proxyToken_.empty()) url += "&token=" + percentEncode(proxyToken_);
   EmscriptenWebSocketCreateAttributes attributes;
   emscripten_websocket_init_create_attributes(&attributes);
   attributes.url = url.c_str();
@@ -57,7 +60,7 @@ void WebSocketTransport::connect(const std::string& host, std::uint16_t port, co
   attributes.createOnMainThread = EM_TRUE;
   const EMSCRIPTEN_WEBSOCKET_T socket = emscripten_websocket_new(&attributes);
   if (socket <= 0) {
-    reportClosed(Error(ErrorCode::ConnectFailed, "The browser could not open a WebSocket to " + url + "."));
+    reportClosed(Error(ErrorCode::ConnectFailed, "The browser could not open a WebSocket to " + where + "."));
     return;
   }
   socket_ = socket;

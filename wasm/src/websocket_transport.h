@@ -18,8 +18,11 @@ class WebSocketTransport final : public Transport {
   WebSocketTransport() = default;
   ~WebSocketTransport() override;
 
-  // ws://proxy:port or wss://...; the transport adds /smtp?host=…&port=….
+  // ws://proxy:port or wss://...; the transport adds /smtp?host=…&port=… (and &token=…).
   void setProxyUrl(std::string url) { proxyUrl_ = std::move(url); }
+  // The relay's shared secret (smtpc-proxy --token-file), sent as the query parameter `token`;
+  // empty: none. Never put into an error message or the transcript.
+  void setProxyToken(std::string token) { proxyToken_ = std::move(token); }
   // The trusted roots, from the page's CA bundle.
   void setTrustedRoots(std::shared_ptr<const TrustedRoots> roots) { roots_ = std::move(roots); }
 
@@ -44,6 +47,7 @@ class WebSocketTransport final : public Transport {
   Error closeReason(unsigned short code, const std::string& reason) const;
 
   std::string proxyUrl_;
+  std::string proxyToken_;
   std::shared_ptr<const TrustedRoots> roots_;
   EMSCRIPTEN_WEBSOCKET_T socket_ = 0;
   std::string host_;
