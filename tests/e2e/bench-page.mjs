@@ -17,11 +17,13 @@ const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.
 try {
   const sandbox = await startSandbox();
   const caPem = fs.readFileSync(sandbox.ca_file, 'utf8');
-  const web = await staticServer(webDir);
+  const served = {};
+  const web = await staticServer(webDir, served);
   const origin = `http://127.0.0.1:${web}`;
   const proxyPort = await startProxy(proxyBin, origin, [`localhost:${sandbox.starttls}`]);
+  served['settings.json'] = { body: JSON.stringify({ relay: `ws://127.0.0.1:${proxyPort}` }) };  // the page's relay, as scripts/demo says it
   await launchChromium();
-  const page = await openPage(`${origin}/?proxy=ws://127.0.0.1:${proxyPort}`);
+  const page = await openPage(`${origin}/`);
   await fill(page, { server: 'localhost', port: sandbox.starttls, security: 'starttls', username: 'demo', password: 'demo', caPem });
   const pageAuth = [], pageTotal = [];
   for (let i = 0; i < runs + 1; ++i) {

@@ -1,22 +1,50 @@
 // The SMTPc page: the desktop GUI's form and panels over the wasm engine (smtpc.js). The engine
 // does SMTP, TLS and the diagnosis; this file only reads the form and shows events.
+//
+// Where settings come from, by trust (DESIGN.md, "Trust rules for the page"):
+//   settings.json, next to the page  the site's own: relay, its token, the sandbox and its CA
+//   localStorage                     what the person chose here (Test, Send, ticking remember)
+//   the address bar                  a proposal: shown change by change, applied only on Apply
 'use strict';
 
 (function () {
   const $ = (id) => document.getElementById(id);
   const params = new URLSearchParams(location.search);
   const STORE = 'smtpc.settings';
+  let site = {};         // settings.json: {relay, token, server, port, security, user, caFile}
   let smtpc = null;      // the module
   let client = null;     // one SmtpClient for the page's life
   let start = null;      // time of the first transcript entry
   let sending = false;
   let portEdited = false;
+  let runs = 0;          // run ids: data-run-id when a run starts, data-finished-run when it ends
+  let filledPassword = null;  // the remembered password while it sits, unedited, in the field
 
   // ---------------------------------------------------------------------------------------------
   // The form
 
   function defaultProxy() {
     return (location.protocol === 'https:' ? 'wss://' : 'ws://') + (location.host || 'localhost:8025');
+  }
+
+  // Files the page trusts (its settings, a CA) come from its own origin only: never data:, blob:
+  // or another site, and no redirect away. Resolves to the text, or null.
+  async function fetchOwn(address) {
+    let url = null;
+    try { url = new URL(address, location.href); } catch (e) { return null; }
+    if (url.origin !== location.origin || !/^https?:$/.test(url.protocol)) return null;
+    const r = await fetch(url, { redirect: 'error', credentials: 'same-origin' }).catch(() => null);
+    return r && r.ok ? r.text() : null;
+  }
+
+  async function loadSite() {
+    try { site = JSON.parse((await fetchOwn('settings.json')) || '{}'); } catch (e) { site = {}; }
+    if (site.caFile) site.caPem = (await fetchOwn(site.caFile)) || '';
+  }
+
+  // The site's relay token goes to the site's relay only, never to one typed in or linked to.
+  function relayToken() {
+    return site.token && site.relay && $('proxy').value.trim() === site.relay ? String(site.token) : '';
   }
 
   function fillPresets() {
@@ -32,12 +60,14 @@
         'security mode for "sending mail from other programs".';
       return;
     }
-    const sandbox = id === 'sandbox';
-    $('server').value = sandbox && params.get('server') ? params.get('server') : preset.host;
-    $('security').value = preset.security;
-    $('port').value = sandbox && params.get('port') ? params.get('port') : preset.port;
+    const own = id === 'sandbox' ? site : {};  // the demo's sandbox: where settings.json says
+    $('server').value = own.server || preset.host;
+    $('security').value = own.security || preset.security;
+    $('port').value = own.port || preset.port;
+    if (own.user) $('username').value = own.user;
     portEdited = false;
     $('presetNote').textContent = preset.note;
+    syncRememberedPassword();
     updateHints();
   }
 
@@ -60,31 +90,128 @@
   const remembered = ['preset', 'proxy', 'server', 'port', 'security', 'auth', 'username', 'ehlo', 'timeout', 'stopAfter',
     'pin', 'from', 'to'];
 
+  function readStore() {
+    try { return JSON.parse(localStorage.getItem(STORE) || '{}') || {}; } catch (e) { return {}; }
+  }
+
+  // A remembered password belongs to the relay, server, port and user it was saved with.
+  const bindingKeys = ['relay', 'server', 'port', 'user'];
+  function binding() {
+    return { relay: $('proxy').value.trim(), server: $('server').value.trim(), port: String($('port').value).trim(),
+      user: $('username').value.trim() };
+  }
+  function storedPassword() {
+    const p = readStore().password;
+    return p && typeof p === 'object' && typeof p.value === 'string' ? p : null;  // older, unbound forms: never used
+  }
+
+  // The remembered password is in the field (and so sent) only while all four match.
+  function syncRememberedPassword() {
+    const stored = storedPassword();
+    const now = binding();
+    const matches = !!stored && bindingKeys.every((k) => stored[k] === now[k]);
+    if (matches && !$('password').value) {
+      $('password').value = filledPassword = stored.value;
+    } else if (!matches && filledPassword !== null && $('password').value === filledPassword) {
+      $('password').value = '';
+      filledPassword = null;
+    }
+  }
+
   function loadSettings() {
-    let saved = {};
-    try { saved = JSON.parse(localStorage.getItem(STORE) || '{}'); } catch (e) { saved = {}; }
+    const saved = readStore();
     $('preset').value = saved.preset || 'sandbox';
     applyPreset($('preset').value);
     for (const key of remembered) if (saved[key] !== undefined && key !== 'preset') $(key).value = saved[key];
+    if (!saved.proxy) $('proxy').value = site.relay || defaultProxy();
+    if (site.caPem) $('caPem').value = site.caPem;
     portEdited = !!saved.portEdited;
     $('rememberPassword').checked = !!saved.rememberPassword;
-    if (saved.rememberPassword && saved.password) $('password').value = saved.password;
-    // The address bar (the demo's link) wins over remembered settings.
-    if (params.get('server')) { $('preset').value = 'sandbox'; applyPreset('sandbox'); }
-    for (const [key, id] of [['security', 'security'], ['user', 'username']]) if (params.get(key)) $(id).value = params.get(key);
-    if (params.get('port')) { $('port').value = params.get('port'); portEdited = true; }
-    $('proxy').value = params.get('proxy') || saved.proxy || defaultProxy();
-    if (params.get('ca')) {
-      fetch(params.get('ca')).then((r) => (r.ok ? r.text() : '')).then((pem) => { if (pem) $('caPem').value = pem; });
-    }
+    syncRememberedPassword();
     updateHints();
   }
 
+  // Only the person's own actions call this: Test, Send, ticking "remember".
   function saveSettings() {
     const saved = { portEdited, rememberPassword: $('rememberPassword').checked };
     for (const key of remembered) saved[key] = $(key).value;
-    if (saved.rememberPassword) saved.password = $('password').value;
+    if (saved.rememberPassword && $('password').value) saved.password = { value: $('password').value, ...binding() };
+    else if (saved.rememberPassword) saved.password = storedPassword() || undefined;
     try { localStorage.setItem(STORE, JSON.stringify(saved)); } catch (e) { /* private mode: not remembered */ }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // A link's proposals: [address bar key, form field]. Nothing is applied before the person has
+  // seen every change listed in the page and pressed Apply.
+
+  const linkKeys = [['proxy', 'proxy'], ['server', 'server'], ['port', 'port'], ['security', 'security'],
+    ['user', 'username'], ['pin', 'pin'], ['acceptInvalid', 'acceptInvalid'], ['ca', 'caPem']];
+  let linkChanges = [];
+
+  function labelOf(id) {
+    const label = document.querySelector(`label[for="${id}"]`) || $(id).closest('label');
+    return label.textContent.trim();
+  }
+
+  function shown(field, value) {
+    if (field.type === 'checkbox') return value ? 'on' : 'off';
+    if (field.tagName === 'SELECT') return [...field.options].find((o) => o.value === value)?.text || value;
+    return value === '' ? '(empty)' : value;
+  }
+
+  async function proposeLinkChanges() {
+    const refused = [];
+    linkChanges = [];
+    for (const [key, id] of linkKeys) {
+      if (!params.has(key)) continue;
+      const field = $(id);
+      let value = params.get(key);
+      let to = null;
+      if (id === 'caPem') {
+        const pem = await fetchOwn(value);
+        if (!pem) {
+          const named = value.length > 60 ? value.slice(0, 57) + '…' : value;
+          refused.push(`${labelOf(id)}: "${named}" is not a file of this page's own site, so it is not offered.`);
+          continue;
+        }
+        to = `the certificate authority in ${new URL(value, location.href).pathname} (trusted for every server)`;
+        value = pem;
+      } else if (field.type === 'checkbox') {
+        value = /^(1|true|yes|on)$/i.test(value);
+        if (value === field.checked) continue;
+      } else if (field.tagName === 'SELECT' && ![...field.options].some((o) => o.value === value)) {
+        refused.push(`${labelOf(id)}: "${value}" is not a choice here.`);
+        continue;
+      }
+      if (value === field.value) continue;
+      const from = id === 'caPem' ? (field.value ? 'the CA now set' : '(none)') : shown(field, field.type === 'checkbox' ? field.checked : field.value);
+      linkChanges.push({ id, value, label: labelOf(id), from, to: to || shown(field, value) });
+    }
+    if (!linkChanges.length && !refused.length) return;
+    $('linkChanges').replaceChildren(...linkChanges.map((c) => {
+      const li = el('li');
+      li.dataset.field = c.id;
+      li.append(el('b', c.label), `: ${c.from} → `, el('strong', c.to));
+      return li;
+    }));
+    $('linkRefused').replaceChildren(...refused.map((r) => el('p', r)));
+    $('linkApply').hidden = !linkChanges.length;
+    $('linkPanel').hidden = false;
+    $('linkPanel').focus();
+  }
+
+  function closeLinkPanel(apply) {
+    for (const c of apply ? linkChanges : []) {
+      if ($(c.id).type === 'checkbox') $(c.id).checked = c.value;
+      else $(c.id).value = c.value;
+      if (c.id === 'server') $('preset').value = 'custom';
+      if (c.id === 'port') portEdited = true;
+    }
+    linkChanges = [];
+    $('linkPanel').hidden = true;
+    history.replaceState(null, '', location.pathname);  // decided: a reload does not ask again
+    syncRememberedPassword();
+    updateHints();
   }
 
   function splitAddresses(text) {
@@ -109,6 +236,7 @@
   async function options() {
     return {
       proxy: $('proxy').value.trim(),
+      relayToken: relayToken(),
       host: $('server').value.trim(),
       port: Number($('port').value),
       security: $('security').value,
@@ -241,9 +369,9 @@
       parts.push(ul);
     }
     $('explanation').replaceChildren(...parts);
-    $('progress').hidden = true;
-    setRunning(false);
-    document.body.dataset.finished = e.ok ? 'ok' : 'failed';
+    $('resultWarning').textContent = d.warning;
+    $('resultWarning').hidden = !d.warning;
+    endRun(e.ok);
   }
 
   function onEvent(e) {
@@ -278,40 +406,59 @@
     document.body.dataset.running = running ? 'yes' : 'no';
   }
 
-  async function run(send) {
-    if (!smtpc || client.running()) return;
-    const opts = await options();
-    const needsEnvelope = send || opts.stopAfter === 'mail' || opts.stopAfter === 'rcpt';
-    const msg = needsEnvelope ? await message() : null;
-    if (!opts.host) return showProblem('No server', 'Enter the server\'s name, for example smtp.example.com.');
-    if (/[\s/@]/.test(opts.host)) {
-      return showProblem('That is not a server name',
-        'Enter only the host name, like smtp.example.com: no spaces, no "smtp://", no e-mail address.');
-    }
-    saveSettings();
+  // A new run shows at once: the old result goes in the click handler, before anything is
+  // awaited, and the run gets an id so that nobody (a person, a test) mistakes the last result
+  // for this one's.
+  function beginRun(send) {
+    document.body.dataset.runId = String(++runs);
+    delete document.body.dataset.finished;
+    setRunning(true);
     sending = send;
     start = null;
-    delete document.body.dataset.finished;
     $('transcript').replaceChildren();
-    addLine([[`${send ? 'Sending a test message via' : 'Testing'} ${opts.host} port ${opts.port}, ${$('security').selectedOptions[0].text}, through ${opts.proxy}`, 'title']]);
     $('capabilities').tBodies[0].replaceChildren();
     $('capabilitiesNote').textContent = 'What the server offers appears here after EHLO.';
     $('tls').replaceChildren();
-    $('tlsNote').textContent = opts.security === 'none' ? 'No TLS: security mode None.' : 'The TLS details appear here once the connection is encrypted.';
     $('tlsNote').className = '';
     $('explanation').replaceChildren();
+    $('resultWarning').hidden = true;
     selectTab('tabTranscript');
     $('progress').hidden = !send;
     $('progress').removeAttribute('value');
-    setStatus(`Connecting to ${opts.host} port ${opts.port}…`, 'busy');
-    setRunning(true);
-    const why = send ? client.send(opts, msg, onEvent) : client.test(opts, needsEnvelope ? msg : null, onEvent);
-    if (why) {
-      setRunning(false);
-      $('progress').hidden = true;
-      if (needsEnvelope) selectTab('tabMessage');
-      showProblem(needsEnvelope ? 'The test message is not ready' : 'Not started', why);
+    setStatus('Starting…', 'busy');
+  }
+
+  function endRun(ok) {
+    $('progress').hidden = true;
+    setRunning(false);
+    document.body.dataset.finished = ok ? 'ok' : 'failed';
+    document.body.dataset.finishedRun = document.body.dataset.runId;
+  }
+
+  function failRun(headline, text, tab) {
+    showProblem(headline, text);
+    if (tab) selectTab(tab);
+    endRun(false);
+  }
+
+  async function run(send) {
+    if (!smtpc || client.running() || document.body.dataset.running === 'yes') return;
+    syncRememberedPassword();
+    beginRun(send);
+    const opts = await options();
+    const needsEnvelope = send || opts.stopAfter === 'mail' || opts.stopAfter === 'rcpt';
+    const msg = needsEnvelope ? await message() : null;
+    if (!opts.host) return failRun('No server', 'Enter the server\'s name, for example smtp.example.com.');
+    if (/[\s/@]/.test(opts.host)) {
+      return failRun('That is not a server name',
+        'Enter only the host name, like smtp.example.com: no spaces, no "smtp://", no e-mail address.');
     }
+    saveSettings();
+    addLine([[`${send ? 'Sending a test message via' : 'Testing'} ${opts.host} port ${opts.port}, ${$('security').selectedOptions[0].text}, through ${opts.proxy}`, 'title']]);
+    $('tlsNote').textContent = opts.security === 'none' ? 'No TLS: security mode None.' : 'The TLS details appear here once the connection is encrypted.';
+    setStatus(`Connecting to ${opts.host} port ${opts.port}…`, 'busy');
+    const why = send ? client.send(opts, msg, onEvent) : client.test(opts, needsEnvelope ? msg : null, onEvent);
+    if (why) failRun(needsEnvelope ? 'The test message is not ready' : 'Not started', why, needsEnvelope ? 'tabMessage' : null);
   }
 
   function selectTab(id) {
@@ -348,9 +495,13 @@
       $('showPassword').setAttribute('aria-pressed', shown);
     });
     $('rememberPassword').addEventListener('change', () => {
-      if ($('rememberPassword').checked) $('presetNote').textContent = 'The password will be kept in plain text in this browser\'s local storage for this page.';
+      $('rememberNote').hidden = !$('rememberPassword').checked;
       saveSettings();
     });
+    for (const id of ['proxy', 'server', 'port', 'username']) $(id).addEventListener('input', syncRememberedPassword);
+    $('password').addEventListener('input', () => { filledPassword = null; });
+    $('linkApply').addEventListener('click', () => closeLinkPanel(true));
+    $('linkIgnore').addEventListener('click', () => closeLinkPanel(false));
     $('caFile').addEventListener('change', async () => { $('caPem').value = await readFileText($('caFile')); });
     for (const b of document.querySelectorAll('[role=tab]')) b.addEventListener('click', () => selectTab(b.getAttribute('aria-controls')));
     $('copyTranscript').addEventListener('click', () => navigator.clipboard && navigator.clipboard.writeText(transcriptText()));
@@ -374,12 +525,15 @@
       smtpc = module;
       smtpc.setCaBundle(bundle);
       client = new smtpc.SmtpClient();
+      await loadSite();
     } catch (err) {
       $('loading').textContent = 'The SMTP engine could not be loaded: ' + err;
       return;
     }
     fillPresets();
     loadSettings();
+    $('rememberNote').hidden = !$('rememberPassword').checked;
+    await proposeLinkChanges();
     showSteps(smtpc.plannedSteps({ security: $('security').value, username: $('username').value }, false));
     $('loading').hidden = true;
     if (!smtpc.entropyOk()) {
