@@ -1,12 +1,24 @@
 // The µC/SMTPc C API over BlockingClient and the MIME builder.
+//
+// Threads: the handle table is shared and guarded by one mutex, held only to look a handle up,
+// add or remove it, never during I/O. A handle's BlockingClient (its socket and timers) lives in
+// the Qt event loop of the thread that opened it, so only that thread may use or close it; a
+// call from another thread is refused, which also means no thread can close a handle another
+// thread is still using.
 #include "smtpc/smtp-c.h"
 
 #include <QCoreApplication>
 #include <QDateTime>
+#include <QEventLoop>
 #include <QFile>
+#include <atomic>
+#include <climits>
 #include <cstring>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
 
 #include "smtpc/message.h"
 #include "smtpc/qt/client.h"
@@ -16,16 +28,35 @@ using namespace smtpc;
 namespace {
 
 thread_local std::string lastExplanation;
-bool allowPlaintext = false;
-std::map<int, std::unique_ptr<qt::BlockingClient>> connections;
-int nextHandle = 1;
+std::atomic<bool> allowPlaintext = false;
 
-void ensureApplication() {
-  if (QCoreApplication::instance()) return;
-  static int argc = 1;
-  static char name[] = "smtpc";
-  static char* argv[] = {name, nullptr};
-  static QCoreApplication app(argc, argv);
+struct Connection {
+  std::unique_ptr<qt::BlockingClient> client;
+  std::thread::id owner;  // the thread whose event loop the client lives in
+};
+std::mutex connectionsMutex;
+std::map<int, Connection> connections;  // guarded by connectionsMutex
+int nextHandle = 1;                     // guarded by connectionsMutex
+
+// A fixed-size field as text: up to its first NUL and never past its end, since a caller may fill
+// it to the last byte (strncpy does) and the next field or the end of the object follows.
+template <std::size_t N>
+std::string boundedField(const char (&field)[N]) {
+  return std::string(field, strnlen(field, N));
+}
+
+// A QCoreApplication for the process, and an event dispatcher for the calling thread: a thread
+// not started by Qt has none until an event loop is created in it, and without one the client's
+// timers and socket notifiers never fire ("Timers can only be used with threads started with
+// QThread").
+void prepareThread() {
+  if (!QCoreApplication::instance()) {
+    static int argc = 1;
+    static char name[] = "smtpc";
+    static char* argv[] = {name, nullptr};
+    static QCoreApplication app(argc, argv);
+  }
+  QEventLoop createsTheDispatcher;
 }
 
 SMTPc_ERR toLegacy(ErrorCode code) {
@@ -74,6 +105,13 @@ void report(SMTPc_ERR* err, SMTPc_ERR code, std::string explanation) {
   if (err) *err = code;
 }
 
+void reportForeignThread(SMTPc_ERR* err, int handle) {
+  report(err, SMTPc_ERR_INVALID_HANDLE,
+         "Handle " + std::to_string(handle) +
+             " was opened by another thread: a handle is used only by the thread that opened it "
+             "(its connection runs in that thread). Open one handle per thread.");
+}
+
 Result<ConnectParams> makeParams(const char* host, unsigned short port, const char* username, const char* password,
                                  const SMTPc_SECURE_CFG* secure) {
   if (!host) return Error(ErrorCode::NullArgument, "SMTPc_Connect: the host is NULL.");
@@ -87,7 +125,7 @@ Result<ConnectParams> makeParams(const char* host, unsigned short port, const ch
     params.credentials.username = username;
     params.credentials.password = Secret(password ? password : "");
   }
-  params.allowPlaintextAuth = allowPlaintext;
+  params.allowPlaintextAuth = allowPlaintext.load();
   if (secure) {
     if (secure->CommonName) params.tls.verifyName = secure->CommonName;
     if (secure->CaFile) {
@@ -111,7 +149,7 @@ Result<ConnectParams> makeParams(const char* host, unsigned short port, const ch
 
 Result<Mailbox> mailbox(const SMTPc_MBOX* m, const char* field) {
   if (!m) return Error(ErrorCode::NullArgument, std::string(field) + " is NULL.");
-  auto result = Mailbox::create(m->NameDisp, m->Addr);
+  auto result = Mailbox::create(boundedField(m->NameDisp), boundedField(m->Addr));
   if (!result) return Error(result.error().code(), std::string(field) + ": " + result.error().explanation());
   return result;
 }
@@ -177,7 +215,7 @@ extern "C" {
 
 int SMTPc_Connect(const char* host, unsigned short port, const char* username, const char* password,
                   const SMTPc_SECURE_CFG* secure_cfg, SMTPc_ERR* err) {
-  ensureApplication();
+  prepareThread();
   auto params = makeParams(host, port, username, password, secure_cfg);
   if (!params) {
     report(err, params.error());
@@ -188,32 +226,51 @@ int SMTPc_Connect(const char* host, unsigned short port, const char* username, c
     report(err, error);
     return -1;
   }
-  const int handle = nextHandle++;
-  connections[handle] = std::move(client);
+  int handle = 0;
+  {
+    std::lock_guard lock(connectionsMutex);
+    while (connections.count(nextHandle)) nextHandle = nextHandle == INT_MAX ? 1 : nextHandle + 1;
+    handle = nextHandle;
+    nextHandle = nextHandle == INT_MAX ? 1 : nextHandle + 1;
+    connections[handle] = Connection{std::move(client), std::this_thread::get_id()};
+  }
   report(err, Error());
   return handle;
 }
 
 void SMTPc_SendMsg(int handle, SMTPc_MSG* msg, SMTPc_ERR* err) {
-  auto it = connections.find(handle);
-  if (it == connections.end()) return report(err, SMTPc_ERR_INVALID_HANDLE, "No open connection has this handle.");
+  qt::BlockingClient* client = nullptr;
+  {
+    std::lock_guard lock(connectionsMutex);
+    auto it = connections.find(handle);
+    if (it == connections.end()) return report(err, SMTPc_ERR_INVALID_HANDLE, "No open connection has this handle.");
+    if (it->second.owner != std::this_thread::get_id()) return reportForeignThread(err, handle);
+    // Only this thread can remove the handle, so the client outlives the unlocked send below.
+    client = it->second.client.get();
+  }
   auto outgoing = makeMessage(msg);
   if (!outgoing) return report(err, outgoing.error());
-  report(err, it->second->send(std::move(*outgoing)).error);
+  report(err, client->send(std::move(*outgoing)).error);
 }
 
 void SMTPc_Disconnect(int handle, SMTPc_ERR* err) {
-  auto it = connections.find(handle);
-  if (it == connections.end()) return report(err, SMTPc_ERR_INVALID_HANDLE, "No open connection has this handle.");
+  std::unique_ptr<qt::BlockingClient> client;
+  {
+    std::lock_guard lock(connectionsMutex);
+    auto it = connections.find(handle);
+    if (it == connections.end()) return report(err, SMTPc_ERR_INVALID_HANDLE, "No open connection has this handle.");
+    if (it->second.owner != std::this_thread::get_id()) return reportForeignThread(err, handle);
+    client = std::move(it->second.client);
+    connections.erase(it);
+  }
   // µC/SMTPc overwrote errors here; the first error of the session is what QUIT reports.
-  Error error = it->second->disconnect();
-  connections.erase(it);
+  Error error = client->disconnect();
   report(err, error.code() == ErrorCode::Cancelled ? Error() : error);
 }
 
 void SMTPc_SendMail(const char* host, unsigned short port, const char* username, const char* password,
                     const SMTPc_SECURE_CFG* secure_cfg, SMTPc_MSG* msg, SMTPc_ERR* err) {
-  ensureApplication();
+  prepareThread();
   auto params = makeParams(host, port, username, password, secure_cfg);
   if (!params) return report(err, params.error());
   auto outgoing = makeMessage(msg);
@@ -224,7 +281,8 @@ void SMTPc_SendMail(const char* host, unsigned short port, const char* username,
 
 void SMTPc_SetMbox(SMTPc_MBOX* mbox, const char* name, const char* addr, SMTPc_ERR* err) {
   if (!mbox || !addr) return report(err, SMTPc_ERR_NULL_PTR, "SMTPc_SetMbox: the mailbox or the address is NULL.");
-  if (std::strlen(addr) > SMTPc_MBOX_ADDR_SIZE || (name && std::strlen(name) > SMTPc_MBOX_NAME_SIZE))
+  if (strnlen(addr, SMTPc_MBOX_ADDR_SIZE + 1) > SMTPc_MBOX_ADDR_SIZE ||
+      (name && strnlen(name, SMTPc_MBOX_NAME_SIZE + 1) > SMTPc_MBOX_NAME_SIZE))
     return report(err, SMTPc_ERR_STR_TOO_LONG, "SMTPc_SetMbox: the name or the address is too long for SMTPc_MBOX.");
   auto checked = Mailbox::create(name ? name : "", addr);
   if (!checked) return report(err, checked.error());

@@ -16,7 +16,22 @@
  *  - The first error is kept: RSET and QUIT never overwrite it. SMTPc_ErrExplanation() says
  *    what went wrong and what to do, with the server's reply.
  *  - No fixed limits on recipients or attachments.
- * Calls block; use them from one thread. A QCoreApplication is created if the program has none.
+ *  - The fixed-size fields (SMTPc_MBOX's NameDisp and Addr) are read up to their first NUL and
+ *    never past their end: a field filled to its last byte, with no NUL, is used as exactly that
+ *    many bytes.
+ *
+ * Threads. Calls block (each runs a Qt event loop in the calling thread until its step is done).
+ *  - A handle belongs to the thread that opened it with SMTPc_Connect: its connection runs in that
+ *    thread, so use and close it from that thread only, one call at a time. A call with a handle
+ *    opened by another thread fails with SMTPc_ERR_INVALID_HANDLE and changes nothing.
+ *  - Different handles may be used in different threads at the same time, and SMTPc_Connect,
+ *    SMTPc_Disconnect and SMTPc_SendMail may run in several threads at once: the table of handles
+ *    is locked.
+ *  - Close a handle before its thread ends.
+ *  - SMTPc_ErrExplanation() is per thread. SMTPc_CfgAllowPlaintextAuth() is process-wide; set it
+ *    before starting threads.
+ *  - A QCoreApplication is created if the program has none. A threaded program should make its
+ *    first call (or create its QCoreApplication) in the main thread.
  */
 #ifndef SMTPC_SMTP_C_H
 #define SMTPC_SMTP_C_H
