@@ -40,6 +40,16 @@ std::string offeredList(const Capabilities& capabilities) {
   return list.empty() ? std::string("none") : list;
 }
 
+// What a mechanism would put on an unencrypted wire, for the refusal's explanation.
+std::string secretExposure(AuthMechanism mechanism) {
+  switch (mechanism) {
+    case AuthMechanism::CramMd5: return "an answer computed from the password (which can be cracked offline)";
+    case AuthMechanism::XOAuth2:
+    case AuthMechanism::OAuthBearer: return "the access token";
+    default: return "the password";
+  }
+}
+
 }  // namespace
 
 std::string_view mechanismName(AuthMechanism mechanism) {
@@ -107,7 +117,10 @@ Result<std::string> cramMd5(std::string_view username, std::string_view password
   return base64::encode(clear);
 }
 
-bool sendsSecretInClear(AuthMechanism mechanism) { return mechanism != AuthMechanism::CramMd5; }
+// CRAM-MD5 does not send the password itself, but HMAC-MD5(password, challenge) next to the
+// challenge is a dictionary attack waiting to happen, and a man in the middle picks the
+// challenge. Every mechanism here therefore counts.
+bool exposesSecretWithoutTls(AuthMechanism mechanism) { return mechanism != AuthMechanism::Auto; }
 
 Result<AuthMechanism> choose(AuthMechanism wanted, const Capabilities& capabilities,
                              const Credentials& credentials, bool tlsActive, bool allowPlaintext) {
@@ -127,10 +140,10 @@ Result<AuthMechanism> choose(AuthMechanism wanted, const Capabilities& capabilit
     if (!capabilities.supportsAuthMechanism(mechanismName(wanted)))
       return Error(ErrorCode::NoCommonMechanism, "The server does not offer " + std::string(mechanismName(wanted)) +
                                                      "; it offers " + offeredList(capabilities) + ".");
-    if (sendsSecretInClear(wanted) && !mayUseClear)
+    if (exposesSecretWithoutTls(wanted) && !mayUseClear)
       return Error(ErrorCode::PlaintextAuthRefused,
-                   std::string(mechanismName(wanted)) + " would send the " + (usesToken(wanted) ? "token" : "password") +
-                       " readable by anyone on the path, because the connection is not encrypted. Choose STARTTLS "
+                   std::string(mechanismName(wanted)) + " would send " + secretExposure(wanted) +
+                       " to anyone on the path, because the connection is not encrypted. Choose STARTTLS "
                        "or implicit TLS, or allow plaintext authentication for a test server.");
     return wanted;
   }
@@ -144,7 +157,7 @@ Result<AuthMechanism> choose(AuthMechanism wanted, const Capabilities& capabilit
   bool refusedForClear = false;
   for (AuthMechanism candidate : order) {
     if (!capabilities.supportsAuthMechanism(mechanismName(candidate))) continue;
-    if (sendsSecretInClear(candidate) && !mayUseClear) {
+    if (exposesSecretWithoutTls(candidate) && !mayUseClear) {
       refusedForClear = true;
       continue;
     }
@@ -152,9 +165,9 @@ Result<AuthMechanism> choose(AuthMechanism wanted, const Capabilities& capabilit
   }
   if (refusedForClear)
     return Error(ErrorCode::PlaintextAuthRefused,
-                 "The server only offers mechanisms that send the password readable by anyone on the path, and "
-                 "the connection is not encrypted. Choose STARTTLS or implicit TLS, or allow plaintext "
-                 "authentication for a test server.");
+                 "Logging in here would send the password (or an answer computed from it, which can be cracked "
+                 "offline) to anyone on the path, because the connection is not encrypted. Choose STARTTLS "
+                 "or implicit TLS, or allow plaintext authentication for a test server.");
   return Error(ErrorCode::NoCommonMechanism,
                std::string("The server offers ") + offeredList(capabilities) + "; SMTPc can use " +
                    (haveToken ? "OAUTHBEARER or XOAUTH2 with a token" : "PLAIN, LOGIN or CRAM-MD5 with a password") + ".");

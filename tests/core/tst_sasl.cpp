@@ -68,7 +68,8 @@ class TestSasl : public QObject {
     QTest::addColumn<QString>("expected");  // a mechanism, or an error code name
     QTest::newRow("tls prefers plain") << "LOGIN PLAIN CRAM-MD5" << "AUTO" << true << false << false << "PLAIN";
     QTest::newRow("tls login only") << "LOGIN" << "AUTO" << true << false << false << "LOGIN";
-    QTest::newRow("clear prefers cram") << "PLAIN CRAM-MD5" << "AUTO" << false << false << false << "CRAM-MD5";
+    QTest::newRow("clear refuses cram") << "PLAIN CRAM-MD5" << "AUTO" << false << false << false << "PlaintextAuthRefused";
+    QTest::newRow("clear allowed prefers cram") << "PLAIN CRAM-MD5" << "AUTO" << false << true << false << "CRAM-MD5";
     QTest::newRow("clear refuses plain") << "PLAIN LOGIN" << "AUTO" << false << false << false << "PlaintextAuthRefused";
     QTest::newRow("clear allowed") << "PLAIN LOGIN" << "AUTO" << false << true << false << "PLAIN";
     QTest::newRow("token prefers oauthbearer") << "XOAUTH2 OAUTHBEARER PLAIN" << "AUTO" << true << false << true << "OAUTHBEARER";
@@ -80,7 +81,8 @@ class TestSasl : public QObject {
     QTest::newRow("named offered") << "PLAIN LOGIN" << "LOGIN" << true << false << false << "LOGIN";
     QTest::newRow("named not offered") << "PLAIN" << "LOGIN" << true << false << false << "NoCommonMechanism";
     QTest::newRow("named in clear") << "PLAIN" << "PLAIN" << false << false << false << "PlaintextAuthRefused";
-    QTest::newRow("named cram in clear") << "CRAM-MD5" << "CRAM-MD5" << false << false << false << "CRAM-MD5";
+    QTest::newRow("named cram in clear") << "CRAM-MD5" << "CRAM-MD5" << false << false << false << "PlaintextAuthRefused";
+    QTest::newRow("named cram in clear allowed") << "CRAM-MD5" << "CRAM-MD5" << false << true << false << "CRAM-MD5";
     QTest::newRow("named token without token") << "XOAUTH2" << "XOAUTH2" << true << false << false << "NullArgument";
   }
   void choose() {

@@ -36,13 +36,15 @@ std::string oauthBearer(std::string_view username, std::string_view token, std::
 // `challenge` is the base64 text after "334 "; the result is base64 of "user hex(HMAC-MD5)".
 Result<std::string> cramMd5(std::string_view username, std::string_view password, std::string_view challenge);
 
-// Does the mechanism put the password or token itself on the wire (readable without TLS)?
-bool sendsSecretInClear(AuthMechanism mechanism);
+// Does the mechanism's answer depend on the password or token, so that without TLS it gives the
+// secret (or something to crack it from) to anyone on the path? True of every mechanism here,
+// CRAM-MD5 included: its HMAC of a challenge the attacker may choose is crackable offline.
+bool exposesSecretWithoutTls(AuthMechanism mechanism);
 
 // Picks the mechanism to use. `Auto`: with a token, OAUTHBEARER then XOAUTH2; with a password over
-// TLS, PLAIN then LOGIN then CRAM-MD5; without TLS, CRAM-MD5 first (it never sends the password),
-// then PLAIN and LOGIN only when `allowPlaintext`. A named mechanism must be offered by the server.
-// Nothing that sends a secret in clear is chosen without TLS unless `allowPlaintext` is set.
+// TLS, PLAIN then LOGIN then CRAM-MD5; without TLS (only when `allowPlaintext`), CRAM-MD5 first
+// (it exposes least), then PLAIN and LOGIN. A named mechanism must be offered by the server.
+// Without TLS nothing is chosen unless `allowPlaintext` is set (RFC 4954 §4, DESIGN.md rule 6).
 Result<AuthMechanism> choose(AuthMechanism wanted, const Capabilities& capabilities,
                              const Credentials& credentials, bool tlsActive, bool allowPlaintext);
 
