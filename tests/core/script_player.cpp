@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "smtpc/base64.h"
+#include "secret_leaks.h"
 #include "smtpc/explain.h"
 #include "smtpc/session.h"
 
@@ -90,8 +91,10 @@ class Player {
   std::unique_ptr<Explainer> explainer_;  // what the GUIs would show: the step bar, the diagnosis
   Time clock_{0};
   std::string clientBytes_;
+  std::string clearWire_;  // everything the client sent outside TLS
   bool tlsRequested_ = false;
-  bool closed_ = false;
+  bool closed_ = false;      // the engine asked to close the connection
+  bool peerClosed_ = false;  // the script closed it first (X:): nothing left for the engine to close
   ScriptResult result_;
 };
 
@@ -260,6 +263,7 @@ void Player::pump() {
       else if (connectMode_ == "refused") session_->onClosed(clock_, Error(ErrorCode::ConnectionRefused));
     } else if (auto* write = std::get_if<WriteAction>(&*output)) {
       clientBytes_ += write->bytes;
+      if (!session_->tlsActive()) clearWire_ += write->bytes;
       if (holdFlush_) unflushed_ += write->bytes.size();
       else session_->onBytesFlushed(clock_, write->bytes.size());
     } else if (std::holds_alternative<StartTlsAction>(*output)) {
@@ -296,22 +300,41 @@ ScriptResult Player::run(std::string_view script, bool byteAtATime) {
   std::vector<std::string> mustContain, mustNotContain;
   std::vector<Line> explained;
   std::string packet;
-  auto sendPacket = [&] {
-    if (packet.empty()) return;
+  int packetLine = 0;  // the first S: line of the packet
+  // Every server line a script writes must be read by the engine: a line sent to a session that
+  // has already closed (or left unread behind the reply that closed it) means the script claims
+  // a conversation that did not happen.
+  auto sendPacket = [&]() -> bool {
+    if (packet.empty()) return true;
+    bool unread = false;
     if (byteAtATime_) {
-      for (char c : packet) {
-        session_->receive(clock_, std::string_view(&c, 1));
+      for (std::size_t i = 0; i < packet.size(); ++i) {
+        if (session_->finished()) {
+          // The engine may stop in the middle of the line that ended it (a line over the limit);
+          // any whole line after that one was never read.
+          const bool atLineStart = i == 0 || packet[i - 1] == '\n';
+          const std::size_t endOfLine = packet.find('\n', i);
+          unread = atLineStart || (endOfLine != std::string::npos && endOfLine + 1 < packet.size());
+          break;
+        }
+        session_->receive(clock_, std::string_view(&packet[i], 1));
         pump();
       }
     } else {
+      unread = session_->finished();
       session_->receive(clock_, packet);
       pump();
+      // Whole lines left behind the reply that ended the session.
+      unread = unread || (session_->finished() && session_->unreadBytes() > 0);
     }
     packet.clear();
+    if (unread) return fail(packetLine, "the server's words from here on are never read: the session had closed");
+    return true;
   };
 
   for (const Line& line : lines_) {
-    if (line.tag != "S:" && line.tag != "S~") sendPacket();
+    if (line.tag != "S:" && line.tag != "S~" && !sendPacket()) return result_;
+    if ((line.tag == "S:" || line.tag == "S~") && packet.empty()) packetLine = line.number;
     if (line.tag == "S:") {
       packet += line.text + "\r\n";
     } else if (line.tag == "S~") {
@@ -344,6 +367,7 @@ ScriptResult Player::run(std::string_view script, bool byteAtATime) {
       }
       pump();
     } else if (line.tag == "X:") {
+      peerClosed_ = true;
       session_->onClosed(clock_);
       pump();
     } else if (line.tag == "W:") {
@@ -395,7 +419,7 @@ ScriptResult Player::run(std::string_view script, bool byteAtATime) {
       expected.push_back(line.text);
     } else if (line.tag == "?:") {
       mustContain.push_back(line.text);
-    } else if (line.tag == "B:" || line.tag == "H:" || line.tag == "Y:") {
+    } else if (line.tag == "B:" || line.tag == "H:" || line.tag == "Y:" || line.tag == "U:") {
       explained.push_back(line);
     } else if (line.tag == "!:") {
       mustNotContain.push_back(line.text);
@@ -404,7 +428,7 @@ ScriptResult Player::run(std::string_view script, bool byteAtATime) {
       return result_;
     }
   }
-  sendPacket();
+  if (!sendPacket()) return result_;
 
   if (!clientBytes_.empty()) {
     fail(lines_.empty() ? 0 : lines_.back().number,
@@ -414,6 +438,8 @@ ScriptResult Player::run(std::string_view script, bool byteAtATime) {
   if (tlsRequested_ && !session_->finished()) return fail(0, "the client asked for TLS but the script never answered"), result_;
   if (!session_->finished()) return fail(0, "the session is still " + std::string(stateName(session_->state())) +
                                                 " at the end of the script"), result_;
+  if (!closed_ && !peerClosed_ && connectMode_ == "ok")
+    return fail(0, "the session finished but never closed the connection"), result_;
   if (expected != result_.outcomes) {
     std::string want, got;
     for (auto& e : expected) want += "  " + e + "\n";
@@ -439,6 +465,11 @@ ScriptResult Player::run(std::string_view script, bool byteAtATime) {
     } else if (line.tag == "H:") {
       if (diagnosis.headline != line.text)
         return fail(line.number, "the diagnosis headline is \"" + diagnosis.headline + "\""), result_;
+    } else if (line.tag == "U:") {
+      if (line.text == "encrypted" ? !diagnosis.encrypted || !diagnosis.warning.empty()
+                                   : diagnosis.encrypted || diagnosis.warning.find(line.text) == std::string::npos)
+        return fail(line.number, std::string("the diagnosis says ") + (diagnosis.encrypted ? "encrypted" : "not encrypted") +
+                                     ", warning \"" + diagnosis.warning + "\""), result_;
     } else {
       bool found = false;
       for (const auto& suggestion : diagnosis.suggestions) found = found || suggestion.find(line.text) != std::string::npos;
@@ -450,14 +481,20 @@ ScriptResult Player::run(std::string_view script, bool byteAtATime) {
     }
   }
 
-  // Secrets never reach the transcript, in clear or base64 (DESIGN.md rule 6).
+  // Secrets never reach the transcript in any encoding, nor the wire outside TLS unless the
+  // script opted in (DESIGN.md rule 6). CRAM-MD5 answers count: they are crackable offline.
+  std::vector<std::string> challenges;
+  for (const Line& line : lines_)
+    if (line.tag == "S:" && line.text.rfind("334 ", 0) == 0)
+      if (auto decoded = base64::decode(line.text.substr(4))) challenges.push_back(*decoded);
   for (const Secret* secret : {&params_.credentials.password, &params_.credentials.oauthToken}) {
     if (secret->empty()) continue;
-    const std::string value(secret->reveal());
-    const std::string user = params_.credentials.username;
-    for (const std::string& leak : {value, base64::encode(value), base64::encode(std::string(1, '\0') + user + '\0' + value)})
-      if (result_.transcript.find(leak) != std::string::npos)
-        return fail(0, "a credential appears in the transcript"), result_;
+    const std::string leak = findSecret(result_.transcript, secret->reveal(), challenges);
+    if (!leak.empty()) return fail(0, "a credential appears in the transcript as \"" + leak + "\""), result_;
+    if (!params_.allowPlaintextAuth) {
+      const std::string wire = findSecret(clearWire_, secret->reveal(), challenges);
+      if (!wire.empty()) return fail(0, "a credential crossed the wire without TLS as \"" + wire + "\""), result_;
+    }
   }
   result_.passed = true;
   return result_;

@@ -1,13 +1,49 @@
 // A whole Session fed arbitrary server bytes (in chunks chosen by the input, with TLS "succeeding"
 // whenever asked and time jumping to deadlines). It must never crash or hang, must always end
-// with exactly one Finished; without TLS no byte it writes may hold the password, and no
-// transcript line of its own may show it.
+// with exactly one Finished; without TLS no byte it writes may hold the password or token in any
+// encoding a mechanism gives it (tests/common/secret_leaks.h), and no transcript line of its own
+// may show them.
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "secret_leaks.h"
+#include "smtpc/base64.h"
 #include "smtpc/session.h"
+
+namespace {
+
+constexpr char kPassword[] = "P4ssw0rd-fuzz";
+constexpr char kToken[] = "ya29.fuzz-Token";
+
+// The challenges a server sent ("334 <base64>" lines), decoded: CRAM-MD5 answers are derived from them.
+std::vector<std::string> challengesIn(const std::string& fed) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while ((pos = fed.find("334 ", pos)) != std::string::npos) {
+    if (pos == 0 || fed[pos - 1] == '\n') {
+      std::size_t end = fed.find_first_of("\r\n", pos);
+      if (auto decoded = smtpc::base64::decode(fed.substr(pos + 4, end == std::string::npos ? std::string::npos : end - pos - 4)))
+        out.push_back(*decoded);
+    }
+    pos += 4;
+  }
+  return out;
+}
+
+// A form of a secret in `text` that the server did not itself send (a server's line, or an error
+// quoting it, may hold anything).
+bool leaks(const std::string& text, const std::string& fed) {
+  const auto challenges = challengesIn(fed);
+  for (const char* secret : {kPassword, kToken})
+    for (const std::string& form : smtpc::testing::secretForms(secret, challenges))
+      if (text.find(form) != std::string::npos && fed.find(form) == std::string::npos) return true;
+  return false;
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 2) return 0;
@@ -20,9 +56,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   params.recipientPolicy = (data[0] & 0x40) ? RecipientPolicy::SendToAccepted : RecipientPolicy::AbortIfAnyRejected;
   if (data[1] & 1) {
     params.credentials.username = "fuzzuser";
-    params.credentials.password = Secret("P4ssw0rd-fuzz");
+    params.credentials.password = Secret(kPassword);
   }
-  params.authMechanism = static_cast<AuthMechanism>((data[1] >> 1) % 4);
+  params.authMechanism = static_cast<AuthMechanism>((data[1] >> 1) % 6);
+  if (data[1] & 0x10) {
+    params.credentials.username = "fuzzuser";
+    params.credentials.oauthToken = Secret(kToken);
+  }
   Session session(params);
   Time now{0};
   (void)session.start(now);
@@ -31,13 +71,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   session.quit(now);
 
   std::string fed;  // what the server has sent so far (chunk-length bytes are not part of it)
+  std::string clearWire;  // what the client sent before TLS
   int finished = 0;
   bool tlsUp = false;
   auto drain = [&] {
     while (auto out = session.poll()) {
       if (std::holds_alternative<ConnectAction>(*out)) session.onConnected(now, {"192.0.2.1", "192.0.2.2"});
       if (auto* w = std::get_if<WriteAction>(&*out)) {
-        if (!tlsUp && w->bytes.find("P4ssw0rd-fuzz") != std::string::npos) std::abort();
+        if (!tlsUp) {
+          clearWire += w->bytes;
+          if (leaks(clearWire, fed)) std::abort();
+        }
         session.onBytesFlushed(now, w->bytes.size());
       }
       if (std::holds_alternative<StartTlsAction>(*out)) {
@@ -46,11 +90,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
       if (auto* e = std::get_if<Event>(&*out)) {
         if (std::holds_alternative<Finished>(*e)) ++finished;
-        // The transcript never shows the password unless the server itself sent it (a server's
-        // line, or an error quoting it, may hold anything).
-        if (auto* t = std::get_if<TranscriptEntry>(e);
-            t && fed.find("P4ssw0rd-fuzz") == std::string::npos && t->text.find("P4ssw0rd-fuzz") != std::string::npos)
-          std::abort();
+        if (auto* t = std::get_if<TranscriptEntry>(e); t && leaks(t->text, fed)) std::abort();
       }
     }
   };

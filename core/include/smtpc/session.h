@@ -237,6 +237,9 @@ class Session {
   bool tlsActive() const { return tlsActive_; }
   const Error& firstError() const { return firstError_; }
   bool finished() const { return state_ == State::Closed; }
+  // Bytes received but not yet read as a whole reply (a partial line, or what came after the
+  // reply that ended the session). Drivers and tests use it to notice a peer's unread words.
+  std::size_t unreadBytes() const { return parser_.bufferedBytes(); }
 
  private:
   enum class Command { Greeting, Ehlo, Helo, StartTls, Auth, Mail, Rcpt, Data, DataEnd, Rset, Noop, Quit };
