@@ -11,6 +11,7 @@
 //   A message-level error (sender, recipients, size, content) fails that message, RSETs, and the
 //   session goes on with the next one.
 #include "smtpc/session.h"
+#include "smtpc/tls_policy.h"
 
 #include <algorithm>
 
@@ -231,6 +232,11 @@ Error Session::start(Time now) {
   if (!params_.credentials.username.empty())
     for (char c : params_.credentials.username)
       if (c == '\0') return Error(ErrorCode::InvalidArgument, "The user name contains a NUL character.");
+  // The name the certificate is checked against: refused before any byte is sent when it is
+  // neither a host name nor an IP literal (a TLS library may then check no name at all).
+  if (params_.security != SecurityMode::None)
+    if (Error error = tls::checkVerifyName(params_.tls.verifyName.empty() ? params_.host : params_.tls.verifyName))
+      return error;
 
   std::string mode;
   switch (params_.security) {
@@ -635,7 +641,7 @@ void Session::performAuth() {
     return;
   }
   const std::string_view name = mechanismName(*chosen);
-  if (!tlsActive_ && sasl::sendsSecretInClear(*chosen))
+  if (!tlsActive_ && sasl::exposesSecretWithoutTls(*chosen))
     note(TranscriptKind::Error, "Sending credentials WITHOUT encryption, because plaintext authentication was allowed.");
   sasl_ = std::make_unique<sasl::Exchange>(*chosen, params_.credentials,
                                            params_.tls.verifyName.empty() ? params_.host : params_.tls.verifyName,

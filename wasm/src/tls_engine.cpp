@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "smtpc/base64.h"
+#include "smtpc/tls_policy.h"
 
 namespace smtpc::web {
 
@@ -130,45 +131,37 @@ CertificateInfo describe(X509* certificate) {
   return info;
 }
 
-std::string joined(const std::vector<std::string>& parts) {
-  std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : ", ") + p;
-  return out;
-}
 
-// The same sentences as the native transport, so both explain a certificate alike.
-std::string explain(const Problem& p, const std::string& host) {
+// OpenSSL's verify codes mapped onto core's problem kinds; the sentences are core's
+// (tls_policy.h), the same as the native transport's.
+tls::CertificateProblem toCoreProblem(const Problem& p) {
+  tls::CertificateProblem out;
+  out.subject = p.subject;
+  out.issuer = p.issuer;
+  out.notBefore = p.notBefore;
+  out.notAfter = p.notAfter;
+  out.names = p.names;
   switch (p.code) {
-    case X509_V_ERR_CERT_HAS_EXPIRED:
-      return "The certificate expired on " + p.notAfter + ": the server's administrator must renew it.";
-    case X509_V_ERR_CERT_NOT_YET_VALID:
-      return "The certificate is valid only from " + p.notBefore + ": check this computer's clock.";
-    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-      return "The certificate is self-signed: if you know it is the right one, trust it by giving it as a CA "
-             "certificate.";
-    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-      return "The certificate was issued by " + p.subject + ", a private CA the page's CA bundle does not hold: give "
-             "that CA's certificate if you trust it.";
+    case X509_V_ERR_CERT_HAS_EXPIRED: out.kind = tls::ProblemKind::Expired; break;
+    case X509_V_ERR_CERT_NOT_YET_VALID: out.kind = tls::ProblemKind::NotYetValid; break;
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT: out.kind = tls::ProblemKind::SelfSigned; break;
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN: out.kind = tls::ProblemKind::PrivateCaInChain; break;
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
     case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
     case X509_V_ERR_CERT_UNTRUSTED:
-      return "The certificate was issued by " + p.issuer + ", which the page's CA bundle does not trust: give that "
-             "CA's certificate if you trust it.";
+      out.kind = tls::ProblemKind::UntrustedIssuer;
+      break;
     case X509_V_ERR_HOSTNAME_MISMATCH:
     case X509_V_ERR_IP_ADDRESS_MISMATCH:
-      return "The certificate is for " + (p.names.empty() ? p.subject : joined(p.names)) + ", not for " + host +
-             ": connect with a name the certificate lists, or set the name to verify.";
+      out.kind = tls::ProblemKind::HostNameMismatch;
+      break;
     default:
-      return std::string(X509_verify_cert_error_string(p.code)) + ".";
+      out.kind = tls::ProblemKind::Other;
+      out.detail = X509_verify_cert_error_string(p.code);
+      break;
   }
-}
-
-bool isIpLiteral(const std::string& host) {
-  if (host.find(':') != std::string::npos) return true;
-  for (char c : host)
-    if (!(c == '.' || (c >= '0' && c <= '9'))) return false;
-  return !host.empty();
+  return out;
 }
 
 int engineIndex() {
@@ -285,14 +278,30 @@ TlsEngine::TlsEngine(const TlsConfig& config, std::string host, const TrustedRoo
   SSL_set_bio(s.ssl, s.in, s.out);
   SSL_set_ex_data(s.ssl, engineIndex(), &s);
   SSL_set_connect_state(s.ssl);
+  // Fail closed: the name check is set up exactly as core classifies the name, and every
+  // setter's result is checked, so no path goes on with no name to verify.
   const std::string name = config.verifyName.empty() ? host_ : config.verifyName;
   X509_VERIFY_PARAM* param = SSL_get0_param(s.ssl);
   X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-  if (isIpLiteral(name)) {
-    X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str());
-  } else {
-    X509_VERIFY_PARAM_set1_host(param, name.c_str(), 0);
-    SSL_set_tlsext_host_name(s.ssl, name.c_str());  // SNI: names only, never an address (RFC 6066 §3)
+  bool nameSet = false;
+  switch (tls::classifyName(name)) {
+    case tls::NameKind::Ipv4:
+    case tls::NameKind::Ipv6:
+      nameSet = X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str()) == 1;
+      break;
+    case tls::NameKind::HostName:
+      // SNI: names only, never an address (RFC 6066 §3)
+      nameSet = X509_VERIFY_PARAM_set1_host(param, name.c_str(), 0) == 1 &&
+                SSL_set_tlsext_host_name(s.ssl, name.c_str()) == 1;
+      break;
+    case tls::NameKind::Invalid:
+      break;
+  }
+  if (!nameSet) {
+    ERR_clear_error();
+    Error invalid = tls::checkVerifyName(name);
+    fail(invalid ? invalid
+                 : Error(ErrorCode::TlsHandshakeFailed, "OpenSSL could not set up the check of the name \"" + name + "\"."));
   }
 }
 
@@ -321,13 +330,7 @@ void TlsEngine::advance() {
   ERR_error_string_n(ERR_peek_last_error(), reason, sizeof reason);
   const std::string why = reason;
   ERR_clear_error();
-  if (why.find("wrong version number") != std::string::npos || why.find("packet length too long") != std::string::npos)
-    return fail(Error(ErrorCode::TlsHandshakeFailed,
-                      "The server did not answer with TLS (it probably sent a clear-text greeting): this port expects "
-                      "STARTTLS or no TLS. Choose STARTTLS, or the implicit-TLS port (usually 465)."));
-  fail(Error(ErrorCode::TlsHandshakeFailed,
-             "The TLS handshake failed (" + (why.empty() ? std::string("the server ended it") : why) +
-                 "). The port may expect another security mode: STARTTLS (587, 25) or implicit TLS (465)."));
+  fail(tls::handshakeFailure(why));
 }
 
 void TlsEngine::finishHandshake() {
@@ -337,35 +340,12 @@ void TlsEngine::finishHandshake() {
   if (STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl))
     for (int i = 0; i < sk_X509_num(chain); ++i) info_.chain.push_back(describe(sk_X509_value(chain, i)));
   const std::string name = config_.verifyName.empty() ? host_ : config_.verifyName;
-  for (const auto& problem : state_->problems) {
-    std::string text = explain(problem, name);
-    bool seen = false;
-    for (const auto& t : info_.verificationErrors) seen = seen || t == text;
-    if (!seen) info_.verificationErrors.push_back(std::move(text));
-  }
-  if (info_.chain.empty()) info_.verificationErrors.push_back("The server sent no certificate.");
-  info_.verified = info_.verificationErrors.empty();
-
-  if (!info_.verified) {
-    const bool accepted = config_.acceptInvalidCertificate || !config_.verifyPeer ||
-                          (config_.trustCallback && config_.trustCallback(info_));
-    if (!accepted) {
-      std::string text = "The server's certificate was refused.";
-      for (const auto& problem : info_.verificationErrors) text += " " + problem;
-      return fail(Error(ErrorCode::CertificateInvalid, text));
-    }
-    info_.acceptedDespiteErrors = true;
-  }
-  if (!config_.pinnedSha256.empty() && !info_.chain.empty()) {
-    const std::string actual = "sha256//" + info_.chain.front().publicKeySha256;
-    bool matched = false;
-    for (const auto& pin : config_.pinnedSha256) matched = matched || pin == actual;
-    if (!matched)
-      return fail(Error(ErrorCode::CertificateInvalid,
-                        "The server's public key does not match the pinned one: it is " + actual +
-                            ". If the server changed its key on purpose, update the pin; otherwise someone may be "
-                            "intercepting the connection."));
-  }
+  std::vector<tls::CertificateProblem> problems;
+  for (const auto& problem : state_->problems) problems.push_back(toCoreProblem(problem));
+  if (info_.chain.empty()) problems.push_back(tls::CertificateProblem{tls::ProblemKind::NoCertificate, {}, {}, {}, {}, {}, {}});
+  info_.verificationErrors = tls::explainAll(problems, name, tls::TrustStore::PageBundle);
+  if (Error refused = tls::decide(config_, info_)) return fail(refused);
+  if (Error pinMismatch = tls::checkPins(config_, info_)) return fail(pinMismatch);
   status_ = Status::Established;
 }
 

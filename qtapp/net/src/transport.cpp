@@ -7,6 +7,8 @@
 #include <QSslConfiguration>
 #include <QSslKey>
 
+#include "smtpc/tls_policy.h"
+
 Q_LOGGING_CATEGORY(lcNet, "smtpc.net", QtWarningMsg)
 
 namespace smtpc::qt {
@@ -131,57 +133,45 @@ void QtTransport::startTls() {
 
 void QtTransport::onSslErrors(const QList<QSslError>& errors) {
   sslErrors_ = errors;
-  if (tls_.acceptInvalidCertificate || !tls_.verifyPeer ||
-      (tls_.trustCallback && tls_.trustCallback(describe(socket_, errors, false))))
-    socket_.ignoreSslErrors();
+  TlsInfo info = describe(socket_, errors, false);
+  if (!tls::decide(tls_, info)) socket_.ignoreSslErrors();  // core's rule: accept anyway or refuse
 }
 
 std::vector<std::string> QtTransport::explainSslErrors(const QList<QSslError>& errors, const QString& host) {
-  std::vector<std::string> out;
+  // Qt's findings mapped onto core's problem kinds; the sentences are core's (tls_policy.h).
+  std::vector<tls::CertificateProblem> problems;
   for (const QSslError& e : errors) {
     const QSslCertificate& c = e.certificate();
-    QString text;
+    tls::CertificateProblem p;
+    p.subject = str(certificateName(c, false));
+    p.issuer = str(certificateName(c, true));
+    p.notBefore = str(c.effectiveDate().toString(Qt::ISODate));
+    p.notAfter = str(c.expiryDate().toString(Qt::ISODate));
     switch (e.error()) {
-      case QSslError::CertificateExpired:
-        text = QStringLiteral("The certificate expired on %1: the server's administrator must renew it.")
-                   .arg(c.expiryDate().toString(Qt::ISODate));
-        break;
-      case QSslError::CertificateNotYetValid:
-        text = QStringLiteral("The certificate is valid only from %1: check this computer's clock.")
-                   .arg(c.effectiveDate().toString(Qt::ISODate));
-        break;
-      case QSslError::SelfSignedCertificate:
-        text = QStringLiteral("The certificate is self-signed: if you know it is the right one, trust it by giving "
-                              "it as a CA file.");
-        break;
-      case QSslError::SelfSignedCertificateInChain:
-        text = QStringLiteral("The certificate was issued by %1, a private CA this computer does not trust: give "
-                              "that CA's certificate as a CA file if you trust it.")
-                   .arg(certificateName(c, false));
-        break;
+      case QSslError::CertificateExpired: p.kind = tls::ProblemKind::Expired; break;
+      case QSslError::CertificateNotYetValid: p.kind = tls::ProblemKind::NotYetValid; break;
+      case QSslError::SelfSignedCertificate: p.kind = tls::ProblemKind::SelfSigned; break;
+      case QSslError::SelfSignedCertificateInChain: p.kind = tls::ProblemKind::PrivateCaInChain; break;
       case QSslError::HostNameMismatch:
-        text = QStringLiteral("The certificate is for %1, not for %2: connect with a name the certificate lists, "
-                              "or set the name to verify.")
-                   .arg(c.subjectAlternativeNames().values().join(QStringLiteral(", ")).isEmpty()
-                            ? c.subjectInfo(QSslCertificate::CommonName).join(QStringLiteral(", "))
-                            : c.subjectAlternativeNames().values().join(QStringLiteral(", ")),
-                        host);
+        p.kind = tls::ProblemKind::HostNameMismatch;
+        for (const QString& san : c.subjectAlternativeNames().values()) p.names.push_back(str(san));
+        p.subject = str(c.subjectInfo(QSslCertificate::CommonName).join(QStringLiteral(", ")));
         break;
       case QSslError::UnableToGetLocalIssuerCertificate:
       case QSslError::UnableToGetIssuerCertificate:
       case QSslError::UnableToVerifyFirstCertificate:
       case QSslError::CertificateUntrusted:
-        text = QStringLiteral("The certificate was issued by %1, which this computer does not trust: give that "
-                              "CA's certificate as a CA file if you trust it.")
-                   .arg(certificateName(c, true));
+        p.kind = tls::ProblemKind::UntrustedIssuer;
         break;
+      case QSslError::NoPeerCertificate: p.kind = tls::ProblemKind::NoCertificate; break;
       default:
-        text = e.errorString() + QLatin1Char('.');
+        p.kind = tls::ProblemKind::Other;
+        p.detail = str(e.errorString());
         break;
     }
-    out.push_back(str(text));
+    problems.push_back(std::move(p));
   }
-  return out;
+  return tls::explainAll(problems, str(host), tls::TrustStore::System);
 }
 
 TlsInfo QtTransport::describe(const QSslSocket& socket, const QList<QSslError>& errors, bool accepted) {
@@ -209,35 +199,16 @@ TlsInfo QtTransport::describe(const QSslSocket& socket, const QList<QSslError>& 
 void QtTransport::onEncrypted() {
   handshakeDone_ = true;
   TlsInfo info = describe(socket_, sslErrors_, !sslErrors_.isEmpty());
-  if (!tls_.pinnedSha256.empty() && !info.chain.empty()) {
-    const std::string actual = "sha256//" + info.chain.front().publicKeySha256;
-    bool matched = false;
-    for (const auto& pin : tls_.pinnedSha256) matched = matched || pin == actual;
-    if (!matched) {
-      failTls(Error(ErrorCode::CertificateInvalid,
-                    "The server's public key does not match the pinned one: it is " + actual +
-                        ". If the server changed its key on purpose, update the pin; otherwise someone may be "
-                        "intercepting the connection."));
-      return;
-    }
+  if (Error error = tls::checkPins(tls_, info)) {
+    failTls(error);
+    return;
   }
   if (handler_) handler_->onTransportTlsEstablished(info);
 }
 
 Error QtTransport::tlsFailure() const {
-  if (!sslErrors_.isEmpty()) {
-    const auto problems = explainSslErrors(sslErrors_, socket_.peerVerifyName());
-    std::string text = "The server's certificate was refused. " + problems.front();
-    for (std::size_t i = 1; i < problems.size(); ++i) text += " " + problems[i];
-    return Error(ErrorCode::CertificateInvalid, text);
-  }
-  if (socket_.errorString().contains(QStringLiteral("wrong version number")))
-    return Error(ErrorCode::TlsHandshakeFailed,
-                 "The server did not answer with TLS (it probably sent a clear-text greeting): this port expects "
-                 "STARTTLS or no TLS. Choose STARTTLS, or the implicit-TLS port (usually 465).");
-  return Error(ErrorCode::TlsHandshakeFailed,
-               "The TLS handshake failed (" + str(socket_.errorString()) +
-                   "). The port may expect another security mode: STARTTLS (587, 25) or implicit TLS (465).");
+  if (!sslErrors_.isEmpty()) return tls::refusal(explainSslErrors(sslErrors_, socket_.peerVerifyName()));
+  return tls::handshakeFailure(str(socket_.errorString()));
 }
 
 void QtTransport::onErrorOccurred(QAbstractSocket::SocketError error) {
