@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "smtpc/display.h"
 #include "smtpc/explain.h"
 #include "smtpc/message.h"
 #include "smtpc/qt/client.h"
@@ -334,7 +335,7 @@ int main(int argc, char** argv) {
     if (e.kind == TranscriptKind::Error) lastErrorLine = e.text;
     if (isQuiet) return;
     if (isVerbose) std::printf("%7.3f ", static_cast<double>(e.at.count()) / 1000.0);
-    std::printf("%s %s\n", std::string(transcriptPrefix(e)).c_str(), e.text.c_str());
+    std::printf("%s %s\n", std::string(transcriptPrefix(e)).c_str(), escapeForTerminal(e.text).c_str());
   });
   QObject::connect(&client, &qt::QtClient::capabilitiesReceived, [&](const Capabilities& caps, bool) {
     capabilities = QJsonArray();
@@ -389,9 +390,11 @@ int main(int argc, char** argv) {
                        {"server", QString::fromStdString(params.host)}, {"port", params.effectivePort()},
                        {"security", QString::fromStdString(std::string(securityModeName(params.security)))},
                        {"capabilities", capabilities}, {"messages", messages}, {"transcript", transcript}};
+    const Diagnosis d = explainer.diagnosis();
+    result["encrypted"] = d.encrypted;
+    if (!d.warning.empty()) result["warning"] = QString::fromStdString(d.warning);
     if (error) {
       result["error"] = errorJson(error);
-      const Diagnosis d = explainer.diagnosis();
       QJsonArray suggestions;
       for (const auto& suggestion : d.suggestions) suggestions.append(QString::fromStdString(suggestion));
       QJsonObject diagnosis{{"headline", QString::fromStdString(d.headline)},
@@ -405,19 +408,22 @@ int main(int argc, char** argv) {
     std::cout << QJsonDocument(result).toJson(QJsonDocument::Indented).toStdString();
     return status;
   }
+  // Everything below may carry the server's words: printed escaped, never raw.
+  const auto safe = [](std::string_view text) { return escapeForTerminal(text); };
+  const Diagnosis d = explainer.diagnosis();
   if (error) {
-    const Diagnosis d = explainer.diagnosis();
     const auto step = explainer.failedStep();
     std::printf("*** Failed%s%s: %s\n", step ? " at " : "", step ? std::string(stepLabel(*step)).c_str() : "",
-                d.headline.empty() ? error.explanation().c_str() : d.headline.c_str());
-    if (isQuiet || d.explanation != lastErrorLine) std::printf("    %s\n", d.explanation.c_str());
-    if (error.reply()) std::printf("*** The server said: %s\n", error.reply()->summary().c_str());
-    for (const auto& suggestion : d.suggestions) std::printf("    Try: %s\n", suggestion.c_str());
+                safe(d.headline.empty() ? error.explanation() : d.headline).c_str());
+    if (isQuiet || d.explanation != lastErrorLine) std::printf("    %s\n", safe(d.explanation).c_str());
+    if (error.reply()) std::printf("*** The server said: %s\n", safe(error.reply()->summary()).c_str());
+    for (const auto& suggestion : d.suggestions) std::printf("    Try: %s\n", safe(suggestion).c_str());
   } else if (outcome->stoppedAfter != Phase::None) {
-    std::printf("=== OK: the connection works up to %s; stopped there as asked.\n",
-                std::string(phaseName(outcome->stoppedAfter)).c_str());
+    std::printf("=== OK%s: the connection works up to %s; stopped there as asked.\n",
+                d.encrypted ? "" : " (NOT ENCRYPTED)", std::string(phaseName(outcome->stoppedAfter)).c_str());
   } else {
-    std::printf("=== OK: %d message(s) accepted by the server.\n", delivered);
+    std::printf("=== OK%s: %d message(s) accepted by the server.\n", d.encrypted ? "" : " (NOT ENCRYPTED)", delivered);
   }
+  if (!d.warning.empty()) std::printf("*** %s\n", safe(d.warning).c_str());
   return status;
 }

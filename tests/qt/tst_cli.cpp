@@ -29,9 +29,31 @@ class TestCli : public QObject {
     p.setProcessEnvironment(env);
     p.start(QStringLiteral(SMTPC_CLI), arguments);
     p.closeWriteChannel();
-    if (!p.waitForFinished(60000)) p.kill();
-    return CliRun{p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
+    // A CLI that hangs (even after printing "OK") or crashes must never pass: its status is
+    // one no test expects, not whatever exitCode() kept from before.
+    int status = kHung;
+    if (p.waitForFinished(60000)) status = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : kCrashed;
+    else {
+      p.kill();
+      p.waitForFinished(5000);
+    }
+    return CliRun{status, QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
   }
+  static constexpr int kHung = -2;
+  static constexpr int kCrashed = -3;
+
+  // A scripted server (tests/servers/scripted.py) that answers from `script` and records
+  // everything the client sent.
+  struct Scripted : ServerProcess {
+    explicit Scripted(const QJsonObject& script)
+        : ServerProcess(QStringLiteral(SMTPC_SCRIPTED),
+                        {QStringLiteral("--script"), QString::fromUtf8(QJsonDocument(script).toJson(QJsonDocument::Compact))}) {}
+    QStringList server() const { return {"-s", QStringLiteral("127.0.0.1:%1").arg(port("plain"))}; }
+    QByteArray received() const {
+      QFile f(value("received"));
+      return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray("(unreadable)");
+    }
+  };
   QStringList server(const char* listener) const {
     return {"-s", QStringLiteral("127.0.0.1:%1").arg(sandbox_->port(listener)), "--ca-file", sandbox_->caFile()};
   }
@@ -171,6 +193,66 @@ class TestCli : public QObject {
       QFile stored(big.maildir() + QStringLiteral("/%1.eml").arg(id));
       QVERIFY(stored.open(QIODevice::ReadOnly));
       QVERIFY2(stored.readAll() == sent, qPrintable(QStringLiteral("message %1 differs").arg(id)));
+    }
+  }
+
+  void strippedStartTlsNeverSendsCramMd5() {
+    // What a man in the middle does: STARTTLS removed from the list, only CRAM-MD5 offered, and
+    // a challenge of its choosing. No AUTH line leaves, and the result says why.
+    Scripted mitm(QJsonObject{{"ehlo", QJsonArray{"250-mx.example.net", "250 AUTH CRAM-MD5"}},
+                              {"replies", QJsonObject{{"AUTH", QJsonArray{"334 PDEyMzRAbWl0bT4="}},
+                                                      {"QUIT", QJsonArray{"221 bye"}}}}});
+    QVERIFY2(mitm.ok(), qPrintable(mitm.error()));
+    for (const QString& security : {QStringLiteral("starttls-if-offered"), QStringLiteral("none")}) {
+      auto r = cli(mitm.server() + QStringList{"--security", security, "-u", "demo", "--password-env",
+                                                "SMTPC_TEST_PASSWORD", "--quit-after", "auth"},
+                   "Cr4m-secret");
+      QVERIFY2(r.status == 4, qPrintable(QString::number(r.status) + "\n" + r.out + r.err));
+      QVERIFY2(r.out.contains(QStringLiteral(": Password not sent without encryption")), qPrintable(r.out));
+      QVERIFY2(r.out.contains(QStringLiteral("Not encrypted")), qPrintable(r.out));
+    }
+    QVERIFY2(!mitm.received().contains("AUTH"), mitm.received().constData());
+    QVERIFY(mitm.received().contains("QUIT"));
+  }
+
+  void clearTextResultSaysSo() {
+    // starttls-if-offered against a server without STARTTLS "works", and says it was not encrypted.
+    Scripted plain(QJsonObject{{"ehlo", QJsonArray{"250-mx.example.net", "250 SIZE 1000"}}});
+    QVERIFY2(plain.ok(), qPrintable(plain.error()));
+    auto r = cli(plain.server() + QStringList{"--security", "starttls-if-offered", "--quit-after", "ehlo"});
+    QVERIFY2(r.status == 0, qPrintable(QString::number(r.status) + "\n" + r.out + r.err));
+    QVERIFY2(r.out.contains(QStringLiteral("=== OK (NOT ENCRYPTED)")), qPrintable(r.out));
+    QVERIFY2(r.out.contains(QStringLiteral("man in the middle")), qPrintable(r.out));
+    QVERIFY2(r.out.contains(QStringLiteral("STARTTLS (required)")), qPrintable(r.out));
+    r = cli(plain.server() + QStringList{"--security", "starttls-if-offered", "--quit-after", "ehlo", "--json"});
+    QCOMPARE(r.status, 0);
+    const QJsonObject o = QJsonDocument::fromJson(r.out.toUtf8()).object();
+    QVERIFY2(o.contains(QStringLiteral("encrypted")) && !o.value("encrypted").toBool(), qPrintable(r.out));
+    QVERIFY(o.value("warning").toString().contains(QStringLiteral("man in the middle")));
+    // And over TLS it says encrypted.
+    r = cli(server("tls") + QStringList{"--security", "tls", "--quit-after", "ehlo", "--json"});
+    QCOMPARE(r.status, 0);
+    QVERIFY(QJsonDocument::fromJson(r.out.toUtf8()).object().value("encrypted").toBool());
+  }
+
+  void serverTextNeverDrivesTheTerminal() {
+    // A greeting and EHLO lines with terminal escapes: set the title, clear the screen, move
+    // up and print a fake success, C1 CSI. None may reach the output as raw control bytes.
+    Scripted hostile(QJsonObject{
+        {"greeting", QJsonArray{QStringLiteral("220-evil \u001b]0;pwned\u0007 \u001b[2J"),
+                                QStringLiteral("220 \u001b[1A=== OK: fake \u009b2J")}},
+        {"ehlo", QJsonArray{QStringLiteral("250-evil \u001b[31mred"), QStringLiteral("250 AUTH PLAIN \u001b[0m")}},
+        {"default", QJsonArray{QStringLiteral("550 5.0.0 no \u001b[2K\rway")}}});
+    QVERIFY2(hostile.ok(), qPrintable(hostile.error()));
+    for (const QStringList& extra : {QStringList{"--quit-after", "ehlo"},
+                                     QStringList{"--from", "a@example.org", "--to", "b@example.net", "--body", "x"}}) {
+      auto r = cli(hostile.server() + QStringList{"--security", "none"} + extra);
+      QVERIFY2(r.status == 0 || r.status == 5 || r.status == 6, qPrintable(QString::number(r.status) + r.out));
+      for (QChar c : r.out)
+        QVERIFY2(c == QLatin1Char('\n') || c == QLatin1Char('\t') || (c.unicode() >= 0x20 && c.unicode() != 0x7f &&
+                                                                     (c.unicode() < 0x80 || c.unicode() > 0x9f)),
+                 qPrintable(QStringLiteral("control character U+%1 in the output").arg(c.unicode(), 4, 16, QLatin1Char('0'))));
+      QVERIFY2(r.out.contains(QStringLiteral("\\x1b]0;pwned\\x07")), qPrintable(r.out));
     }
   }
 

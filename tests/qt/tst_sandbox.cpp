@@ -3,10 +3,12 @@
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QJsonArray>
 #include <QTest>
 #include <algorithm>
 
 #include "sandbox.h"
+#include "secret_leaks.h"
 #include "session_run.h"
 #include "smtpc/message.h"
 #include "smtpc/qt/client.h"
@@ -25,6 +27,7 @@ Message testMessage() {
   Message m;
   m.from = *Mailbox::create("Sandbox Test", "sender@example.org");
   m.to = {*Mailbox::create("Jörg", "rcpt@example.net")};
+  m.bcc = {*Mailbox::create("", "hidden@example.net")};  // in the envelope only, never in the headers
   m.subject = "Grüße from the integration test";
   m.text = "Line one\n.\n..\n.leading dot\nUTF-8: naïve café — 你好\nno final newline";
   m.attachments = {Attachment::fromMemory("data.bin", std::string("\x00\x01\xff\r\n.\r\n", 8)),
@@ -33,6 +36,10 @@ Message testMessage() {
 }
 
 }  // namespace
+
+// A password long enough that every base64 alignment of it is searched for (see secret_leaks.h),
+// and unlike the user name, so the name shown in the transcript is not mistaken for a leak.
+constexpr char kLongPassword[] = "Leak-Check-Pa55word";
 
 class TestSandbox : public QObject {
   Q_OBJECT
@@ -50,7 +57,8 @@ class TestSandbox : public QObject {
 
  private slots:
   void initTestCase() {
-    sandbox_ = std::make_unique<Sandbox>(QStringList{"--reject-rcpt", "nobody"});
+    sandbox_ = std::make_unique<Sandbox>(
+        QStringList{"--reject-rcpt", "nobody", "--user", "demo:demo", "--user", "learner:" + QString::fromLatin1(kLongPassword)});
     QVERIFY2(sandbox_->ok(), qPrintable(sandbox_->error()));
   }
 
@@ -73,8 +81,8 @@ class TestSandbox : public QObject {
     QFETCH(int, mechanism);
     QFETCH(bool, encrypted);
     ConnectParams p = params(SecurityMode(mode), qPrintable(listener));
-    p.credentials.username = "demo";
-    p.credentials.password = Secret("demo");
+    p.credentials.username = "learner";
+    p.credentials.password = Secret(kLongPassword);
     p.authMechanism = AuthMechanism(mechanism);
     p.allowPlaintextAuth = !encrypted;
     Message m = testMessage();
@@ -94,7 +102,18 @@ class TestSandbox : public QObject {
     const std::string expected = *body->toString(Capabilities::fromEhloReply(ehlo));
     const QString id = QString::fromStdString(r.messages[0].reply->text()).section(QLatin1Char(' '), -1);
     QCOMPARE(readAll(sandbox_->maildir() + "/" + id + ".eml"), expected);
-    QVERIFY(r.transcript.find("ZGVtbw") == std::string::npos);  // base64 of the password: never shown
+    // What the server recorded of the envelope: every recipient (the Bcc one too, which the
+    // headers must not name), whether TLS was up, and that the login took.
+    const QJsonObject envelope = QJsonDocument::fromJson(QByteArray::fromStdString(
+                                                             readAll(sandbox_->maildir() + "/" + id + ".json"))).object();
+    QCOMPARE(envelope.value("from").toString(), QStringLiteral("sender@example.org"));
+    QCOMPARE(envelope.value("to").toArray(), (QJsonArray{"rcpt@example.net", "hidden@example.net"}));
+    QCOMPARE(envelope.value("tls").toBool(), encrypted);
+    QCOMPARE(envelope.value("authenticated").toBool(), true);
+    QVERIFY(expected.find("hidden@example.net") == std::string::npos);
+    // The password in none of the encodings its mechanism gives it.
+    const std::string leak = smtpc::testing::findSecret(r.transcript, kLongPassword);
+    QVERIFY2(leak.empty(), ("the transcript shows the password as " + leak).c_str());
   }
 
   void wrongPassword() {
@@ -104,7 +123,7 @@ class TestSandbox : public QObject {
     SessionRun r = runSession(p);
     QCOMPARE(r.finished.error.code(), ErrorCode::AuthFailed);
     QCOMPARE(r.finished.error.reply()->code, 535);
-    QVERIFY(r.transcript.find("not-the-password") == std::string::npos);
+    QVERIFY(smtpc::testing::findSecret(r.transcript, "not-the-password").empty());
   }
 
   void startTlsRequiredButNotOffered() {
@@ -268,7 +287,8 @@ class TestSandbox : public QObject {
     m.to.push_back(*Mailbox::create("", "nobody@example.net"));
     SessionRun r = runSession(p, {*m.toOutgoing(DateTime{})});
     QCOMPARE(r.messages.at(0).error.code(), ErrorCode::RecipientsRejected);
-    QCOMPARE(r.messages.at(0).recipients.size(), std::size_t(2));
+    QCOMPARE(r.messages.at(0).recipients.size(), std::size_t(3));  // the two To addresses, then the Bcc
+    QCOMPARE(r.messages.at(0).recipients[1].address, std::string("nobody@example.net"));
     QVERIFY(!r.messages.at(0).recipients[1].accepted);
 
     Sandbox dropping({"--drop-at", "mail"});

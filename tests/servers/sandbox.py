@@ -144,7 +144,9 @@ class Handler:
             f.write(envelope.original_content)
         with open(base + ".json", "w") as f:
             json.dump({"from": envelope.mail_from, "to": envelope.rcpt_tos, "mail_options": envelope.mail_options,
-                       "tls": session.ssl is not None, "authenticated": bool(session.authenticated)}, f)
+                       # session.ssl is set only by STARTTLS; implicit TLS shows on the transport
+                       "tls": session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None,
+                       "authenticated": bool(session.authenticated)}, f)
         os.rename(base + ".eml.part", base + ".eml")  # appears whole
         return f"250 2.0.0 OK: queued as {self.count}"
 
