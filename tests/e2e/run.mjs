@@ -84,6 +84,7 @@ async function main() {
   const hostileUrl = `ws://127.0.0.1:${hostile.port}`;
   const markup = await fakeRelay(smtpPeer({ greeting: '<img src=x onerror=window.pwned=1> <b>bold</b> ESMTP',
     ehlo: ['<b>mx</b> <img src=x onerror=window.pwned=2>', 'X-<i>EVIL</i> <img src=y>', 'SIZE 1000'] }));
+  const cramRelay = await fakeRelay(smtpPeer({ challenge }));  // for the leak checks' own test
   const siteRelay = await fakeRelay(smtpPeer({ ehlo: ['recorder'] }));
   const otherRelay = await fakeRelay(smtpPeer({ ehlo: ['recorder'] }));
   const TOKEN = 'relay tok/en+&=?é';
@@ -386,6 +387,23 @@ async function main() {
       await page.click('#tabButtonServer');
       check((await page.textContent('#capabilitiesNote')).includes('<b>mx</b>'), await page.textContent('#capabilitiesNote'));
       check((await text(page, 'capabilities')).includes('X-<I>EVIL</I>'), await text(page, 'capabilities'));  // keywords are upper-cased
+    },
+
+    async leakChecksSeeLeaks() {
+      // The checks above must be able to fail: with "allow the password without TLS" ticked, a
+      // CRAM-MD5 login in clear text is seen both as an AUTH before TLS and as the password's HMAC.
+      const page = await openPage();
+      await fill(page, { proxy: `ws://127.0.0.1:${cramRelay.port}`, server: 'localhost', port: 25, security: 'none', username: USER,
+        password: PASSWORD });
+      await page.selectOption('[data-testid=auth]', 'CRAM-MD5');
+      await page.check('[data-testid=allowPlaintext]');
+      check((await press(page, 'testButton')).ok, 'the opted-in clear-text login: ' + (await text(page, 'status')));
+      const timeline = cramRelay.connections.flatMap((c) => c.received.map((bytes) => ({ up: true, bytes })));
+      let caught = '';
+      try { splitAtTls(timeline, false); } catch (e) { caught = e.message; }
+      check(caught.includes('no AUTH command before TLS'), 'the tap check sees AUTH in clear: ' + caught);
+      check(findSecret(Buffer.concat(timeline.map((c) => c.bytes)), PASSWORD, [challenge]), 'the leak search finds the CRAM-MD5 answer');
+      check(!findSecret(Buffer.concat(timeline.map((c) => c.bytes)), PASSWORD), 'and only through the challenge (no other form travelled)');
     },
 
     async relayToken() {
