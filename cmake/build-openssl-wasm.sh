@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds OpenSSL's libssl and libcrypto for WebAssembly with Emscripten, from Debian's `openssl`
 # source package (its upstream tarball), or from a local OpenSSL 3 tarball given as $1. The result
-# is cached outside any build tree, keyed by version and by a hash of this script and emcc's version:
+# is cached outside any build tree, keyed by version and by a hash of the configuration and emcc:
 #   ${SMTPC_CACHE:-~/.cache/smtpc}/openssl-wasm-<version>-<key>/{include,lib}
 # A later run reuses a cached build without touching the network. Prints the prefix last.
 set -euo pipefail
@@ -24,10 +24,14 @@ is_built() { [ -f "$1/lib/libssl.a" ] && [ -f "$1/lib/libcrypto.a" ]; }
 command -v emcc >/dev/null || { echo "build-openssl-wasm: emcc not found (apt-get install emscripten)" >&2; exit 1; }
 export NODE_PATH=/usr/share/nodejs   # Emscripten 3.1.6's JS optimizer needs Debian's acorn
 
-# The cache key covers everything that changes the build: OpenSSL's version, this script (the
-# feature set, the flags, the steps) and the compiler. A cached build made by another script or
-# another Emscripten is never taken; no hand-kept "flavour" name to forget to bump.
-key=$( { cat "${BASH_SOURCE[0]}"; emcc --version 2>/dev/null | head -1; } | sha256sum | cut -c1-12)
+# How OpenSSL is configured; the build steps below are fixed. Bump `recipe` if they change.
+recipe=1
+configure=(linux-generic32 "${features[@]}" -Os)
+
+# The cache key covers everything that changes the build: OpenSSL's version (in the folder name),
+# the configuration above, the recipe and the compiler. A build made with other options or another
+# Emscripten is never taken.
+key=$(printf '%s\n' "recipe $recipe" "${configure[*]}" "$(emcc --version 2>/dev/null | head -1)" | sha256sum | cut -c1-12)
 
 # Which OpenSSL: a tarball given as $1, else the version of the installed libssl-dev (read
 # offline, so a cached build is found without asking the network), else the archive's newest.
@@ -39,6 +43,12 @@ else
 fi
 if [ -n "$version" ]; then
   is_built "$cache/openssl-wasm-$version-$key" && finish "$cache/openssl-wasm-$version-$key"
+fi
+# The mirror may not carry the installed version's source (then the archive's newest was built):
+# any build made by this same script and compiler will do, without asking the network again.
+if [ -z "$tarball" ]; then
+  newest=$(ls -d "$cache"/openssl-wasm-*-"$key" 2>/dev/null | sort -V | tail -1 || true)
+  [ -n "$newest" ] && is_built "$newest" && finish "$newest"
 fi
 
 work=$(mktemp -d "$cache/openssl-build.XXXXXX")
@@ -87,8 +97,8 @@ cd "$(find . -maxdepth 1 -type d -name 'openssl-*' | head -1)"
 # linux-generic32: no assembly, 32-bit limbs, which is what wasm32 wants. The em-prefixed tools
 # are given directly: `emconfigure ./Configure` would prefix them twice.
 echo "build-openssl-wasm: building OpenSSL $version for wasm (about 5 minutes)" >&2
-CC=emcc AR=emar RANLIB=emranlib ./Configure linux-generic32 "${features[@]}" \
-  -Os --prefix="$prefix.partial" --openssldir=/etc/ssl >/dev/null
+CC=emcc AR=emar RANLIB=emranlib ./Configure "${configure[@]}" \
+  --prefix="$prefix.partial" --openssldir=/etc/ssl >/dev/null
 make -j"$(nproc)" build_libs >/dev/null
 rm -rf "$prefix.partial"
 make install_dev >/dev/null
