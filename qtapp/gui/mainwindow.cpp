@@ -70,6 +70,10 @@ QLineEdit* fileField(QWidget* parent, QHBoxLayout** row, const QString& filter) 
 }
 
 
+// A tooltip that shows `text` as written: Qt renders a tooltip as rich text when it looks like
+// HTML (Qt::mightBeRichText), and server text may look like anything.
+QString plainToolTip(const QString& text) { return Qt::convertFromPlainText(text, Qt::WhiteSpaceNormal); }
+
 QStringList splitAddresses(const QString& text) {
   QStringList out;
   // Commas and semicolons separate addresses, except inside a quoted display name.
@@ -357,11 +361,13 @@ QWidget* MainWindow::buildResults() {
   big.setBold(true);
   status_->setFont(big);
   status_->setWordWrap(true);
+  status_->setTextFormat(Qt::PlainText);  // the headline can quote the server
   status_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   column->addWidget(status_);
   explanation_ = new QLabel(panel);
   explanation_->setObjectName(QStringLiteral("explanation"));
   explanation_->setWordWrap(true);
+  // Rich text for paragraphs and lists; everything from the server in it is escaped (onFinished).
   explanation_->setTextFormat(Qt::RichText);
   explanation_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   explanation_->setAlignment(Qt::AlignTop | Qt::AlignLeft);
@@ -399,6 +405,7 @@ QWidget* MainWindow::buildResults() {
   auto* serverBox = new QVBoxLayout(serverPage);
   capabilitiesNote_ = new QLabel(tr("What the server offers appears here after EHLO."), serverPage);
   capabilitiesNote_->setWordWrap(true);
+  capabilitiesNote_->setTextFormat(Qt::PlainText);  // names the server as its EHLO reply did
   serverBox->addWidget(capabilitiesNote_);
   capabilities_ = new QTreeWidget(serverPage);
   capabilities_->setObjectName(QStringLiteral("capabilities"));
@@ -413,6 +420,7 @@ QWidget* MainWindow::buildResults() {
   auto* tlsBox = new QVBoxLayout(tlsPage);
   tlsNote_ = new QLabel(tr("The TLS details appear here once the connection is encrypted."), tlsPage);
   tlsNote_->setWordWrap(true);
+  tlsNote_->setTextFormat(Qt::PlainText);
   tlsBox->addWidget(tlsNote_);
   tls_ = new QTreeWidget(tlsPage);
   tls_->setObjectName(QStringLiteral("tls"));
@@ -854,7 +862,9 @@ void MainWindow::showCapabilities(const Capabilities& capabilities, bool encrypt
     QStringList params;
     for (const auto& p : c.params) params << qs(p);
     auto* item = new QTreeWidgetItem(capabilities_, {qs(c.keyword), params.join(u' '), qs(Capabilities::describe(c.keyword))});
-    item->setToolTip(2, item->text(2));
+    // Item text is always plain; a tooltip is not (Qt guesses), so it is escaped.
+    for (int column : {1, 2})
+      if (!item->text(column).isEmpty()) item->setToolTip(column, plainToolTip(item->text(column)));
   }
   capabilities_->resizeColumnToContents(0);
   capabilities_->resizeColumnToContents(1);
@@ -912,7 +922,7 @@ void MainWindow::addAttachment(const QString& path) {
     auto* item = new QListWidgetItem(QStringLiteral("%1 (%2 KB)").arg(QFileInfo(path).fileName()).arg(QFileInfo(path).size() / 1024),
                                      attachments_);
     item->setData(Qt::UserRole, path);
-    item->setToolTip(path);
+    item->setToolTip(plainToolTip(path));
   }
 }
 

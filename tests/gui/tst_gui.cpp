@@ -12,8 +12,11 @@
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSpinBox>
+#include <QTcpServer>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTextDocument>
 #include <QTreeWidget>
 
 #include "mainwindow.h"
@@ -44,6 +47,50 @@ QString treeText(QTreeWidget* tree) {
     for (int c = 0; c < tree->columnCount(); ++c) all += (*it)->text(c) + u'\t';
   return all;
 }
+
+// What a person reads in a label or tooltip: its text as Qt renders it (rich text when the label
+// says so, or when it is AutoText and the text looks like HTML).
+QString rendered(const QString& text, Qt::TextFormat format) {
+  const bool rich = format == Qt::RichText || (format == Qt::AutoText && Qt::mightBeRichText(text));
+  if (!rich) return text;
+  QTextDocument document;
+  document.setHtml(text);
+  return document.toPlainText();
+}
+
+// An SMTP server on loopback that says what it is told: its greeting and EHLO reply carry markup
+// and terminal control sequences. Answers QUIT with 221, anything else with 250.
+class HostileServer : public QObject {
+ public:
+  HostileServer(QByteArray greeting, QByteArray ehlo) : greeting_(std::move(greeting)), ehlo_(std::move(ehlo)) {
+    server_.listen(QHostAddress::LocalHost, 0);
+    QObject::connect(&server_, &QTcpServer::newConnection, this, [this] {
+      while (QTcpSocket* socket = server_.nextPendingConnection()) {
+        socket->setParent(this);
+        socket->write(greeting_);
+        QObject::connect(socket, &QTcpSocket::readyRead, socket, [this, socket] {
+          while (socket->canReadLine()) {
+            const QByteArray line = socket->readLine().trimmed().toUpper();
+            if (line.startsWith("EHLO")) {
+              socket->write(ehlo_);
+            } else if (line.startsWith("QUIT")) {
+              socket->write("221 bye\r\n");
+              socket->disconnectFromHost();
+            } else {
+              socket->write("250 OK\r\n");
+            }
+          }
+        });
+      }
+    });
+  }
+  std::uint16_t port() const { return server_.serverPort(); }
+
+ private:
+  QTcpServer server_;
+  QByteArray greeting_;
+  QByteArray ehlo_;
+};
 
 }  // namespace
 
@@ -283,6 +330,70 @@ class TestGui : public QObject {
     MainWindow again(StartupValues{.useSettings = true});
     QCOMPARE(child<QLineEdit>(again, "password")->text(), QStringLiteral("secret-two"));
     QCOMPARE(child<QSpinBox>(again, "port")->value(), int(sandbox_->port("starttls")));
+  }
+
+  // Server text is shown as text in every widget: markup in a greeting or EHLO reply is never
+  // interpreted (no bold, no image), wherever it appears.
+  void hostileServerTextIsShownAsText() {
+    const QString markup = QStringLiteral("<b>bold</b><img src=x>");
+    // Shown as written: the tags are visible, and no image was made of <img> (an interpreted one
+    // leaves U+FFFC in the rendered text). A server name ends at its first space.
+    const auto literal = [](const QString& text) {
+      return text.contains(QStringLiteral("<b>bold</b><img")) && !text.contains(QChar::ObjectReplacementCharacter);
+    };
+    int labelsShowingIt = 0;
+    const auto check = [&](MainWindow& w, const char* when) {
+      labelsShowingIt = 0;
+      for (QLabel* label : w.findChildren<QLabel*>()) {
+        const QString text = rendered(label->text(), label->textFormat());
+        if (!text.contains(QStringLiteral("bold"))) continue;
+        ++labelsShowingIt;
+        QVERIFY2(literal(text), qPrintable(QStringLiteral("%1: label %2 shows \"%3\"")
+                                                        .arg(when, label->objectName(), text)));
+      }
+      for (QWidget* widget : w.findChildren<QWidget*>()) {
+        const QString tip = rendered(widget->toolTip(), Qt::AutoText);
+        QVERIFY2(!tip.contains(QStringLiteral("bold")) || literal(tip), qPrintable(tip));
+      }
+      for (QTreeWidget* tree : w.findChildren<QTreeWidget*>())
+        for (QTreeWidgetItemIterator it(tree); *it; ++it)
+          for (int c = 0; c < tree->columnCount(); ++c) {
+            const QString tip = rendered((*it)->toolTip(c), Qt::AutoText);
+            QVERIFY2(!tip.contains(QStringLiteral("bold")) || literal(tip), qPrintable(tip));
+          }
+    };
+    const auto fill = [](MainWindow& w, std::uint16_t port) {
+      child<QLineEdit>(w, "server")->setText(QStringLiteral("127.0.0.1"));
+      select(child<QComboBox>(w, "security"), QStringLiteral("none"));
+      child<QSpinBox>(w, "port")->setValue(port);
+      child<QLineEdit>(w, "username")->clear();
+      child<QLineEdit>(w, "password")->clear();
+    };
+
+    // A server that works, but names itself in markup and sends escape sequences.
+    HostileServer talkative("220 <b>bold</b><img src=x> \x1b]0;owned\x07\x1b[2J ready\r\n",
+                            "250-<b>bold</b><img src=x> \x1b[1A greets you\r\n"
+                            "250-X-<b>bold</b><img src=x> <b>bold</b><img src=x>\r\n250 8BITMIME\r\n");
+    MainWindow w(StartupValues{.useSettings = false});
+    w.show();
+    fill(w, talkative.port());
+    QVERIFY(press(w, "testButton"));
+    check(w, "after EHLO");
+    QVERIFY(labelsShowingIt >= 1);  // the capabilities note names the server
+    const QString capabilities = treeText(child<QTreeWidget>(w, "capabilities"));
+    QVERIFY2(capabilities.contains(markup), qPrintable(capabilities));
+    const QString transcript = w.transcriptText();
+    QVERIFY2(transcript.contains(QStringLiteral(" 220 ") + markup), qPrintable(transcript));
+    QVERIFY2(transcript.contains(QStringLiteral("ready")), qPrintable(transcript));  // the line is whole
+    QVERIFY2(transcript.contains(QStringLiteral(" 250-") + markup), qPrintable(transcript));
+
+    // A server that refuses, in markup: the result (headline and explanation) quotes it.
+    HostileServer refusing("554 <b>bold</b><img src=x> \x1b[2J go away\r\n", "250 OK\r\n");
+    fill(w, refusing.port());
+    QVERIFY(!press(w, "testButton"));
+    QVERIFY2(rendered(explanation(w), Qt::RichText).contains(markup), qPrintable(explanation(w)));
+    check(w, "after a refusal");
+    QVERIFY(labelsShowingIt >= 1);
   }
 
   // Under Xvfb (the gui.screenshots test): the window after a success and after a failure.
