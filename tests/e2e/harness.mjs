@@ -177,9 +177,10 @@ export function smtpPeer({ greeting = 'hostile ESMTP', ehlo = ['hostile', 'AUTH 
   };
 }
 
-// smtpc-proxy for pages from `origin`, to the `allowPrivate` HOST:PORTs. Returns its port.
-export async function startProxy(binary, origin, allowPrivate) {
-  const args = ['--listen', '127.0.0.1:0', '--allow-origin', origin];
+// smtpc-proxy for pages from `origin`, to the `allowPrivate` HOST:PORTs, plus `extra` arguments
+// (e.g. --token-file F). Returns its port.
+export async function startProxy(binary, origin, allowPrivate, extra = []) {
+  const args = ['--listen', '127.0.0.1:0', '--allow-origin', origin, ...extra];
   for (const a of allowPrivate) args.push('--allow-private', a);
   const child = spawn(binary, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   children.push(child);

@@ -11,6 +11,7 @@
 // Every server it starts binds port 0 on loopback and is stopped when it ends.
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fakeRelay, fill, launchChromium, newContext, openPage as open, option as arg, press, root, smtpPeer, startProxy, startRun,
   startSandbox, staticServer, stop, tap, waitForRun } from './harness.mjs';
@@ -55,6 +56,7 @@ function splitAtTls(timeline, implicit) {
 
 let failures = 0;
 let ran = 0;
+let tokenDir = null;
 function check(condition, what) {
   if (!condition) throw new Error('check failed: ' + what);
 }
@@ -90,6 +92,17 @@ async function main() {
   const TOKEN = 'relay tok/en+&=?é';
   const web2 = await staticServer(webDir, { 'settings.json': { body: JSON.stringify({ relay: `ws://127.0.0.1:${siteRelay.port}`,
     token: TOKEN, server: 'localhost', port: 25, security: 'none' }) } });
+  // A site whose relay is a real smtpc-proxy that asks for a token (--token-file).
+  const PROXY_TOKEN = 'e2e relay+token/ü';
+  tokenDir = fs.mkdtempSync(path.join(os.tmpdir(), 'smtpc-e2e-'));
+  const tokenFile = path.join(tokenDir, 'token');
+  fs.writeFileSync(tokenFile, PROXY_TOKEN + '\n');
+  const web3Files = { 'sandbox-ca.pem': sandbox.ca_file };
+  const web3 = await staticServer(webDir, web3Files);
+  const tokenRelayUrl = `ws://127.0.0.1:${await startProxy(proxyBin, `http://127.0.0.1:${web3}`, [`localhost:${starttlsTap.port}`],
+    ['--token-file', tokenFile])}`;
+  web3Files['settings.json'] = { body: JSON.stringify({ relay: tokenRelayUrl, token: PROXY_TOKEN, server: 'localhost',
+    port: starttlsTap.port, security: 'starttls', user: USER, caFile: 'sandbox-ca.pem' }) };
   console.log(`page ${pageUrl} (relay ${relayUrl}); sandbox STARTTLS ${sandbox.starttls} via tap ${starttlsTap.port}, TLS ${sandbox.tls} via tap ${tlsTap.port}`);
 
   await launchChromium();
@@ -406,6 +419,19 @@ async function main() {
       check(!findSecret(Buffer.concat(timeline.map((c) => c.bytes)), PASSWORD), 'and only through the challenge (no other form travelled)');
     },
 
+    async relayTokenToSmtpcProxy() {
+      // smtpc-proxy --token-file: the page from a site whose settings carry the token logs in
+      // through it; the same relay named by hand (so no token goes with it) is refused, and the
+      // page says why.
+      const page = await open(`http://127.0.0.1:${web3}/`);
+      await fill(page, { password: PASSWORD });
+      check((await press(page, 'testButton')).ok, 'through the relay that asks for a token: ' + (await text(page, 'status')) +
+        ' / ' + (await text(page, 'explanation')));
+      await fill(page, { proxy: tokenRelayUrl + '/' });
+      check(!(await press(page, 'testButton')).ok, 'a relay named by hand gets no token');
+      check((await text(page, 'explanation')).includes('token refused'), await text(page, 'explanation'));
+    },
+
     async relayToken() {
       // The site's relay token (its settings.json) goes to the site's relay as the query
       // parameter token, URL-encoded, and to no other relay; never into the address bar or the transcript.
@@ -440,6 +466,7 @@ async function main() {
 main().catch((e) => { ++failures; console.error('FAIL setup:', e); })
   .finally(async () => {
     await stop();
+    if (tokenDir) fs.rmSync(tokenDir, { recursive: true, force: true });
     console.log(`${ran - failures}/${ran} browser scenarios passed; screenshots in ${shots}`);
     process.exit(failures || ran === 0 ? 1 : 0);
   });
