@@ -33,32 +33,53 @@ int main(int argc, char** argv) {
       "allowlist, for SMTPc's browser build. Binary frames only; payload is never logged.\n"
       "Close codes: 1000 server closed, 1001 shutting down, 1003 text frame, 1008 not allowed,\n"
       "1009 too big, 1011 cannot connect, 1013 over capacity, 4001 DNS failure, 4002 refused,\n"
-      "4003 connect timeout, 4004 idle timeout."));
+      "4003 connect timeout, 4004 idle timeout.\n"
+      "\n"
+      "Security: the Origin check keeps other web pages out; it is not authentication (any program\n"
+      "can send any Origin). Anyone who can reach the relay can reach every allowed destination, so\n"
+      "a relay that is not meant for the public needs --token-file (or a network that only your\n"
+      "users reach). Never --allow-private a mail server that trusts connections from loopback or\n"
+      "its own network (Postfix mynetworks, for one): the relay then makes it an open relay for\n"
+      "the whole Internet. Behind a reverse proxy, give its address with --trust-forwarded-for so\n"
+      "that per-client limits count the real clients."));
   parser.addHelpOption();
   const QCommandLineOption version(QStringList{"version"}, "Print the version and exit.");
   parser.addOption(version);
+  const smtpc::proxy::Config defaults;
   struct Setting {
     const char* name;
-    const char* help;
+    QString help;
     const char* value;
   };
   const Setting settings[] = {
       {"listen", "Address and port to listen on (port 0: any free port). Default 127.0.0.1:8025.", "ADDR:PORT"},
       {"allow", "Allow this destination (repeatable). A name must resolve to public addresses; an IP literal is taken as written.", "HOST:PORT"},
-      {"allow-private", "Allow this destination even if its name resolves to a loopback or private address.", "HOST:PORT"},
-      {"allow-origin", "Allow pages from this Origin, e.g. http://localhost:8080 (repeatable). Required.", "ORIGIN"},
-      {"max-connections", "Most connections at once (default 1000).", "N"},
-      {"max-per-client", "Most connections from one client address (default 20).", "N"},
-      {"handshake-timeout", "Seconds for the WebSocket handshake (default 10).", "SECONDS"},
-      {"connect-timeout", "Seconds to connect to the destination (default 10).", "SECONDS"},
-      {"idle-timeout", "Seconds without traffic before closing (default 300).", "SECONDS"},
-      {"max-frame", "Largest frame or message accepted, in bytes (default 1048576).", "BYTES"},
-      {"high-water", "Bytes queued per direction before reading stops (default 1048576).", "BYTES"},
+      {"allow-private", "Allow this destination even if its name resolves to a loopback or private address. "
+                        "Not toward a mail server that trusts such addresses (see above).", "HOST:PORT"},
+      {"allow-origin", "Allow pages from this Origin, e.g. http://localhost:8080 (repeatable). Required. Not authentication.", "ORIGIN"},
+      {"token-file", "Require the shared secret in FILE (its first line) as ?token= on every connection; "
+                     "a missing or wrong one is refused with 1008. The page learns it from its settings.", "FILE"},
+      {"trust-forwarded-for", "Take the client's address from X-Forwarded-For (the right-most entry not itself trusted) "
+                              "when the connection comes from ADDR or ADDR/BITS, a reverse proxy (repeatable). Off by default.", "ADDR"},
+      {"max-connections", QStringLiteral("Most connections at once (default %1).").arg(defaults.maxConnections), "N"},
+      {"max-per-client", QStringLiteral("Most connections from one client address, an IPv6 client's /64 (default %1).")
+                             .arg(defaults.maxPerClient), "N"},
+      {"max-handshakes", QStringLiteral("Most handshakes in progress at once (default %1).").arg(defaults.maxHandshakes), "N"},
+      {"max-handshakes-per-client", QStringLiteral("Most handshakes in progress from one client address (default %1; "
+                                                   "a trusted --trust-forwarded-for proxy has only the total cap).")
+                                        .arg(defaults.maxHandshakesPerClient), "N"},
+      {"handshake-timeout", QStringLiteral("Seconds for the WebSocket handshake, from the connection's accept (default %1).")
+                                .arg(defaults.handshakeTimeoutMs / 1000), "SECONDS"},
+      {"connect-timeout", QStringLiteral("Seconds to connect to the destination (default %1).").arg(defaults.connectTimeoutMs / 1000), "SECONDS"},
+      {"idle-timeout", QStringLiteral("Seconds without traffic before closing (default %1).").arg(defaults.idleTimeoutMs / 1000), "SECONDS"},
+      {"max-frame", QStringLiteral("Largest frame or message accepted, in bytes (default %1).").arg(defaults.maxFrameSize), "BYTES"},
+      {"high-water", QStringLiteral("Bytes queued per direction before reading stops (default %1).").arg(defaults.highWater), "BYTES"},
       {"cert", "Serve wss:// with this certificate chain (PEM).", "FILE"},
       {"key", "The private key for --cert (PEM).", "FILE"},
   };
-  for (const Setting& s : settings) parser.addOption(QCommandLineOption(QString::fromLatin1(s.name), QString::fromLatin1(s.help), QString::fromLatin1(s.value)));
-  const QCommandLineOption configFile(QStringList{"config"}, "Read settings from FILE: one \"name = value\" per line, # comments.", "FILE");
+  for (const Setting& s : settings) parser.addOption(QCommandLineOption(QString::fromLatin1(s.name), s.help, QString::fromLatin1(s.value)));
+  const QCommandLineOption configFile(QStringList{"config"}, "Read settings from FILE: one \"name = value\" per line, # comments; "
+                                                             "the names are the options' (token-file = FILE, trust-forwarded-for = ADDR).", "FILE");
   parser.addOption(configFile);
   parser.process(app);
   if (parser.isSet(version)) {

@@ -5,9 +5,13 @@
 #include <QSslConfiguration>
 #include <QSslKey>
 #include <QSslSocket>
-#include <QUrlQuery>
+#include <QTcpSocket>
 
+#include <algorithm>
 #include <cerrno>
+#include <functional>
+#include <limits>
+#include <optional>
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -19,7 +23,9 @@ namespace smtpc::proxy {
 
 namespace {
 constexpr qint64 kReadChunk = 256 * 1024;
-constexpr qint64 kFrameOverhead = 14;  // the largest server frame header
+constexpr int kCloseHandshakeMs = 5000;  // how long a closed relay waits for the client's close frame
+constexpr int kDrainCheckFirstMs = 1;    // a backlogged client's queue is looked at again after this,
+constexpr int kDrainCheckMaxMs = 250;    // then twice as late each time, up to this
 constexpr int kPipeSize = 1024 * 1024;  // what one splice(2) may move (the default pipe holds 64 KiB)
 constexpr qint64 kBulk = 64 * 1024;     // a read this large means a bulk transfer (SMTP replies are lines)
 
@@ -48,103 +54,70 @@ QString reasonFor(int code) {
 }
 }  // namespace
 
-bool isNonPublic(const QHostAddress& a) {
-  if (a.isLoopback() || a.isNull() || a.isMulticast() || a.isLinkLocal() || a.isUniqueLocalUnicast() ||
-      a.isSiteLocal() || a.isBroadcast())
-    return true;
-  bool isV4 = false;
-  const quint32 v4 = a.toIPv4Address(&isV4);  // also v4-mapped v6
-  if (isV4) {
-    const auto in = [&](quint32 net, int bits) { return (v4 >> (32 - bits)) == (net >> (32 - bits)); };
-    return in(0x0A000000, 8) || in(0xAC100000, 12) || in(0xC0A80000, 16) || in(0x64400000, 10) ||  // RFC 1918, CGNAT
-           in(0x7F000000, 8) || in(0xA9FE0000, 16) || in(0x00000000, 8) || in(0xF0000000, 4);
-  }
-  return a == QHostAddress::AnyIPv6;
+// A connection whose WebSocket handshake is not done: accepted, its request not yet read and
+// decided (admission empty), or admitted and being upgraded by Qt.
+struct Proxy::Handshake {
+  QTcpSocket* socket = nullptr;
+  QHostAddress peer;  // the TCP peer
+  QString peerKey;    // its clientKey: what the handshake caps count
+  QElapsedTimer age;
+  QTimer* timeout = nullptr;  // a child of the socket: it may end the handshake from its own signal
+  QMetaObject::Connection reading;
+  std::optional<Admission> admission;
+};
+
+namespace {
+
+// The largest request head read: a browser's upgrade request is well under 2 KiB (the relay's
+// origin sets no cookies); more than this without an end is refused instead of buffered.
+constexpr qint64 kMaxHandshakeBytes = 16 * 1024;
+
+// Accepts TCP connections and hands each descriptor to the proxy before any byte is read, so
+// the proxy can cap handshakes in progress and read the request itself.
+class Acceptor : public QTcpServer {
+ public:
+  explicit Acceptor(std::function<void(qintptr)> onAccepted) : onAccepted_(std::move(onAccepted)) {}
+
+ protected:
+  void incomingConnection(qintptr descriptor) override { onAccepted_(descriptor); }
+
+ private:
+  std::function<void(qintptr)> onAccepted_;
+};
+
+// One line per connection, refused or relayed: never payload, never the request's query.
+void logConnection(const QString& client, const QString& destination, qint64 up, qint64 down, qint64 ms, int code,
+                   const QString& reason) {
+  qCInfo(lcProxy).noquote() << QStringLiteral("client %1 destination %2 up %3 down %4 duration %5 ms close %6 (%7)")
+                                   .arg(client, destination.isEmpty() ? QStringLiteral("-") : destination)
+                                   .arg(up)
+                                   .arg(down)
+                                   .arg(ms)
+                                   .arg(code ? QString::number(code) : QStringLiteral("abort"))
+                                   .arg(reason);
 }
 
-bool Config::set(const QString& name, const QString& value, QString* why) {
-  auto number = [&](int& into, int scale = 1) {
-    bool ok = false;
-    const double v = value.toDouble(&ok);
-    if (!ok || v < 0) {
-      *why = QStringLiteral("%1 wants a number, not \"%2\"").arg(name, value);
-      return false;
-    }
-    into = static_cast<int>(v * scale);
-    return true;
-  };
-  auto hostPort = [&](QString& host, quint16& port, bool allowZero) {
-    const qsizetype colon = value.lastIndexOf(QLatin1Char(':'));
-    bool ok = false;
-    const uint p = colon > 0 ? value.mid(colon + 1).toUInt(&ok) : 0;
-    if (!ok || (p == 0 && !allowZero) || p > 65535) {
-      *why = QStringLiteral("%1 wants HOST:PORT, not \"%2\"").arg(name, value);
-      return false;
-    }
-    host = value.left(colon);
-    if (host.startsWith(QLatin1Char('[')) && host.endsWith(QLatin1Char(']'))) host = host.mid(1, host.size() - 2);
-    host = host.toLower();
-    port = static_cast<quint16>(p);
-    return true;
-  };
-  if (name == QLatin1String("listen")) {
-    QString host;
-    if (!hostPort(host, listenPort, true)) return false;
-    listenAddress = QHostAddress(host);
-    if (listenAddress.isNull()) {
-      *why = QStringLiteral("listen: \"%1\" is not an IP address").arg(host);
-      return false;
-    }
-    return true;
-  }
-  if (name == QLatin1String("allow") || name == QLatin1String("allow-private")) {
-    Destination d;
-    if (!hostPort(d.host, d.port, false)) return false;
-    d.allowPrivate = name == QLatin1String("allow-private");
-    allow.append(d);
-    return true;
-  }
-  if (name == QLatin1String("allow-origin")) {
-    allowOrigins.append(value);
-    return true;
-  }
-  if (name == QLatin1String("max-connections")) return number(maxConnections);
-  if (name == QLatin1String("max-per-client")) return number(maxPerClient);
-  if (name == QLatin1String("handshake-timeout")) return number(handshakeTimeoutMs, 1000);
-  if (name == QLatin1String("connect-timeout")) return number(connectTimeoutMs, 1000);
-  if (name == QLatin1String("idle-timeout")) return number(idleTimeoutMs, 1000);
-  if (name == QLatin1String("max-frame")) {
-    int v = 0;
-    if (!number(v)) return false;
-    maxFrameSize = v;
-    return true;
-  }
-  if (name == QLatin1String("high-water")) {
-    int v = 0;
-    if (!number(v)) return false;
-    highWater = v;
-    return true;
-  }
-  if (name == QLatin1String("cert")) return certFile = value, true;
-  if (name == QLatin1String("key")) return keyFile = value, true;
-  *why = QStringLiteral("unknown setting \"%1\"").arg(name);
-  return false;
-}
+}  // namespace
 
 Proxy::Proxy(Config config, QObject* parent)
     : QObject(parent),
       config_(std::move(config)),
-      server_(QStringLiteral("smtpc-proxy"),
-              config_.certFile.isEmpty() ? QWebSocketServer::NonSecureMode : QWebSocketServer::SecureMode) {
-  server_.setMaxPendingConnections(config_.maxConnections + 64);
-  server_.setHandshakeTimeout(std::chrono::milliseconds(config_.handshakeTimeoutMs));
-  connect(&server_, &QWebSocketServer::newConnection, this, &Proxy::onNewConnection);
+      acceptor_(std::make_unique<Acceptor>([this](qintptr descriptor) { onAccepted(descriptor); })),
+      upgrader_(QStringLiteral("smtpc-proxy"),
+                config_.certFile.isEmpty() ? QWebSocketServer::NonSecureMode : QWebSocketServer::SecureMode) {
+  // Every connection handed to the upgrader was admitted and counted already.
+  upgrader_.setMaxPendingConnections(std::numeric_limits<int>::max());
+  connect(&upgrader_, &QWebSocketServer::newConnection, this, &Proxy::onUpgraded);
 }
 
 Proxy::~Proxy() {
   for (Relay* relay : relays_) relay->disconnect(this);
   qDeleteAll(relays_);
+  for (auto& [socket, handshake] : handshakes_) socket->disconnect(this);
 }
+
+QHostAddress Proxy::address() const { return acceptor_->serverAddress(); }
+quint16 Proxy::port() const { return acceptor_->serverPort(); }
 
 bool Proxy::listen(QString* why) {
   if (!config_.certFile.isEmpty()) {
@@ -164,58 +137,161 @@ bool Proxy::listen(QString* why) {
     }
     ssl.setPrivateKey(key);
     ssl.setPeerVerifyMode(QSslSocket::VerifyNone);
-    server_.setSslConfiguration(ssl);
+    upgrader_.setSslConfiguration(ssl);
   }
-  if (!server_.listen(config_.listenAddress, config_.listenPort)) {
-    *why = server_.errorString();
+  if (!acceptor_->listen(config_.listenAddress, config_.listenPort)) {
+    *why = acceptor_->errorString();
     return false;
   }
   return true;
 }
 
-QAbstractSocket* Proxy::underlyingSocket(QWebSocket* ws) const {
-  // Qt hands the accepted socket to the QWebSocket without reparenting it: it stays under the
-  // server's internal QTcpServer. Match it by its two ports.
-  for (QAbstractSocket* socket : server_.findChildren<QAbstractSocket*>())
-    if (socket->peerPort() == ws->peerPort() && socket->localPort() == ws->localPort() &&
-        socket->peerAddress() == ws->peerAddress())
-      return socket;
-  for (QAbstractSocket* socket : ws->findChildren<QAbstractSocket*>()) return socket;
-  return nullptr;
+void Proxy::onAccepted(qintptr descriptor) {
+  QTcpSocket* socket = config_.certFile.isEmpty() ? new QTcpSocket(this) : new QSslSocket(this);
+  if (!socket->setSocketDescriptor(descriptor)) {
+    ::close(static_cast<int>(descriptor));
+    delete socket;
+    return;
+  }
+  const QHostAddress peer = canonical(socket->peerAddress());
+  const QString peerKey = clientKey(peer);
+  auto refuse = [&](const QString& reason) {
+    logConnection(peer.toString(), QString(), 0, 0, 0, 0, reason);
+    socket->abort();
+    socket->deleteLater();
+  };
+  if (shuttingDown_) return refuse(QStringLiteral("proxy shutting down"));
+  if (static_cast<qsizetype>(handshakes_.size()) >= config_.maxHandshakes)
+    return refuse(QStringLiteral("too many handshakes in progress"));
+  // A trusted reverse proxy carries many clients' handshakes; it is only under the total cap.
+  if (handshakesFrom_.value(peerKey) >= config_.maxHandshakesPerClient && !config_.trustsForwarder(peer))
+    return refuse(QStringLiteral("too many handshakes in progress from this address"));
+
+  auto handshake = std::make_unique<Handshake>();
+  handshake->socket = socket;
+  handshake->peer = peer;
+  handshake->peerKey = peerKey;
+  handshake->age.start();
+  ++handshakesFrom_[peerKey];
+  // A client that sends its request slowly, or half of it, or nothing, is cut off here: the
+  // budget runs from the accept and is not renewed by bytes.
+  handshake->timeout = new QTimer(socket);
+  handshake->timeout->setSingleShot(true);
+  connect(handshake->timeout, &QTimer::timeout, this,
+          [this, socket] { dropHandshake(socket, 0, QStringLiteral("handshake timeout")); });
+  handshake->timeout->start(config_.handshakeTimeoutMs);
+  socket->setReadBufferSize(kMaxHandshakeBytes);  // a request head is read, never a flood
+  handshake->reading = connect(socket, &QIODevice::readyRead, this, [this, socket] { onHandshakeBytes(socket); });
+  connect(socket, &QAbstractSocket::disconnected, this,
+          [this, socket] { dropHandshake(socket, 0, QStringLiteral("client left during the handshake")); });
+  handshakes_.emplace(socket, std::move(handshake));
+  if (auto* tls = qobject_cast<QSslSocket*>(socket)) {
+    tls->setSslConfiguration(upgrader_.sslConfiguration());
+    tls->startServerEncryption();
+  }
 }
 
-const Destination* Proxy::allowed(const QString& host, quint16 port) const {
-  for (const Destination& d : config_.allow)
-    if (d.port == port && d.host == host.toLower()) return &d;
-  return nullptr;
+void Proxy::onHandshakeBytes(QTcpSocket* socket) {
+  const auto it = handshakes_.find(socket);
+  if (it == handshakes_.end() || it->second->admission) return;
+  Handshake& handshake = *it->second;
+  HandshakeRequest request;
+  // peek, not read: Qt's server reads the same bytes again to complete the handshake.
+  switch (parseHandshake(socket->peek(socket->bytesAvailable()), kMaxHandshakeBytes, &request)) {
+    case HeadStatus::Incomplete: return;
+    case HeadStatus::TooLarge:
+      socket->write(httpErrorBytes(431, "Request Header Fields Too Large"));
+      return dropHandshake(socket, 0, QStringLiteral("request head too large"));
+    case HeadStatus::Malformed:
+      socket->write(httpErrorBytes(400, "Bad Request"));
+      return dropHandshake(socket, 0, QStringLiteral("malformed request"));
+    case HeadStatus::Complete: break;
+  }
+  const Admission admission = admit(config_, handshake.peer, request, Load{connections_, &perClient_, shuttingDown_});
+  if (!admission.admitted()) {
+    socket->write(refusalBytes(request, admission.code, admission.reason));
+    return dropHandshake(socket, admission.code, admission.reason, &admission);
+  }
+  ++connections_;
+  ++perClient_[admission.clientKey];
+  handshake.admission = admission;
+  disconnect(handshake.reading);
+  socket->setReadBufferSize(0);  // the relay decides from now on (Relay::holdWebSocket)
+  upgrader_.handleConnection(socket);
 }
 
-void Proxy::onNewConnection() {
-  while (QWebSocket* socket = server_.nextPendingConnection()) {
-    auto* relay = new Relay(*this, socket);
+void Proxy::dropHandshake(QTcpSocket* socket, int code, const QString& reason, const Admission* refusal) {
+  auto node = handshakes_.extract(socket);
+  if (node.empty()) return;
+  const Handshake& handshake = *node.mapped();
+  socket->disconnect(this);
+  handshake.timeout->stop();
+  if (--handshakesFrom_[handshake.peerKey] <= 0) handshakesFrom_.remove(handshake.peerKey);
+  if (handshake.admission) {
+    --connections_;
+    if (--perClient_[handshake.admission->clientKey] <= 0) perClient_.remove(handshake.admission->clientKey);
+  }
+  const Admission* decided = handshake.admission ? &*handshake.admission : refusal;
+  const QString client = decided ? decided->client.toString() : handshake.peer.toString();
+  const QString destination =
+      decided && !decided->host.isEmpty() ? decided->host + QLatin1Char(':') + QString::number(decided->port) : QString();
+  logConnection(client, destination, 0, 0, handshake.age.elapsed(), code, reason);
+  // What was written (a refusal) is in the kernel after flush(); abort() then closes without
+  // waiting for the client to answer, and drops anything unsent of a client that reads nothing.
+  socket->flush();
+  socket->abort();
+  socket->deleteLater();
+  checkDrained();
+}
+
+void Proxy::onUpgraded() {
+  while (QWebSocket* ws = upgrader_.nextPendingConnection()) {
+    auto it = std::find_if(handshakes_.begin(), handshakes_.end(), [ws](const auto& entry) {
+      const QTcpSocket* s = entry.first;
+      return entry.second->admission && s->peerPort() == ws->peerPort() && s->localPort() == ws->localPort() &&
+             s->peerAddress() == ws->peerAddress();
+    });
+    if (it == handshakes_.end()) {  // not one we admitted: cannot happen, but never relay it
+      ws->abort();
+      ws->deleteLater();
+      continue;
+    }
+    auto node = handshakes_.extract(it);
+    Handshake& handshake = *node.mapped();
+    handshake.socket->disconnect(this);
+    delete handshake.timeout;  // not from its own signal: this runs on Qt's newConnection
+    if (--handshakesFrom_[handshake.peerKey] <= 0) handshakesFrom_.remove(handshake.peerKey);
+    // Still counted in connections_ and perClient_: the relay gives them back when it finishes.
+    auto* relay = new Relay(*this, ws, handshake.socket, *handshake.admission, handshake.age);
     relays_.append(relay);
     connect(relay, &Relay::finished, this, &Proxy::onRelayFinished);
-    const int fromClient = ++perClient_[relay->clientKey()];
-    if (shuttingDown_) relay->close(ShuttingDown, reasonFor(ShuttingDown));
-    else if (relays_.size() > config_.maxConnections) relay->close(OverCapacity, reasonFor(OverCapacity));
-    else if (fromClient > config_.maxPerClient) relay->close(OverCapacity, QStringLiteral("too many connections from your address"));
-    else relay->start();
+    relay->start();
   }
 }
 
 void Proxy::onRelayFinished(Relay* relay) {
   relays_.removeOne(relay);
+  --connections_;
   if (--perClient_[relay->clientKey()] <= 0) perClient_.remove(relay->clientKey());
   relay->deleteLater();
-  if (shuttingDown_ && relays_.isEmpty()) emit drained();
+  checkDrained();
+}
+
+void Proxy::checkDrained() {
+  if (!shuttingDown_ || drainedSignalled_ || !relays_.isEmpty() || !handshakes_.empty()) return;
+  drainedSignalled_ = true;
+  emit drained();
 }
 
 void Proxy::shutdown() {
   shuttingDown_ = true;
-  server_.close();
+  acceptor_->close();
+  std::vector<QTcpSocket*> pending;
+  for (const auto& entry : handshakes_) pending.push_back(entry.first);
+  for (QTcpSocket* socket : pending) dropHandshake(socket, 0, QStringLiteral("proxy shutting down"));
   const auto relays = relays_;
   for (Relay* relay : relays) relay->close(ShuttingDown, reasonFor(ShuttingDown));
-  if (relays_.isEmpty()) QMetaObject::invokeMethod(this, &Proxy::drained, Qt::QueuedConnection);
+  QMetaObject::invokeMethod(this, &Proxy::checkDrained, Qt::QueuedConnection);  // when nothing was open
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -280,13 +356,14 @@ QByteArrayView frameHeader(qint64 length, char (&buffer)[10]) {
 
 }  // namespace
 
-Relay::Relay(Proxy& proxy, QWebSocket* socket) : proxy_(proxy), config_(proxy.config()), ws_(socket) {
-  age_.start();
+Relay::Relay(Proxy& proxy, QWebSocket* ws, QAbstractSocket* socket, const Admission& admission, QElapsedTimer age)
+    : proxy_(proxy), config_(proxy.config()), ws_(ws), wsSocket_(socket), age_(age) {
   ws_->setParent(this);
-  client_ = ws_->peerAddress().toString();
-  // The socket under the WebSocket, when Qt makes it reachable: pausing it is how a slow TCP
-  // destination slows the browser down instead of filling our memory.
-  wsSocket_ = proxy.underlyingSocket(ws_);
+  client_ = admission.client.toString();
+  clientKey_ = admission.clientKey;
+  host_ = admission.host;
+  destination_ = admission.host + QLatin1Char(':') + QString::number(admission.port);
+  allowed_ = admission.destination;
   // Frames to the browser go past QWebSocket onto its plain socket (never under TLS: wss bytes
   // must go through QSslSocket).
   framesDirect_ = wsSocket_ && !qobject_cast<QSslSocket*>(wsSocket_.data());
@@ -301,6 +378,11 @@ Relay::Relay(Proxy& proxy, QWebSocket* socket) : proxy_(proxy), config_(proxy.co
   connect(ws_, &QWebSocket::bytesWritten, this, &Relay::onWsBytesWritten);
   // Frames written past QWebSocket (sendToClient) drain from the socket's own buffer.
   if (wsSocket_) connect(wsSocket_, &QAbstractSocket::bytesWritten, this, [this] { onWsBytesWritten(0); });
+  // Connected after QWebSocket's own slot, so this runs once the client's frames were handled
+  // (and its pings answered).
+  if (wsSocket_) connect(wsSocket_, &QIODevice::readyRead, this, &Relay::onClientReadable);
+  drainCheck_.setSingleShot(true);
+  connect(&drainCheck_, &QTimer::timeout, this, &Relay::checkClientDrained);
   connect(&tcp_, &TcpLink::connected, this, &Relay::onTcpConnected);
   connect(&tcp_, &TcpLink::readable, this, &Relay::onTcpReadable);
   connect(&tcp_, &TcpLink::written, this, &Relay::onTcpWritten);
@@ -316,37 +398,16 @@ Relay::~Relay() {
     if (fd >= 0) ::close(fd);
 }
 
+// Admitted already (admit(): Origin, token, allowlist, capacity): what is left is the name.
 void Relay::start() {
-  // Origin: browsers always send it; a missing or unlisted one is refused (no cross-site use).
-  const QString origin = ws_->origin();
-  if (origin.isEmpty() || !config_.allowOrigins.contains(origin)) {
-    close(NotAllowed, origin.isEmpty() ? QStringLiteral("no Origin header") : QStringLiteral("origin not allowed"));
-    return;
-  }
-  const QUrl url = ws_->requestUrl();
-  const QUrlQuery query(url);
-  const QString host = query.queryItemValue(QStringLiteral("host"));
-  bool ok = false;
-  const uint port = query.queryItemValue(QStringLiteral("port")).toUInt(&ok);
-  if (url.path() != QLatin1String("/smtp") || host.isEmpty() || !ok || port == 0 || port > 65535) {
-    close(NotAllowed, QStringLiteral("expected /smtp?host=SERVER&port=N"));
-    return;
-  }
-  destination_ = host + QLatin1Char(':') + QString::number(port);
-  host_ = host;
-  allowed_ = proxy_.allowed(host, static_cast<quint16>(port));
-  if (!allowed_) {
-    close(NotAllowed, QStringLiteral("destination not allowed"));
-    return;
-  }
   idleTimer_.start(config_.idleTimeoutMs);
-  const QHostAddress literal(host);
+  const QHostAddress literal(host_);
   if (!literal.isNull()) {
     resolved({literal}, QString());
     return;
   }
   QPointer<Relay> self(this);
-  QHostInfo::lookupHost(host, this, [self](const QHostInfo& info) {
+  QHostInfo::lookupHost(host_, this, [self](const QHostInfo& info) {
     if (self) self->resolved(info.addresses(), info.error() == QHostInfo::NoError ? QString() : info.errorString());
   });
 }
@@ -521,13 +582,46 @@ void Relay::sendToClient(QByteArrayView chunk) {
     char header[10];
     writeThrough(wsSocket_, {frameHeader(chunk.size(), header), chunk});
   } else {
-    queuedToClient_ += chunk.size() + kFrameOverhead;
     ws_->sendBinaryMessage(chunk.toByteArray());
   }
 }
 
-void Relay::onWsBytesWritten(qint64 bytes) {
-  queuedToClient_ = std::max<qint64>(0, queuedToClient_ - bytes);
+qint64 Relay::queuedToClient() const {
+  if (!wsSocket_) return pipeLeft_;
+  const auto* tls = qobject_cast<const QSslSocket*>(wsSocket_.data());
+  return wsSocket_->bytesToWrite() + (tls ? tls->encryptedBytesToWrite() : 0) + pipeLeft_;
+}
+
+// The client sent something and QWebSocket has handled it (answering each ping with a pong
+// queued toward the client). A client that sends and never reads would grow that queue without
+// end; once it passes highWater we stop reading from the client until it drains.
+void Relay::onClientReadable() {
+  if (clientBacklogged_ || queuedToClient() <= config_.highWater) return;
+  clientBacklogged_ = true;
+  if (!backlogLogged_) {  // once per connection: a client that never reads would flood the log
+    backlogLogged_ = true;
+    qCInfo(lcProxy).noquote() << QStringLiteral("client %1 destination %2: %3 bytes queued toward the client, "
+                                                "reading from it paused until they drain")
+                                     .arg(client_, destination_)
+                                     .arg(queuedToClient());
+  }
+  holdWebSocket();
+  drainCheck_.start(kDrainCheckFirstMs);
+}
+
+// Looks again later, each time twice as late (up to kDrainCheckMaxMs): a client that stalls for
+// good costs a few wake-ups a second, one that reads again is resumed within milliseconds.
+void Relay::checkClientDrained() {
+  if (!clientBacklogged_) return;
+  if (queuedToClient() >= config_.highWater / 2 && wsSocket_ && wsSocket_->state() == QAbstractSocket::ConnectedState) {
+    drainCheck_.start(std::min(2 * drainCheck_.interval(), kDrainCheckMaxMs));
+    return;
+  }
+  clientBacklogged_ = false;
+  holdWebSocket();
+}
+
+void Relay::onWsBytesWritten(qint64) {
   if (!closing_ && tcpUp_ && pipeLeft_ == 0 && queuedToClient() < config_.highWater / 2) tcp_.setReading(true);
 }
 
@@ -558,10 +652,12 @@ void Relay::onTcpWritten() {
 }
 
 // Stops the WebSocket from reading its socket (and so the browser's TCP window closes) while
-// the server cannot take more (uploadHeld_) or a frame waits in the pipe (pipeLeft_): the
-// socket keeps at most highWater unread bytes, and its signals are held until resumed.
+// the server cannot take more (uploadHeld_), a frame waits in the pipe (pipeLeft_) or the
+// client reads nothing of what is queued toward it (clientBacklogged_, kept while closing too:
+// a closing relay still answers pings): the socket keeps at most highWater unread bytes, and its
+// signals are held until resumed.
 void Relay::holdWebSocket() {
-  const bool pause = !closing_ && (uploadHeld_ || pipeLeft_ > 0);
+  const bool pause = clientBacklogged_ || (!closing_ && (uploadHeld_ || pipeLeft_ > 0));
   if (!wsSocket_ || wsPaused_ == pause) return;
   wsPaused_ = pause;
   wsSocket_->setReadBufferSize(pause ? config_.highWater : 0);
@@ -609,7 +705,7 @@ void Relay::close(int code, const QString& reason) {
   tcp_.closeAfterWrites();
   ws_->close(static_cast<QWebSocketProtocol::CloseCode>(code), reason);
   if (ws_->state() == QAbstractSocket::UnconnectedState) finish();
-  else QTimer::singleShot(5000, this, [this] { ws_->abort(); finish(); });  // a peer that never answers the close
+  else QTimer::singleShot(kCloseHandshakeMs, this, [this] { ws_->abort(); finish(); });  // a peer that never answers
 }
 
 void Relay::onWsDisconnected() {
@@ -626,13 +722,8 @@ void Relay::onWsDisconnected() {
 void Relay::finish() {
   if (done_) return;
   done_ = true;
-  qCInfo(lcProxy).noquote() << QStringLiteral("client %1 destination %2 up %3 down %4 duration %5 ms close %6 (%7)")
-                                   .arg(client_, destination_.isEmpty() ? QStringLiteral("-") : destination_)
-                                   .arg(toServer_)
-                                   .arg(toClient_)
-                                   .arg(age_.elapsed())
-                                   .arg(code_)
-                                   .arg(reason_);
+  drainCheck_.stop();
+  logConnection(client_, destination_, toServer_, toClient_, age_.elapsed(), code_, reason_);
   emit finished(this);
 }
 

@@ -1,6 +1,11 @@
 // smtpc-proxy: one WebSocket per TCP connection, to destinations on an allowlist only.
-//   ws(s)://HOST:PORT/smtp?host=SERVER&port=N      binary frames only; bytes are relayed as they are
+//   ws(s)://HOST:PORT/smtp?host=SERVER&port=N[&token=T]   binary frames only; bytes relayed as they are
 // The proxy never reads the bytes (after STARTTLS they are TLS records anyway) and never logs them.
+//
+// A connection's life: accepted (a handshake in progress: capped in total and per client, and
+// closed at the handshake timeout) -> its request read and decided by admit() (refused: a close
+// frame and the socket closed at once, never counted) -> admitted (counts against capacity) ->
+// Qt's WebSocket server completes the handshake -> a Relay.
 #pragma once
 
 #include <QElapsedTimer>
@@ -10,58 +15,20 @@
 #include <QLoggingCategory>
 #include <QObject>
 #include <QPointer>
+#include <QTcpServer>
 #include <QTimer>
 #include <QWebSocket>
 #include <QWebSocketServer>
+#include <map>
 #include <memory>
 
+#include "admission.h"
+#include "config.h"
 #include "tcp_link.h"
 
 Q_DECLARE_LOGGING_CATEGORY(lcProxy)
 
 namespace smtpc::proxy {
-
-// Close codes the page can show (DESIGN.md, "Browser path").
-enum CloseCode : int {
-  ServerClosed = 1000,
-  ShuttingDown = 1001,
-  TextFrame = 1003,
-  NotAllowed = 1008,
-  TooBig = 1009,
-  ConnectFailed = 1011,
-  OverCapacity = 1013,
-  DnsFailed = 4001,
-  Refused = 4002,
-  ConnectTimeout = 4003,
-  IdleTimeout = 4004,
-};
-
-struct Destination {
-  QString host;  // lower-case name or IP literal
-  quint16 port = 0;
-  bool allowPrivate = false;  // --allow-private: the name may resolve to loopback/private addresses
-};
-
-struct Config {
-  QHostAddress listenAddress = QHostAddress::LocalHost;
-  quint16 listenPort = 8025;
-  QList<Destination> allow;
-  QStringList allowOrigins;
-  int maxConnections = 1000;
-  int maxPerClient = 20;
-  int handshakeTimeoutMs = 10000;
-  int connectTimeoutMs = 10000;
-  int idleTimeoutMs = 300000;
-  qint64 maxFrameSize = 1 << 20;
-  qint64 highWater = 1024 * 1024;
-  QString certFile, keyFile;
-
-  // Reads one "name = value" line of a config file or one "--name value" option.
-  bool set(const QString& name, const QString& value, QString* why);
-};
-
-// Loopback, private (RFC 1918), link-local, unique-local (RFC 4193), CGNAT, unspecified, multicast.
-bool isNonPublic(const QHostAddress& address);
 
 class Relay;
 
@@ -71,37 +38,47 @@ class Proxy : public QObject {
   explicit Proxy(Config config, QObject* parent = nullptr);
   ~Proxy() override;
   bool listen(QString* why);
-  QHostAddress address() const { return server_.serverAddress(); }
-  quint16 port() const { return server_.serverPort(); }
+  QHostAddress address() const;
+  quint16 port() const;
   // Closes every connection with 1001 and stops listening; emits drained() when all are gone.
   void shutdown();
   const Config& config() const { return config_; }
-  const Destination* allowed(const QString& host, quint16 port) const;
-  // The TCP socket under an accepted WebSocket, to pause reading it (back-pressure); or null.
-  QAbstractSocket* underlyingSocket(QWebSocket* ws) const;
 
  signals:
   void drained();
 
  private:
-  void onNewConnection();
+  struct Handshake;
+  void onAccepted(qintptr descriptor);
+  void onHandshakeBytes(QTcpSocket* socket);
+  void onUpgraded();
+  // Ends a handshake that will not become a relay: logs it (code 0: aborted without a close
+  // frame; `refusal`: the decision that refused it, for the client and destination logged),
+  // gives back what it counted, and closes the socket at once.
+  void dropHandshake(QTcpSocket* socket, int code, const QString& reason, const Admission* refusal = nullptr);
   void onRelayFinished(Relay* relay);
+  void checkDrained();
 
   Config config_;
-  QWebSocketServer server_;
-  QHash<QString, int> perClient_;
+  std::unique_ptr<QTcpServer> acceptor_;  // accepts; the proxy reads and decides the request
+  QWebSocketServer upgrader_;             // completes the handshake of admitted connections
+  std::map<QTcpSocket*, std::unique_ptr<Handshake>> handshakes_;
+  QHash<QString, int> handshakesFrom_;  // handshakes in progress by the TCP peer's clientKey
+  QHash<QString, int> perClient_;       // admitted connections by the client's clientKey
+  int connections_ = 0;                 // admitted connections: relays and admitted handshakes
   QList<Relay*> relays_;
-  bool shuttingDown_ = false;
+  bool shuttingDown_ = false, drainedSignalled_ = false;
 };
 
 class Relay : public QObject {
   Q_OBJECT
  public:
-  Relay(Proxy& proxy, QWebSocket* socket);
+  // `socket` is the TCP (or TLS) socket under `ws`; `age` runs since it was accepted.
+  Relay(Proxy& proxy, QWebSocket* ws, QAbstractSocket* socket, const Admission& admission, QElapsedTimer age);
   ~Relay() override;
   void start();
   void close(int code, const QString& reason);
-  QString clientKey() const { return client_; }
+  QString clientKey() const { return clientKey_; }
 
  signals:
   void finished(Relay* relay);
@@ -122,11 +99,11 @@ class Relay : public QObject {
   void onFrame(const QByteArray& frame);
   void onWsBytesWritten(qint64 bytes);
   void sendToClient(QByteArrayView chunk);
-  // What waits to reach the browser: the socket's own buffer and the pipe when frames are
-  // written directly, else what QWebSocket has not written yet.
-  qint64 queuedToClient() const {
-    return framesDirect_ && wsSocket_ ? wsSocket_->bytesToWrite() + pipeLeft_ : queuedToClient_;
-  }
+  // What waits to reach the browser, whoever queued it (our frames, QWebSocket's pongs and
+  // close frame): the socket's buffer (under TLS, before and after encryption) and the pipe.
+  qint64 queuedToClient() const;
+  void onClientReadable();
+  void checkClientDrained();
   void onWsDisconnected();
   void touch();
   void holdWebSocket();
@@ -141,15 +118,20 @@ class Relay : public QObject {
   qint64 pipeLeft_ = 0;     // the end of a frame, waiting in the pipe for the browser's socket
   std::unique_ptr<QSocketNotifier> wsWritable_;  // the browser's socket, while pipeLeft_ > 0
   bool bulk_ = false, spliceOff_ = false, uploadHeld_ = false;
+  // The client reads nothing while its queue is over highWater: reading from it stops (it could
+  // otherwise make us queue a pong for each of its pings without end). The drain is looked at
+  // by drainCheck_, because the socket's bytesWritten is held with its other signals.
+  bool clientBacklogged_ = false, backlogLogged_ = false;
+  QTimer drainCheck_;
   QTimer connectTimer_, idleTimer_;
   QElapsedTimer age_;
   const Destination* allowed_ = nullptr;  // the allowlist entry this connection matched
   QString host_;
   QList<QHostAddress> candidates_;  // addresses not yet tried
   QByteArray earlyFrames_;  // sent by the client before the destination connected
-  QString client_, destination_, reason_;
+  QString client_, clientKey_, destination_, reason_;
   int code_ = 0;
-  qint64 toServer_ = 0, toClient_ = 0, queuedToClient_ = 0;
+  qint64 toServer_ = 0, toClient_ = 0;
   bool wsPaused_ = false, tcpUp_ = false, closing_ = false, done_ = false, framesDirect_ = false;
 };
 
