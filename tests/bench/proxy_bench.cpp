@@ -303,8 +303,10 @@ int main(int argc, char** argv) {
   std::vector<Proxy> proxies;
   {  // smtpc-proxy: one process, destinations on its allowlist
     Proxy p{QStringLiteral("smtpc-proxy"), {}, {}};
+    // The bench opens its idle connections all at once from one address: lift the handshake caps
+    // (10 per client by default) as well as the connection limits.
     QStringList args{"--listen", "127.0.0.1:0", "--allow-origin", kOrigin, "--max-connections", "3000",
-                     "--max-per-client", "3000"};
+                     "--max-per-client", "3000", "--max-handshakes", "3000", "--max-handshakes-per-client", "3000"};
     for (quint16 t : targets) args << "--allow" << QStringLiteral("127.0.0.1:%1").arg(t);
     auto process = std::make_unique<QProcess>();
     if (qEnvironmentVariableIsSet("SMTPC_BENCH_PROXY_LOG")) process->setProcessChannelMode(QProcess::ForwardedErrorChannel);
