@@ -6,6 +6,7 @@
 #include <QCloseEvent>
 #include <QComboBox>
 #include <QDateTime>
+#include <QDir>
 #include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -99,7 +100,12 @@ MainWindow::MainWindow(const StartupValues& startup, QWidget* parent) : QMainWin
   sandboxHost_ = startup.server;
   sandboxPort_ = startup.port;
   sandboxCaFile_ = startup.caFile;
-  if (startup.useSettings) settings_ = std::make_unique<QSettings>(QStringLiteral("SMTPc"), QStringLiteral("smtpc-gui"));
+  if (startup.useSettings) {
+    settings_ = std::make_unique<QSettings>(QStringLiteral("SMTPc"), QStringLiteral("smtpc-gui"));
+    // Owner-only before anything is written: the file may hold a password (PasswordStore).
+    PasswordStore::restrictPermissions(settings_->fileName());
+    passwords_ = std::make_unique<PasswordStore>(settings_.get());
+  }
   buildUi();
   connectSignals();
   loadSettings(startup);
@@ -194,9 +200,17 @@ QWidget* MainWindow::buildForm() {
   passwordLabel->setBuddy(password_);
   form->addRow(passwordLabel, passwordRow);
   rememberPassword_ = new QCheckBox(tr("Remember the password"), connection);
-  rememberPassword_->setToolTip(tr("Kept in plain text in this program's settings file"));
+  rememberPassword_->setToolTip(tr("Kept in the system keychain, for this server, port and user only. Where no keychain "
+                                   "answers, in this program's settings file, readable only by you."));
   rememberPassword_->setObjectName(QStringLiteral("rememberPassword"));
   form->addRow(QString(), rememberPassword_);
+  passwordWarning_ = new QLabel(connection);
+  passwordWarning_->setObjectName(QStringLiteral("passwordWarning"));
+  passwordWarning_->setWordWrap(true);
+  passwordWarning_->setTextFormat(Qt::PlainText);
+  passwordWarning_->setStyleSheet(QStringLiteral("color: #b71c1c;"));
+  passwordWarning_->setVisible(false);
+  form->addRow(QString(), passwordWarning_);
   token_ = new QLineEdit(connection);
   token_->setObjectName(QStringLiteral("token"));
   token_->setEchoMode(QLineEdit::Password);
@@ -459,9 +473,11 @@ void MainWindow::connectSignals() {
     showPassword_->setText(shown ? tr("Hide") : tr("Show"));
   });
   connect(rememberPassword_, &QCheckBox::toggled, this, [this](bool on) {
-    if (on && settings_)
-      statusBar()->showMessage(tr("The password will be kept in plain text in %1").arg(settings_->fileName()));
+    if (!on) forgetRememberedPassword();
   });
+  connect(server_, &QLineEdit::textChanged, this, &MainWindow::onAccountEdited);
+  connect(username_, &QLineEdit::textChanged, this, &MainWindow::onAccountEdited);
+  connect(port_, qOverload<int>(&QSpinBox::valueChanged), this, &MainWindow::onAccountEdited);
   auto* test = new QShortcut(QKeySequence(Qt::CTRL | Qt::Key_Return), this);
   connect(test, &QShortcut::activated, this, [this] {
     if (!isRunning()) runTest();
@@ -508,8 +524,10 @@ void MainWindow::loadSettings(const StartupValues& startup) {
     portEdited_ = s.value(QStringLiteral("portEdited"), false).toBool();
     auth_->setCurrentIndex(std::max(0, auth_->findData(s.value(QStringLiteral("auth")).toString())));
     username_->setText(s.value(QStringLiteral("username")).toString());
-    rememberPassword_->setChecked(s.value(QStringLiteral("rememberPassword"), false).toBool());
-    if (rememberPassword_->isChecked()) password_->setText(s.value(QStringLiteral("password")).toString());
+    {
+      const QSignalBlocker quiet(rememberPassword_);  // loading is not the person unticking it
+      rememberPassword_->setChecked(s.value(QStringLiteral("rememberPassword"), false).toBool());
+    }
     caFile_->setText(s.value(QStringLiteral("caFile")).toString());
     pin_->setText(s.value(QStringLiteral("pin")).toString());
     clientCert_->setText(s.value(QStringLiteral("clientCert")).toString());
@@ -540,6 +558,78 @@ void MainWindow::loadSettings(const StartupValues& startup) {
   if (!startup.username.isEmpty()) username_->setText(startup.username);
   if (!startup.password.isEmpty()) password_->setText(startup.password);
   if (!startup.caFile.isEmpty()) caFile_->setText(startup.caFile);
+  if (settings_) {
+    // Before 0.1, one unbound password sat in plain text under "password": it belonged to the
+    // account saved beside it, so it moves to the store for that account only.
+    if (settings_->contains(QStringLiteral("password"))) {
+      const QString legacy = settings_->value(QStringLiteral("password")).toString();
+      settings_->remove(QStringLiteral("password"));
+      if (rememberPassword_->isChecked() && !legacy.isEmpty() && startup.server.isEmpty() && !startup.port &&
+          startup.username.isEmpty())
+        passwords_->save(currentAccount(), legacy);
+      settings_->sync();
+    }
+    if (rememberPassword_->isChecked() && startup.password.isEmpty()) loadRememberedPassword();
+  }
+}
+
+Account MainWindow::currentAccount() const {
+  return Account{server_->text().trimmed(), port_->value(), username_->text().trimmed()};
+}
+
+void MainWindow::loadRememberedPassword() {
+  const Account account = currentAccount();
+  if (!passwords_ || account.server.isEmpty() || account.user.isEmpty()) return;
+  PasswordStore::Where where = PasswordStore::Where::Nowhere;
+  const QString password = passwords_->load(account, &where);
+  if (password.isEmpty()) return;
+  password_->setText(password);
+  storedFor_ = account;
+  storedPassword_ = password;
+  showPasswordStorage(where);
+}
+
+void MainWindow::saveRememberedPassword() {
+  const Account account = currentAccount();
+  if (!passwords_ || !rememberPassword_->isChecked() || account.server.isEmpty() || account.user.isEmpty() ||
+      password_->text().isEmpty())
+    return;
+  if (storedFor_ == account && storedPassword_ == password_->text()) return;  // already there
+  showPasswordStorage(passwords_->save(account, password_->text()));
+  storedFor_ = account;
+  storedPassword_ = password_->text();
+}
+
+void MainWindow::forgetRememberedPassword() {
+  if (!passwords_) return;
+  passwords_->forget(currentAccount());
+  if (storedFor_ && !(*storedFor_ == currentAccount())) passwords_->forget(*storedFor_);
+  storedFor_.reset();
+  storedPassword_.clear();
+  showPasswordStorage(PasswordStore::Where::Nowhere);
+}
+
+// A password the store filled in belongs to its account: when the server, port or user changes
+// under it, it goes (it would otherwise be sent to another server).
+void MainWindow::onAccountEdited() {
+  if (!storedFor_ || *storedFor_ == currentAccount() || password_->text() != storedPassword_) return;
+  password_->clear();
+  storedFor_.reset();
+  storedPassword_.clear();
+  showPasswordStorage(PasswordStore::Where::Nowhere);
+}
+
+void MainWindow::showPasswordStorage(PasswordStore::Where where) {
+  if (where != PasswordStore::Where::SettingsFile || !passwords_) {
+    passwordWarning_->setVisible(false);
+    passwordWarning_->clear();
+    return;
+  }
+  const QString why = passwords_->keychainProblem().isEmpty() ? tr("no keychain answered") : passwords_->keychainProblem();
+  passwordWarning_->setText(tr("⚠ No system keychain (%1): the password is kept in plain text in %2, readable only "
+                               "by you.")
+                                .arg(why, QDir::toNativeSeparators(passwords_->settingsFile())));
+  passwordWarning_->setVisible(true);
 }
 
 void MainWindow::saveSettings() {
@@ -553,8 +643,7 @@ void MainWindow::saveSettings() {
   s.setValue(QStringLiteral("auth"), auth_->currentData());
   s.setValue(QStringLiteral("username"), username_->text());
   s.setValue(QStringLiteral("rememberPassword"), rememberPassword_->isChecked());
-  if (rememberPassword_->isChecked()) s.setValue(QStringLiteral("password"), password_->text());
-  else s.remove(QStringLiteral("password"));
+  saveRememberedPassword();
   s.setValue(QStringLiteral("caFile"), caFile_->text());
   s.setValue(QStringLiteral("pin"), pin_->text());
   s.setValue(QStringLiteral("clientCert"), clientCert_->text());
@@ -565,6 +654,7 @@ void MainWindow::saveSettings() {
   s.setValue(QStringLiteral("from"), from_->text());
   s.setValue(QStringLiteral("to"), to_->text());
   s.sync();
+  PasswordStore::restrictPermissions(s.fileName());
 }
 
 // A word-wrapped label in a splitter is not given the height of its wrapped text (QSplitter
@@ -741,6 +831,7 @@ void MainWindow::cancelRun() {
 
 void MainWindow::start(bool sending) {
   if (isRunning()) return;
+  if (password_->text().isEmpty() && rememberPassword_->isChecked()) loadRememberedPassword();
   auto params = paramsFromForm(sending);
   if (!params) {
     emit runFinished(false);  // nothing ran: the form says why

@@ -4,7 +4,7 @@
 //
 // Widgets that tests (and the web page's data-testids) address have these objectNames: server,
 // port, security, auth, username, password, testButton, sendButton, cancelButton, transcript,
-// steps, status, explanation.
+// steps, status, explanation, rememberPassword, passwordWarning.
 #pragma once
 
 #include <QMainWindow>
@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 
+#include "passwordstore.h"
 #include "smtpc/explain.h"
 #include "smtpc/qt/client.h"
 
@@ -79,6 +80,13 @@ class MainWindow : public QMainWindow {
   void connectSignals();
   void loadSettings(const StartupValues& startup);
   void saveSettings();
+  // The remembered password: bound to the form's server, port and user.
+  Account currentAccount() const;
+  void loadRememberedPassword();
+  void saveRememberedPassword();
+  void forgetRememberedPassword();
+  void onAccountEdited();
+  void showPasswordStorage(PasswordStore::Where where);
 
   // Reads the form; on a mistake shows it and returns nullopt.
   std::optional<ConnectParams> paramsFromForm(bool sending);
@@ -111,6 +119,7 @@ class MainWindow : public QMainWindow {
   QLineEdit* password_ = nullptr;
   QToolButton* showPassword_ = nullptr;
   QCheckBox* rememberPassword_ = nullptr;
+  QLabel* passwordWarning_ = nullptr;
   QLineEdit* token_ = nullptr;
   QToolButton* advanced_ = nullptr;
   QLineEdit* caFile_ = nullptr;
@@ -149,6 +158,11 @@ class MainWindow : public QMainWindow {
   QLabel* tlsNote_ = nullptr;
 
   std::unique_ptr<QSettings> settings_;
+  std::unique_ptr<PasswordStore> passwords_;
+  // What the store last gave or took, for which account: the form's password is cleared when
+  // the account changes under a password it filled in, and not saved again unchanged.
+  std::optional<Account> storedFor_;
+  QString storedPassword_;
   std::unique_ptr<qt::QtClient> client_;
   std::unique_ptr<Explainer> explainer_;
   bool sending_ = false;
