@@ -378,6 +378,14 @@ QWidget* MainWindow::buildResults() {
   status_->setTextFormat(Qt::PlainText);  // the headline can quote the server
   status_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   column->addWidget(status_);
+  // A run that ended in clear text says so beside the headline, not among the notes below.
+  resultWarning_ = new QLabel(panel);
+  resultWarning_->setObjectName(QStringLiteral("resultWarning"));
+  resultWarning_->setWordWrap(true);
+  resultWarning_->setTextFormat(Qt::PlainText);
+  resultWarning_->setStyleSheet(QStringLiteral("color: #b71c1c; font-weight: bold;"));
+  resultWarning_->setVisible(false);
+  column->addWidget(resultWarning_);
   explanation_ = new QLabel(panel);
   explanation_->setObjectName(QStringLiteral("explanation"));
   explanation_->setWordWrap(true);
@@ -867,6 +875,8 @@ void MainWindow::start(bool sending) {
   tlsNote_->setText(params->security == SecurityMode::None ? tr("No TLS: security mode None.")
                                                            : tr("The TLS details appear here once the connection is encrypted."));
   setExplanation(QString());
+  resultWarning_->clear();
+  resultWarning_->setVisible(false);
   steps_->setSteps(explainer_->steps());
   progress_->setVisible(sending);
   progress_->setRange(0, 0);
@@ -930,6 +940,8 @@ void MainWindow::onFinished(const Finished& finished) {
   } else {
     setStatus(QStringLiteral("✗ ") + qs(d.headline), QStringLiteral("#b71c1c"));
   }
+  resultWarning_->setText(d.warning.empty() ? QString() : QStringLiteral("⚠ ") + qs(d.warning));
+  resultWarning_->setVisible(!d.warning.empty());
   QString html = QStringLiteral("<p>%1</p>").arg(qs(d.explanation).toHtmlEscaped());
   if (explainer_ && explainer_->failedStep())
     html += tr("<p>It failed at <b>%1</b>: %2</p>")

@@ -149,6 +149,7 @@ class MainWindow : public QMainWindow {
   // results
   StepBar* steps_ = nullptr;
   QLabel* status_ = nullptr;
+  QLabel* resultWarning_ = nullptr;  // "Not encrypted: ..." from the diagnosis
   QLabel* explanation_ = nullptr;
   QTabWidget* tabs_ = nullptr;
   TranscriptView* transcript_ = nullptr;

@@ -218,6 +218,26 @@ class TestGui : public QObject {
     QVERIFY2(explanation(*w).contains(QStringLiteral("Choose &quot;STARTTLS&quot;")), qPrintable(explanation(*w)));
   }
 
+  void clearTextRunIsFlagged() {
+    // starttls-if-offered to a port without STARTTLS "works": the window says it was not
+    // encrypted, beside the headline; a TLS run right after clears the warning.
+    auto w = window();
+    select(child<QComboBox>(*w, "security"), QStringLiteral("starttls-if-offered"));
+    child<QSpinBox>(*w, "port")->setValue(sandbox_->port("plain"));
+    child<QLineEdit>(*w, "username")->clear();
+    QVERIFY(press(*w, "testButton"));
+    auto* warning = child<QLabel>(*w, "resultWarning");
+    QVERIFY(warning->isVisible());
+    QVERIFY2(warning->text().contains(QStringLiteral("Not encrypted")) &&
+                 warning->text().contains(QStringLiteral("STARTTLS (required)")),
+             qPrintable(warning->text()));
+    QCOMPARE(warning->textFormat(), Qt::PlainText);
+    select(child<QComboBox>(*w, "security"), QStringLiteral("starttls"));
+    child<QSpinBox>(*w, "port")->setValue(sandbox_->port("starttls"));
+    QVERIFY(press(*w, "testButton"));
+    QVERIFY(!warning->isVisible());
+  }
+
   void untrustedCertificate() {
     auto w = window();
     child<QLineEdit>(*w, "caFile")->clear();
