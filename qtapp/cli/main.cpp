@@ -17,6 +17,7 @@
 
 #include "smtpc/display.h"
 #include "smtpc/explain.h"
+#include "smtpc/form.h"
 #include "smtpc/message.h"
 #include "smtpc/qt/client.h"
 
@@ -26,29 +27,16 @@ namespace {
 
 enum Exit { Ok = 0, Usage = 1, Network = 2, Tls = 3, Auth = 4, MessageRefused = 5, ServerSide = 6, Cancelled = 7 };
 
+// An error's exit status is a column of core's error list (smtpc/error.h, ExitClass), which numbers
+// the classes as Exit does.
 int exitCodeFor(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::None: return Ok;
-    case ErrorCode::HostNotFound: case ErrorCode::ConnectionRefused: case ErrorCode::ConnectFailed:
-    case ErrorCode::ConnectionLost: case ErrorCode::ReceiveFailed: case ErrorCode::TransmitFailed:
-    case ErrorCode::Timeout:
-      return Network;
-    case ErrorCode::TlsHandshakeFailed: case ErrorCode::CertificateInvalid: case ErrorCode::ClientCertificateRefused:
-    case ErrorCode::SecureNotAvailable:
-    case ErrorCode::StartTlsNotOffered:
-      return Tls;
-    case ErrorCode::AuthNotOffered: case ErrorCode::NoCommonMechanism: case ErrorCode::AuthFailed:
-    case ErrorCode::PlaintextAuthRefused:
-      return Auth;
-    case ErrorCode::SenderRejected: case ErrorCode::RecipientsRejected: case ErrorCode::MessageTooLarge:
-    case ErrorCode::MessageRejected: case ErrorCode::SmtpUtf8NotSupported: case ErrorCode::EightBitNotSupported:
-      return MessageRefused;
-    case ErrorCode::ServerRefused: case ErrorCode::ServiceNotAvailable: case ErrorCode::ServerReply:
-    case ErrorCode::ProtocolViolation:
-      return ServerSide;
-    case ErrorCode::Cancelled: return Cancelled;
-    default: return Usage;
-  }
+  static_assert(static_cast<int>(ExitClass::Ok) == Ok && static_cast<int>(ExitClass::Usage) == Usage &&
+                static_cast<int>(ExitClass::Network) == Network && static_cast<int>(ExitClass::Tls) == Tls &&
+                static_cast<int>(ExitClass::Auth) == Auth &&
+                static_cast<int>(ExitClass::MessageRefused) == MessageRefused &&
+                static_cast<int>(ExitClass::ServerSide) == ServerSide &&
+                static_cast<int>(ExitClass::Cancelled) == Cancelled);
+  return static_cast<int>(exitClassOf(code));
 }
 
 QJsonObject replyJson(const std::optional<Reply>& reply) {
@@ -163,13 +151,16 @@ int main(int argc, char** argv) {
   if (wantsMessage || parser.isSet(printMessage)) {
     Message m;
     auto mailboxes = [&](const QCommandLineOption& o, std::vector<Mailbox>& into, QString* why) {
-      for (const QString& text : parser.values(o)) {
-        auto mailbox = Mailbox::parse(text.toStdString());
-        if (!mailbox) {
-          *why = QStringLiteral("--%1 %2: %3").arg(o.names().last(), text, QString::fromStdString(mailbox.error().explanation()));
-          return false;
+      for (const QString& value : parser.values(o)) {
+        for (const std::string& text : form::splitAddresses(value.toStdString())) {  // "--to 'a@x, b@y'" too
+          auto mailbox = Mailbox::parse(text);
+          if (!mailbox) {
+            *why = QStringLiteral("--%1 %2: %3")
+                       .arg(o.names().last(), QString::fromStdString(text), QString::fromStdString(mailbox.error().explanation()));
+            return false;
+          }
+          into.push_back(*mailbox);
         }
-        into.push_back(*mailbox);
       }
       return true;
     };
@@ -241,7 +232,9 @@ int main(int argc, char** argv) {
   }
   if (parser.isSet(port)) portNumber = parser.value(port).toInt();
   if (portNumber < 0 || portNumber > 65535) return usage("the port must be 1 to 65535");
-  params.host = host.toStdString();
+  if (const auto problem = form::checkServer(host.toStdString()))
+    return usage("--server: " + QString::fromStdString(problem->explanation));
+  params.host = host.trimmed().toStdString();
   params.port = static_cast<std::uint16_t>(portNumber);
   if (parser.isSet(security)) {
     auto mode = securityModeFromName(parser.value(security).toStdString());
@@ -279,8 +272,10 @@ int main(int argc, char** argv) {
     params.tls.caCertificatesPem = *pem;
   }
   for (const QString& p : parser.values(pin)) {
-    if (!p.startsWith(QStringLiteral("sha256//"))) return usage("--pin must look like sha256//BASE64");
-    params.tls.pinnedSha256.push_back(p.toStdString());
+    form::Problem problem;
+    auto pins = form::parsePins(p.toStdString(), &problem);
+    if (!pins) return usage("--pin must look like sha256//BASE64");
+    params.tls.pinnedSha256.insert(params.tls.pinnedSha256.end(), pins->begin(), pins->end());
   }
   params.tls.acceptInvalidCertificate = parser.isSet(insecure);
   if (parser.isSet(tlsMin)) {
@@ -297,15 +292,17 @@ int main(int argc, char** argv) {
     params.tls.clientKeyPem = *key;
   }
   params.ehloName = parser.value(ehlo).toStdString();
+  // Without a message the run is a connection test (core's policy: it stops after AUTH unless
+  // --quit-after says otherwise); with one it sends, unless --quit-after stops it first.
+  std::optional<Phase> chosenStop;
   if (parser.isSet(quitAfter)) {
     auto phase = phaseFromName(parser.value(quitAfter).toStdString());
     if (!phase || *phase == Phase::None) return usage("--quit-after must be connect, tls, ehlo, auth, mail or rcpt");
-    params.quitAfter = *phase;
-  } else if (!messageBody) {
-    params.quitAfter = Phase::Auth;  // a connection test: never send mail
+    chosenStop = *phase;
   }
-  if ((params.quitAfter == Phase::Mail || params.quitAfter == Phase::Rcpt) && !messageBody)
-    return usage("--quit-after mail/rcpt needs a message: give --from and --to");
+  const form::RunPlan plan = form::planRun(messageBody ? form::RunKind::Send : form::RunKind::Test, chosenStop);
+  if (plan.needsEnvelope && !messageBody) return usage("--quit-after mail/rcpt needs a message: give --from and --to");
+  params.quitAfter = plan.stopAfter;
   if (parser.isSet(sendToAccepted)) params.recipientPolicy = RecipientPolicy::SendToAccepted;
   const double seconds = parser.isSet(timeout) ? parser.value(timeout).toDouble() : 60.0;
   if (seconds <= 0) return usage("--timeout must be a positive number of seconds");
