@@ -1,38 +1,32 @@
 // The SMTP client engine. RFCs: 5321, 3207, 4954, 2920, 1870, 6152, 6531, 2034, 3463.
+// This file holds the connection (greeting, EHLO, STARTTLS, AUTH, QUIT) and the dispatch;
+// transaction.cpp the message transaction (MAIL, RCPT, DATA, RSET); session_names.cpp the tables.
 //
 // How it is organised (curl's pingpong shape, h11's sans-I/O rules):
-// - `pending_` lists the commands sent whose replies have not come yet, oldest first. A reply is
-//   handled by what it answers (the front of `pending_`), never by its code alone; this is also
-//   what makes PIPELINING (RFC 2920) work: a batch is several entries.
+// - `pending_` lists the commands sent whose replies have not come yet, oldest first, each by the
+//   state that waits for its reply. A reply is handled by what it answers (the front of
+//   `pending_`), never by its code alone; this is also what makes PIPELINING (RFC 2920) work: a
+//   batch is several entries.
 // - perform<Step>() sends a command; on<Step>Reply() handles its answer. The state says what we
 //   wait for and changes only in setState(), which also arms that phase's timer.
 // - Errors: the first one recorded is the one reported (record()). A fatal error sends QUIT when
-//   the connection is still usable and closes otherwise; replies still in flight are only logged.
-//   A message-level error (sender, recipients, size, content) fails that message, RSETs, and the
-//   session goes on with the next one.
+//   the state allows it (the state list's QUIT column) and closes otherwise; replies still in
+//   flight are only logged. A message-level error (sender, recipients, size, content) fails that
+//   message, RSETs, and the session goes on with the next one.
 #include "smtpc/session.h"
-#include "smtpc/tls_policy.h"
 
 #include <algorithm>
 
+#include "smtpc/advice.h"
 #include "smtpc/base64.h"
 #include "smtpc/command.h"
+#include "smtpc/reply_code.h"
+#include "smtpc/tls_policy.h"
+#include "transaction.h"
 
 namespace smtpc {
 
 namespace {
-
-struct StateEntry {
-  std::string_view name;
-  std::string_view description;
-};
-constexpr StateEntry kStates[] = {
-#define SMTPC_X(name, text) {#name, text},
-    SMTPC_SESSION_STATES(SMTPC_X)
-#undef SMTPC_X
-};
-
-constexpr std::size_t kBodyChunk = 64 * 1024;
 
 std::string seconds(Duration duration) {
   const auto ms = duration.count();
@@ -63,86 +57,6 @@ std::optional<std::string> printableBase64(std::string_view text) {
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
-// Names
-
-std::string_view stateName(State state) { return kStates[static_cast<int>(state)].name; }
-std::string_view stateDescription(State state) { return kStates[static_cast<int>(state)].description; }
-
-namespace {
-struct SecurityEntry {
-  SecurityMode mode;
-  std::string_view name;
-  std::uint16_t port;
-};
-constexpr SecurityEntry kSecurity[] = {
-    {SecurityMode::None, "none", 25},
-    {SecurityMode::StartTlsIfOffered, "starttls-if-offered", 587},
-    {SecurityMode::StartTls, "starttls", 587},
-    {SecurityMode::ImplicitTls, "tls", 465},
-};
-struct PhaseEntry {
-  Phase phase;
-  std::string_view name;
-};
-constexpr PhaseEntry kPhases[] = {
-    {Phase::None, "none"}, {Phase::Connect, "connect"}, {Phase::Tls, "tls"}, {Phase::Ehlo, "ehlo"},
-    {Phase::Auth, "auth"}, {Phase::Mail, "mail"},       {Phase::Rcpt, "rcpt"},
-};
-}  // namespace
-
-std::string_view securityModeName(SecurityMode mode) {
-  for (const auto& entry : kSecurity)
-    if (entry.mode == mode) return entry.name;
-  return "?";
-}
-std::optional<SecurityMode> securityModeFromName(std::string_view name) {
-  for (const auto& entry : kSecurity)
-    if (entry.name == name) return entry.mode;
-  return std::nullopt;
-}
-std::uint16_t defaultPort(SecurityMode mode) {
-  for (const auto& entry : kSecurity)
-    if (entry.mode == mode) return entry.port;
-  return 25;
-}
-std::string_view phaseName(Phase phase) {
-  for (const auto& entry : kPhases)
-    if (entry.phase == phase) return entry.name;
-  return "?";
-}
-std::optional<Phase> phaseFromName(std::string_view name) {
-  for (const auto& entry : kPhases)
-    if (entry.name == name) return entry.phase;
-  return std::nullopt;
-}
-
-Timeouts Timeouts::uniform(Duration each) {
-  Timeouts t;
-  t.connect = t.tlsHandshake = t.greeting = t.command = t.mail = t.rcpt = each;
-  t.dataInitiation = t.dataBlock = t.dataTermination = t.quit = each;
-  return t;
-}
-
-// ---------------------------------------------------------------------------------------------
-// The current message
-
-struct Session::Transaction {
-  std::size_t index = 0;
-  OutgoingMessage message;
-  std::vector<std::string> rcptLines;
-  bool pipelined = false;      // MAIL and RCPTs sent in one batch
-  bool dataPipelined = false;  // DATA in that batch too
-  bool aborting = false;       // DATA was accepted after a failure: it is ended empty
-  std::vector<RecipientResult> recipients;
-  std::size_t accepted = 0;
-  Error error;
-  DotStuffer stuffer;
-  std::string readBuffer;
-  std::uint64_t sent = 0;
-  std::optional<std::uint64_t> total;
-};
-
-// ---------------------------------------------------------------------------------------------
 
 Session::Session(ConnectParams params) : params_(std::move(params)), parser_(params_.replyLimits) {}
 Session::~Session() = default;
@@ -150,34 +64,15 @@ Session::~Session() = default;
 void Session::setState(State next) {
   const State previous = state_;
   state_ = next;
-  const Duration timeout = timeoutFor(next);
+  const Duration timeout = timeoutFor(params_.timeouts, next);
   if (timeout.count() > 0) deadline_ = now_ + timeout;
   else deadline_.reset();
   if (previous != next) post(StateChanged{previous, next});
 }
 
 void Session::rearm() {
-  const Duration timeout = timeoutFor(state_);
+  const Duration timeout = timeoutFor(params_.timeouts, state_);
   if (timeout.count() > 0) deadline_ = now_ + timeout;
-}
-
-Duration Session::timeoutFor(State state) const {
-  const Timeouts& t = params_.timeouts;
-  switch (state) {
-    case State::Connecting: return t.connect;
-    case State::TlsHandshake: return t.tlsHandshake;
-    case State::Greeting: return t.greeting;
-    case State::Ehlo: case State::Helo: case State::StartTls: case State::Auth: case State::Rset: case State::Noop:
-      return t.command;
-    case State::Mail: return t.mail;
-    case State::Rcpt: return t.rcpt;
-    case State::Data: return t.dataInitiation;
-    case State::Body: return t.dataBlock;
-    case State::DataEnd: return t.dataTermination;
-    case State::Quit: return t.quit;
-    case State::Idle: case State::Ready: case State::Closed: break;
-  }
-  return Duration(0);
 }
 
 void Session::post(Event event) { outputs_.emplace_back(std::move(event)); }
@@ -186,17 +81,17 @@ void Session::note(TranscriptKind kind, std::string text) {
   post(TranscriptEntry{kind, tlsActive_, now_, std::move(text)});
 }
 
-void Session::sendCommand(const std::string& line, Command command, std::size_t index) {
+void Session::sendCommand(const std::string& line, State answers, std::size_t index) {
   note(TranscriptKind::Client, line.substr(0, line.size() - 2));
   writeBuffer_ += line;
-  pending_.push_back(Pending{command, index});
+  pending_.push_back(Pending{answers, index});
 }
 
 // For AUTH lines: the wire gets `line`, the transcript gets `shown` (DESIGN.md rule 6).
-void Session::sendMasked(const std::string& line, std::string shown, Command command) {
+void Session::sendMasked(const std::string& line, std::string shown, State answers) {
   note(TranscriptKind::Client, std::move(shown));
   writeBuffer_ += line;
-  pending_.push_back(Pending{command, 0});
+  pending_.push_back(Pending{answers, 0});
 }
 
 void Session::flushWrites() {
@@ -281,7 +176,7 @@ void Session::quit(Time now) {
 Error Session::noop(Time now) {
   now_ = now;
   if (state_ != State::Ready) return Error(ErrorCode::InvalidState, "NOOP is possible only while the session is ready.");
-  sendCommand(command::noop(), Command::Noop);
+  sendCommand(command::noop(), State::Noop);
   setState(State::Noop);
   return {};
 }
@@ -313,7 +208,7 @@ void Session::onConnected(Time now, const ConnectionInfo& info) {
     return;
   }
   setState(State::Greeting);
-  pending_.push_back(Pending{Command::Greeting, 0});
+  pending_.push_back(Pending{State::Greeting, 0});
 }
 
 void Session::receive(Time now, std::string_view bytes) {
@@ -365,7 +260,7 @@ void Session::onTlsEstablished(Time now, const TlsInfo& info) {
 
   if (params_.security == SecurityMode::ImplicitTls && !startTlsAttempted_) {
     setState(State::Greeting);
-    pending_.push_back(Pending{Command::Greeting, 0});
+    pending_.push_back(Pending{State::Greeting, 0});
     return;
   }
   if (stopIf(Phase::Tls)) return;
@@ -407,10 +302,8 @@ void Session::onClosed(Time now, const Error& cause) {
     std::string what = "The connection was closed while " + std::string(stateDescription(state_)) +
                        (state_ == State::Greeting || state_ == State::Ready ? "" : " was under way");
     if (cause.isError()) what += ": " + cause.explanation();
-    if (state_ == State::Greeting)
-      what += ". If this port expects implicit TLS (usually 465), choose implicit TLS.";
-    else
-      what += ".";
+    what += ".";
+    if (state_ == State::Greeting) what += " " + std::string(advice::kImplicitTlsIfThePortExpectsIt);
     error = Error(cause.isError() ? cause.code() : ErrorCode::ConnectionLost, what);
   }
   record(error);
@@ -421,7 +314,7 @@ void Session::onClosed(Time now, const Error& cause) {
 void Session::onTimeout(Time now) {
   now_ = now;
   if (!deadline_ || now < *deadline_ || state_ == State::Closed) return;
-  const Duration waited = timeoutFor(state_);
+  const Duration waited = timeoutFor(params_.timeouts, state_);
   std::string what;
   switch (state_) {
     case State::Connecting:
@@ -429,12 +322,12 @@ void Session::onTimeout(Time now) {
              seconds(waited) + ". The host may be wrong, or a firewall drops the connection.";
       break;
     case State::Greeting:
-      what = "The server sent no greeting within " + seconds(waited) +
-             ". If this port expects implicit TLS (usually 465), choose implicit TLS.";
+      what = "The server sent no greeting within " + seconds(waited) + ". " +
+             std::string(advice::kImplicitTlsIfThePortExpectsIt);
       break;
     case State::TlsHandshake:
-      what = "The TLS handshake did not finish within " + seconds(waited) +
-             ". If this port expects STARTTLS or clear text (25, 587), choose STARTTLS.";
+      what = "The TLS handshake did not finish within " + seconds(waited) + ". " +
+             std::string(advice::kStartTlsIfThePortExpectsIt);
       break;
     case State::Body:
       what = "The server accepted no data for " + seconds(waited) + " while the message was being sent.";
@@ -453,17 +346,17 @@ void Session::onTimeout(Time now) {
 // Replies
 
 void Session::onReply(const Reply& reply) {
-  const bool secretChallenge = !pending_.empty() && pending_.front().command == Command::Auth && reply.code == 334;
+  const bool secretChallenge = !pending_.empty() && pending_.front().answers == State::Auth && reply.code == reply_code::AuthChallenge;
   for (auto& line : reply.wireLines()) note(TranscriptKind::Server, std::move(line));
   if (secretChallenge && !reply.lines.empty())
     if (auto decoded = printableBase64(reply.lines.front()))
       note(TranscriptKind::Info, "(the server's challenge, decoded from base64: \"" + *decoded + "\")");
 
   if (pending_.empty()) {
-    if (reply.code == 421) {
+    if (reply.code == reply_code::ServiceNotAvailable) {
       fail(Error(ErrorCode::ServiceNotAvailable, "The server is closing the connection (421): " + reply.text(), reply), false);
     } else if (state_ == State::Body && reply.isPermanent()) {
-      fail(Error(reply.code == 552 ? ErrorCode::MessageTooLarge : ErrorCode::MessageRejected,
+      fail(Error(reply.code == reply_code::ExceededStorage ? ErrorCode::MessageTooLarge : ErrorCode::MessageRejected,
                  "The server refused the message while it was being sent: " + reply.text(), reply),
            false);
     } else {
@@ -474,38 +367,42 @@ void Session::onReply(const Reply& reply) {
   const Pending answered = pending_.front();
   pending_.pop_front();
 
-  if (answered.command == Command::Quit) {
+  if (answered.answers == State::Quit) {
     closeNow(true);
     return;
   }
   if (failing_) return;  // a batch's replies after a fatal error: logged above, nothing more
-  if (reply.code == 421) {
+  if (reply.code == reply_code::ServiceNotAvailable) {
     fail(Error(ErrorCode::ServiceNotAvailable, "The server is closing the connection (421): " + reply.text(), reply), false);
     return;
   }
 
-  switch (answered.command) {
-    case Command::Greeting: onGreetingReply(reply); break;
-    case Command::Ehlo: onEhloReply(reply); break;
-    case Command::Helo: onHeloReply(reply); break;
-    case Command::StartTls: onStartTlsReply(reply); break;
-    case Command::Auth: onAuthReply(reply); break;
-    case Command::Mail: onMailReply(reply); break;
-    case Command::Rcpt: onRcptReply(reply, answered.index); break;
-    case Command::Data: onDataReply(reply); break;
-    case Command::DataEnd: onDataEndReply(reply); break;
-    case Command::Rset: onRsetReply(reply); break;
-    case Command::Noop: onNoopReply(reply); break;
-    case Command::Quit: break;  // handled above
+  switch (answered.answers) {
+    case State::Greeting: onGreetingReply(reply); break;
+    case State::Ehlo: onEhloReply(reply); break;
+    case State::Helo: onHeloReply(reply); break;
+    case State::StartTls: onStartTlsReply(reply); break;
+    case State::Auth: onAuthReply(reply); break;
+    case State::Mail: onMailReply(reply); break;
+    case State::Rcpt: onRcptReply(reply, answered.index); break;
+    case State::Data: onDataReply(reply); break;
+    case State::DataEnd: onDataEndReply(reply); break;
+    case State::Rset: onRsetReply(reply); break;
+    case State::Noop: onNoopReply(reply); break;
+    case State::Quit: break;  // handled above
+    // No command is sent in these states, so no reply answers them.
+    case State::Idle: case State::Connecting: case State::TlsHandshake: case State::Ready: case State::Body:
+    case State::Closed:
+      break;
   }
 }
 
 void Session::onGreetingReply(const Reply& reply) {
-  if (reply.code == 220) {
+  if (reply.code == reply_code::ServiceReady) {
     afterGreeting();
     return;
   }
-  if (reply.code == 554) {
+  if (reply.code == reply_code::NoServiceHere) {
     // RFC 5321 §3.1: the server will not talk to us; we should still send QUIT and wait.
     fail(Error(ErrorCode::ServerRefused, "The server refuses this connection (554): " + reply.text(), reply));
     return;
@@ -529,7 +426,7 @@ void Session::performEhlo() {
     fail(Error(line.error().code(), "EHLO name: " + line.error().explanation()));
     return;
   }
-  sendCommand(*line, Command::Ehlo);
+  sendCommand(*line, State::Ehlo);
   setState(State::Ehlo);
 }
 
@@ -540,7 +437,7 @@ void Session::performHelo() {
     fail(Error(line.error().code(), "HELO name: " + line.error().explanation()));
     return;
   }
-  sendCommand(*line, Command::Helo);
+  sendCommand(*line, State::Helo);
   setState(State::Helo);
 }
 
@@ -586,8 +483,9 @@ void Session::afterEhlo() {
     }
     if (params_.security == SecurityMode::StartTls) {
       fail(Error(ErrorCode::StartTlsNotOffered,
-                 "The server does not offer STARTTLS, so SMTPc stops before sending anything secret. If the port "
-                 "is 465, choose implicit TLS; otherwise this server cannot encrypt the connection."));
+                 "The server does not offer STARTTLS, so SMTPc stops before sending anything secret. " +
+                     std::string(advice::kTryImplicitTlsOrAnotherPort) +
+                     "; otherwise this server cannot encrypt the connection."));
       return;
     }
     note(TranscriptKind::Error, "The server does not offer STARTTLS: going on WITHOUT encryption, as the "
@@ -605,12 +503,12 @@ void Session::afterEhlo() {
 
 void Session::performStartTls() {
   startTlsAttempted_ = true;
-  sendCommand(command::startTls(), Command::StartTls);
+  sendCommand(command::startTls(), State::StartTls);
   setState(State::StartTls);
 }
 
 void Session::onStartTlsReply(const Reply& reply) {
-  if (reply.code == 220) {
+  if (reply.code == reply_code::ServiceReady) {
     // RFC 3207 §4.2 / CVE-2011-0411: anything after the 220 arrived before TLS and may have
     // been injected by an attacker; it must not be read as if it came inside TLS.
     if (const std::size_t extra = parser_.bufferedBytes(); extra > 0)
@@ -655,7 +553,7 @@ void Session::performAuth() {
   }
   note(TranscriptKind::Info, "Logging in as \"" + params_.credentials.username + "\" with " + std::string(name) +
                                  "; credentials are hidden in this transcript.");
-  sendMasked(*line, "AUTH " + std::string(name) + (initial ? " " + std::string(Secret::redacted()) : ""), Command::Auth);
+  sendMasked(*line, "AUTH " + std::string(name) + (initial ? " " + std::string(Secret::redacted()) : ""), State::Auth);
   setState(State::Auth);
 }
 
@@ -664,7 +562,7 @@ void Session::onAuthReply(const Reply& reply) {
     fail(authError_);
     return;
   }
-  if (reply.code == 235) {
+  if (reply.code == reply_code::AuthSucceeded) {
     const AuthMechanism mechanism = sasl_->mechanism();
     sasl_.reset();
     post(AuthSucceeded{mechanism});
@@ -672,39 +570,39 @@ void Session::onAuthReply(const Reply& reply) {
     afterAuth();
     return;
   }
-  if (reply.code == 334) {
+  if (reply.code == reply_code::AuthChallenge) {
     auto response = sasl_->respond(reply.lines.empty() ? std::string_view() : std::string_view(reply.lines.front()));
     if (!response) {
       authCancelled_ = true;
       authError_ = response.error();
-      sendMasked("*\r\n", "*", Command::Auth);
+      sendMasked("*\r\n", "*", State::Auth);
       return;
     }
-    sendMasked(*response + "\r\n", std::string(Secret::redacted()), Command::Auth);
+    sendMasked(*response + "\r\n", std::string(Secret::redacted()), State::Auth);
     return;
   }
   sasl_.reset();
   std::string why;
   ErrorCode code = ErrorCode::AuthFailed;
   switch (reply.code) {
-    case 535:
+    case reply_code::AuthCredentialsInvalid:
       why = "The server refused the user name or password (535). Check both; Gmail, Outlook, Yahoo and iCloud need "
             "an app password when two-step verification is on.";
       break;
-    case 534:
+    case reply_code::AuthMechanismTooWeak:
       why = "The server wants a different kind of login (534): this provider may need an app password or OAuth2.";
       break;
-    case 538:
-      why = "The server requires encryption for this login (538): choose STARTTLS or implicit TLS.";
+    case reply_code::EncryptionRequired:
+      why = "The server requires encryption for this login (538): use " + std::string(advice::kEncryptedModes) + ".";
       break;
-    case 454:
+    case reply_code::AuthTemporaryFailure:
       why = "The server could not check the login just now (454): try again later.";
       break;
-    case 504:
+    case reply_code::ParameterNotImplemented:
       code = ErrorCode::NoCommonMechanism;
       why = "The server does not accept this login mechanism after all (504): choose another one.";
       break;
-    case 530:
+    case reply_code::AuthRequired:
       why = "The server requires a login of another kind (530).";
       break;
     default:
@@ -741,268 +639,6 @@ void Session::onNoopReply(const Reply& reply) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Messages
-
-void Session::rejectLocally(Error error) {
-  note(TranscriptKind::Error, "Message " + std::to_string(transaction_->index + 1) + " not sent: " + error.explanation());
-  record(error);
-  post(MessageResult{transaction_->index, std::move(error), {}, std::nullopt});
-  transaction_.reset();
-  enterReady();
-}
-
-void Session::beginMessage() {
-  transaction_ = std::make_unique<Transaction>();
-  Transaction& t = *transaction_;
-  t.index = queue_.front().first;
-  t.message = std::move(queue_.front().second);
-  queue_.pop_front();
-  const Envelope& envelope = t.message.envelope;
-  BodySource& body = *t.message.body;
-
-  if (Error prepared = body.prepare(capabilities_); prepared.isError()) {
-    rejectLocally(Error(ErrorCode::BodyReadFailed, prepared.explanation()));
-    return;
-  }
-  t.total = body.size();
-  const bool eightBit = body.isEightBit();
-  bool utf8 = false;
-  if (!envelope.from.empty()) utf8 = checkAddress(envelope.from)->needsSmtpUtf8;
-  for (const auto& recipient : envelope.recipients) utf8 = utf8 || checkAddress(recipient)->needsSmtpUtf8;
-
-  if (t.total && capabilities_.maxSize() && *t.total > capabilities_.maxSize()) {
-    rejectLocally(Error(ErrorCode::MessageTooLarge, "The message is " + std::to_string(*t.total) +
-                                                        " octets; the server accepts at most " +
-                                                        std::to_string(capabilities_.maxSize()) + " (its SIZE)."));
-    return;
-  }
-  if (eightBit && !capabilities_.supports8BitMime()) {
-    rejectLocally(Error(ErrorCode::EightBitNotSupported));
-    return;
-  }
-  if (utf8 && !capabilities_.supportsSmtpUtf8()) {
-    rejectLocally(Error(ErrorCode::SmtpUtf8NotSupported));
-    return;
-  }
-
-  command::MailParameters parameters;
-  if (capabilities_.supportsSize() && t.total) parameters.size = t.total;
-  parameters.body8BitMime = eightBit;
-  parameters.smtpUtf8 = utf8;
-  auto mail = command::mailFrom(envelope.from, parameters);
-  if (!mail) {
-    rejectLocally(mail.error());
-    return;
-  }
-  for (const auto& recipient : envelope.recipients) {
-    auto rcpt = command::rcptTo(recipient);
-    if (!rcpt) {
-      rejectLocally(rcpt.error());
-      return;
-    }
-    t.rcptLines.push_back(std::move(*rcpt));
-  }
-
-  // RFC 2920 §3.1: MAIL, RCPT and DATA may go in one batch. With "abort if any is refused" and
-  // several recipients, DATA waits for every RCPT reply: after a 354 the only way out is to
-  // deliver or drop the line. With one recipient no partial acceptance can happen (if it is
-  // refused, DATA is refused too, or ended empty and delivered to nobody), so DATA joins.
-  t.pipelined = params_.usePipelining && capabilities_.supportsPipelining() && params_.quitAfter != Phase::Mail;
-  t.dataPipelined = t.pipelined && params_.quitAfter != Phase::Rcpt &&
-                    (params_.recipientPolicy == RecipientPolicy::SendToAccepted || t.rcptLines.size() == 1);
-  note(TranscriptKind::Info, "Message " + std::to_string(t.index + 1) + ": from <" + envelope.from + "> to " +
-                                 std::to_string(envelope.recipients.size()) + " recipient(s)" +
-                                 (t.pipelined ? ", commands pipelined (RFC 2920)" : ""));
-  sendCommand(*mail, Command::Mail);
-  if (t.pipelined)
-    for (std::size_t i = 0; i < t.rcptLines.size(); ++i) sendCommand(t.rcptLines[i], Command::Rcpt, i);
-  if (t.dataPipelined) sendCommand(command::data(), Command::Data);
-  setState(State::Mail);
-}
-
-void Session::onMailReply(const Reply& reply) {
-  Transaction& t = *transaction_;
-  if (!reply.isCompletion()) {
-    ErrorCode code = ErrorCode::SenderRejected;
-    std::string why = "The server refused the sender <" + t.message.envelope.from + ">: " + reply.text();
-    if (reply.code == 552) {
-      code = ErrorCode::MessageTooLarge;
-      why = "The server refused the message's declared size: " + reply.text();
-    } else if (reply.code == 530) {
-      why = "The server requires a login before it accepts mail (530): give a user name and password.";
-    }
-    t.error = Error(code, why, reply);
-    if (!t.pipelined) {
-      failMessage(t.error);
-      return;
-    }
-    setState(State::Rcpt);  // the batch's RCPT (and DATA) replies are still to come
-    return;
-  }
-  if (stopIf(Phase::Mail)) return;
-  if (!t.pipelined) sendCommand(t.rcptLines[0], Command::Rcpt, 0);
-  setState(State::Rcpt);
-}
-
-void Session::onRcptReply(const Reply& reply, std::size_t index) {
-  Transaction& t = *transaction_;
-  const std::string& address = t.message.envelope.recipients[index];
-  const bool accepted = reply.isCompletion() && !t.error.isError();
-  RecipientResult result{t.index, address, reply, accepted};
-  t.recipients.push_back(result);
-  post(std::move(result));
-  if (accepted) ++t.accepted;
-  else if (!t.error.isError()) note(TranscriptKind::Error, "Recipient <" + address + "> refused: " + reply.text());
-
-  if (index + 1 < t.rcptLines.size()) {
-    if (!t.pipelined) sendCommand(t.rcptLines[index + 1], Command::Rcpt, index + 1);
-    return;
-  }
-  afterRecipients();
-}
-
-void Session::afterRecipients() {
-  Transaction& t = *transaction_;
-  const std::size_t total = t.rcptLines.size();
-  if (!t.error.isError()) {
-    const RecipientResult* firstRefused = nullptr;
-    for (const auto& r : t.recipients)
-      if (!r.accepted && !firstRefused) firstRefused = &r;
-    if (t.accepted == 0) {
-      t.error = Error(ErrorCode::RecipientsRejected,
-                      total == 1 ? "The server refused the recipient: " + firstRefused->reply.text()
-                                 : "The server refused all " + std::to_string(total) + " recipients.",
-                      firstRefused->reply);
-    } else if (t.accepted < total && params_.recipientPolicy == RecipientPolicy::AbortIfAnyRejected) {
-      t.error = Error(ErrorCode::RecipientsRejected,
-                      "The server refused " + std::to_string(total - t.accepted) + " of " + std::to_string(total) +
-                          " recipients, so nothing was sent (first: <" + firstRefused->address + "> " +
-                          firstRefused->reply.summary() + "). Remove them, or choose to send to those accepted.",
-                      firstRefused->reply);
-    }
-  }
-  if (t.dataPipelined) {
-    setState(State::Data);  // DATA's reply is next in the batch
-    return;
-  }
-  if (t.error.isError()) {
-    failMessage(t.error);
-    return;
-  }
-  if (stopIf(Phase::Rcpt)) return;
-  if (t.accepted < total)
-    note(TranscriptKind::Info, "Sending to the " + std::to_string(t.accepted) + " accepted recipient(s) only.");
-  sendCommand(command::data(), Command::Data);
-  setState(State::Data);
-}
-
-void Session::onDataReply(const Reply& reply) {
-  Transaction& t = *transaction_;
-  if (reply.code == 354) {
-    if (t.error.isError()) {
-      // Only reachable in a pipelined batch in which no recipient was accepted: end the data at
-      // once; with no recipient, nothing is delivered (RFC 2920 §3.1).
-      note(TranscriptKind::Info, "The server started DATA although no recipient was accepted; ending it empty.");
-      t.aborting = true;
-      writeBuffer_ += ".\r\n";
-      note(TranscriptKind::Client, ".");
-      pending_.push_back(Pending{Command::DataEnd, 0});
-      setState(State::DataEnd);
-      return;
-    }
-    note(TranscriptKind::Info, "The server waits for the message (354); it ends with a line holding a single \".\".");
-    t.readBuffer.resize(kBodyChunk);
-    t.stuffer.reset();
-    setState(State::Body);
-    return;
-  }
-  if (!t.error.isError())
-    t.error = Error(reply.code == 552 ? ErrorCode::MessageTooLarge : ErrorCode::ServerReply,
-                    "The server refused DATA: " + reply.text(), reply);
-  failMessage(t.error);
-}
-
-void Session::streamBody() {
-  Transaction& t = *transaction_;
-  if (unflushed_ >= params_.bodyWindow) return;  // wait for onBytesFlushed
-  auto read = t.message.body->read(std::span<char>(t.readBuffer.data(), t.readBuffer.size()));
-  if (!read) {
-    const Error error(ErrorCode::BodyReadFailed, "Reading the message failed while it was being sent: " +
-                                                     read.error().explanation() +
-                                                     " The connection is closed so that the server drops the part sent.");
-    t.error = error;
-    record(error);
-    note(TranscriptKind::Error, error.explanation());
-    closeNow(true);
-    return;
-  }
-  std::string wire;
-  if (*read == 0) {
-    t.stuffer.finish(wire);
-    note(TranscriptKind::Info, "(message content: " + std::to_string(t.sent) + " octets, not shown)");
-    note(TranscriptKind::Client, ".");
-    pending_.push_back(Pending{Command::DataEnd, 0});
-    setState(State::DataEnd);
-  } else {
-    wire.reserve(*read + *read / 32 + 16);
-    t.stuffer.process(std::string_view(t.readBuffer.data(), *read), wire);
-    t.sent += *read;
-    post(MessageProgress{t.index, t.sent, t.total});
-  }
-  unflushed_ += wire.size();
-  // Ahead of the progress and transcript events just queued: the bytes go out first.
-  outputs_.emplace_front(WriteAction{std::move(wire)});
-}
-
-void Session::onDataEndReply(const Reply& reply) {
-  Transaction& t = *transaction_;
-  if (t.aborting) {
-    finishMessage(reply);
-    return;
-  }
-  if (reply.isCompletion()) {
-    note(TranscriptKind::Info, "Message " + std::to_string(t.index + 1) + " accepted by the server.");
-    finishMessage(reply);
-    return;
-  }
-  t.error = Error(reply.code == 552 ? ErrorCode::MessageTooLarge : ErrorCode::MessageRejected,
-                  "The server refused the message after receiving it: " + reply.text(), reply);
-  finishMessage(reply);
-}
-
-void Session::failMessage(Error error) {
-  Transaction& t = *transaction_;
-  if (!t.error.isError()) t.error = std::move(error);
-  note(TranscriptKind::Error, "Message " + std::to_string(t.index + 1) + " not sent: " + t.error.explanation());
-  record(t.error);
-  post(MessageResult{t.index, t.error, t.recipients, t.error.reply()});
-  transaction_.reset();
-  // The transaction may be open on the server (MAIL accepted): RSET ends it (RFC 5321 §4.1.1.5).
-  sendCommand(command::rset(), Command::Rset);
-  setState(State::Rset);
-}
-
-void Session::finishMessage(std::optional<Reply> reply) {
-  Transaction& t = *transaction_;
-  if (t.error.isError()) {
-    note(TranscriptKind::Error, "Message " + std::to_string(t.index + 1) + " not delivered: " + t.error.explanation());
-    record(t.error);
-  }
-  post(MessageResult{t.index, t.error, t.recipients, std::move(reply)});
-  transaction_.reset();
-  enterReady();
-}
-
-void Session::onRsetReply(const Reply& reply) {
-  if (!reply.isCompletion()) {
-    // The server's transaction state is unknown now; stop. The message's own error stays first.
-    fail(Error(ErrorCode::ServerReply, "The server refused RSET: " + reply.text(), reply));
-    return;
-  }
-  enterReady();
-}
-
-// ---------------------------------------------------------------------------------------------
 // Ending
 
 bool Session::stopIf(Phase reached) {
@@ -1015,7 +651,7 @@ bool Session::stopIf(Phase reached) {
 
 void Session::performQuit() {
   quitRequested_ = true;
-  sendCommand(command::quit(), Command::Quit);
+  sendCommand(command::quit(), State::Quit);
   setState(State::Quit);
 }
 
@@ -1025,39 +661,13 @@ void Session::fail(Error error, bool sendQuit) {
                                                                           std::string::npos
                                                          ? " [server: " + error.reply()->summary() + "]"
                                                          : ""));
-  if (transaction_) {
-    Transaction& t = *transaction_;
-    if (!t.error.isError()) t.error = error;
-    post(MessageResult{t.index, t.error, t.recipients, t.error.reply()});
-    transaction_.reset();
-  }
+  if (transaction_) abandonMessage(error);
   failing_ = true;
-  const bool usable = state_ != State::Connecting && state_ != State::TlsHandshake && state_ != State::Body &&
-                      state_ != State::Quit && state_ != State::Closed && state_ != State::Idle;
-  if (sendQuit && usable) {
+  if (sendQuit && quitPossible(state_)) {
     performQuit();
     return;
   }
   closeNow(true);
-}
-
-void Session::failRemainingMessages() {
-  const Error& cause = firstError_;
-  auto notSent = [&](std::size_t index, std::vector<RecipientResult> recipients) {
-    const ErrorCode code = cause.isError() ? cause.code() : ErrorCode::Cancelled;
-    std::string why = cause.isError() ? "Not sent: " + cause.explanation()
-                                      : "Not sent: the session stopped after " + std::string(phaseName(stoppedAfter_)) +
-                                            ", as asked.";
-    post(MessageResult{index, Error(code, why), std::move(recipients), std::nullopt});
-  };
-  if (transaction_) {
-    notSent(transaction_->index, transaction_->recipients);
-    transaction_.reset();
-  }
-  while (!queue_.empty()) {
-    notSent(queue_.front().first, {});
-    queue_.pop_front();
-  }
 }
 
 void Session::closeNow(bool closeTransport) {

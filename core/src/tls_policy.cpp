@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "smtpc/advice.h"
+
 namespace smtpc::tls {
 
 namespace {
@@ -205,11 +207,12 @@ Error handshakeFailure(std::string_view libraryReason) {
   if (looksLikeClearText(libraryReason))
     return Error(ErrorCode::TlsHandshakeFailed,
                  "The server did not answer with TLS (it probably sent a clear-text greeting): this port expects "
-                 "STARTTLS or no TLS. Choose STARTTLS, or the implicit-TLS port (usually 465).");
+                 "STARTTLS or no TLS, so choose STARTTLS. " +
+                     std::string(advice::kPortGuide));
   return Error(ErrorCode::TlsHandshakeFailed,
                "The TLS handshake failed (" +
                    (libraryReason.empty() ? std::string("the server ended it") : std::string(libraryReason)) +
-                   "). The port may expect another security mode: STARTTLS (587, 25) or implicit TLS (465).");
+                   "). " + std::string(advice::kPortGuide));
 }
 
 NameKind classifyName(std::string_view name) {

@@ -31,6 +31,7 @@
 #include "smtpc/error.h"
 #include "smtpc/reply.h"
 #include "smtpc/sasl.h"
+#include "smtpc/step.h"
 #include "smtpc/tls.h"
 #include "smtpc/transcript.h"
 
@@ -105,34 +106,52 @@ struct OutgoingMessage {
 };
 
 // ---------------------------------------------------------------------------------------------
-// The engine's states: what we are waiting for. The name table comes from the same list.
-#define SMTPC_SESSION_STATES(X)                                  \
-  X(Idle, "not started")                                         \
-  X(Connecting, "connecting")                                    \
-  X(TlsHandshake, "TLS handshake")                               \
-  X(Greeting, "waiting for the greeting")                        \
-  X(Ehlo, "EHLO")                                                \
-  X(Helo, "HELO")                                                \
-  X(StartTls, "STARTTLS")                                        \
-  X(Auth, "AUTH")                                                \
-  X(Ready, "ready")                                              \
-  X(Mail, "MAIL FROM")                                           \
-  X(Rcpt, "RCPT TO")                                             \
-  X(Data, "DATA")                                                \
-  X(Body, "sending the message")                                 \
-  X(DataEnd, "waiting for the message to be accepted")           \
-  X(Rset, "RSET")                                                \
-  X(Noop, "NOOP")                                                \
-  X(Quit, "QUIT")                                                \
-  X(Closed, "closed")
+// The engine's states: what we are waiting for. One row per state; columns:
+//   state        the State
+//   description  what a person reads ("waiting for the greeting")
+//   timer        the Timeouts member that limits the wait (RFC 5321 §4.5.3.2); nullptr: no timer
+//   quit         whether QUIT may still be sent when a fatal error happens here: not before the
+//                greeting can come, not during TLS's handshake, not in the middle of the message
+//                (the server would read QUIT as content; closing drops the message, §3.8), and not
+//                once QUIT was sent or the connection is gone
+//   step         the step bar's step while in this state; std::nullopt: the bar does not move
+//                (EHLO after STARTTLS shows as EhloAgain)
+// The name table, the timers, the QUIT rule and the step bar all come from this list. A reply is
+// handled by the state it answers (the command sent in that state), so commands have no list of
+// their own. Adding a state is one row here and, if it sends a command, its on<Step>Reply.
+#define SMTPC_SESSION_STATES(X)                                                                                      \
+  X(Idle,         "not started",                            nullptr,                    false, std::nullopt)         \
+  X(Connecting,   "connecting",                             &Timeouts::connect,         false, Step::Connect)        \
+  X(TlsHandshake, "TLS handshake",                          &Timeouts::tlsHandshake,    false, Step::TlsHandshake)   \
+  X(Greeting,     "waiting for the greeting",               &Timeouts::greeting,        true,  Step::Greeting)       \
+  X(Ehlo,         "EHLO",                                   &Timeouts::command,         true,  Step::Ehlo)           \
+  X(Helo,         "HELO",                                   &Timeouts::command,         true,  Step::Ehlo)           \
+  X(StartTls,     "STARTTLS",                               &Timeouts::command,         true,  Step::StartTls)       \
+  X(Auth,         "AUTH",                                   &Timeouts::command,         true,  Step::Auth)           \
+  X(Ready,        "ready",                                  nullptr,                    true,  std::nullopt)         \
+  X(Mail,         "MAIL FROM",                              &Timeouts::mail,            true,  Step::Mail)           \
+  X(Rcpt,         "RCPT TO",                                &Timeouts::rcpt,            true,  Step::Rcpt)           \
+  X(Data,         "DATA",                                   &Timeouts::dataInitiation,  true,  Step::Data)           \
+  X(Body,         "sending the message",                    &Timeouts::dataBlock,       false, Step::Data)           \
+  X(DataEnd,      "waiting for the message to be accepted", &Timeouts::dataTermination, true,  Step::Data)           \
+  X(Rset,         "RSET",                                   &Timeouts::command,         true,  std::nullopt)         \
+  X(Noop,         "NOOP",                                   &Timeouts::command,         true,  std::nullopt)         \
+  X(Quit,         "QUIT",                                   &Timeouts::quit,            false, Step::Quit)           \
+  X(Closed,       "closed",                                 nullptr,                    false, std::nullopt)
 
 enum class State {
-#define SMTPC_X(name, text) name,
+#define SMTPC_X(name, text, timer, quit, step) name,
   SMTPC_SESSION_STATES(SMTPC_X)
 #undef SMTPC_X
 };
 std::string_view stateName(State state);         // "Ehlo"
 std::string_view stateDescription(State state);  // "EHLO"
+// How long the session waits in `state` (zero: no timer).
+Duration timeoutFor(const Timeouts& timeouts, State state);
+// Whether a fatal error in `state` still lets the session say QUIT before it closes.
+bool quitPossible(State state);
+// The step bar's step for `state`, if it has one.
+std::optional<Step> stepOf(State state);
 
 struct ConnectionInfo {
   std::string localAddress;  // "192.0.2.1" or "2001:db8::1"; used for the default EHLO name
@@ -242,55 +261,59 @@ class Session {
   std::size_t unreadBytes() const { return parser_.bufferedBytes(); }
 
  private:
-  enum class Command { Greeting, Ehlo, Helo, StartTls, Auth, Mail, Rcpt, Data, DataEnd, Rset, Noop, Quit };
+  // A command sent whose reply has not come yet: the state that waits for that reply (what was
+  // sent) and, for RCPT, which recipient it names.
   struct Pending {
-    Command command;
-    std::size_t index = 0;  // the recipient, for Rcpt
+    State answers;
+    std::size_t index = 0;
   };
-  struct Transaction;
+  struct Transaction;  // the message under way (transaction.h)
 
   // The only way to change state: records it, emits StateChanged, arms the phase's timer.
   void setState(State next);
-  Duration timeoutFor(State state) const;
 
   void post(Event event);
   void note(TranscriptKind kind, std::string text);
-  void sendCommand(const std::string& line, Command command, std::size_t index = 0);
-  void sendMasked(const std::string& line, std::string shown, Command command);
+  void sendCommand(const std::string& line, State answers, std::size_t index = 0);
+  void sendMasked(const std::string& line, std::string shown, State answers);
   void flushWrites();
 
   // perform<Step>: send a command and set the state; on<Step>Reply: handle its answer.
+  // The connection (session.cpp): greeting, EHLO/HELO, STARTTLS, AUTH, NOOP, QUIT.
   void performEhlo();
   void performHelo();
   void performStartTls();
   void performAuth();
   void performQuit();
   void rearm();
-  void rejectLocally(Error error);
-  void failRemainingMessages();
-  void onNoopReply(const Reply& reply);
-  void onReply(const Reply& reply);
+  void onReply(const Reply& reply);  // the one dispatch: by the state the reply answers
   void onGreetingReply(const Reply& reply);
   void onEhloReply(const Reply& reply);
   void onHeloReply(const Reply& reply);
   void onStartTlsReply(const Reply& reply);
   void onAuthReply(const Reply& reply);
-  void onMailReply(const Reply& reply);
-  void onRcptReply(const Reply& reply, std::size_t index);
-  void onDataReply(const Reply& reply);
-  void onDataEndReply(const Reply& reply);
-  void onRsetReply(const Reply& reply);
-
+  void onNoopReply(const Reply& reply);
   void afterGreeting();
   void afterEhlo();
   void afterAuth();
   void enterReady();
+  bool stopIf(Phase reached);
+
+  // The message transaction (transaction.cpp): MAIL, RCPT, DATA, the content, RSET.
   void beginMessage();
+  void rejectLocally(Error error);
+  void onMailReply(const Reply& reply);
+  void onRcptReply(const Reply& reply, std::size_t index);
   void afterRecipients();
+  void onDataReply(const Reply& reply);
   void streamBody();
+  void onDataEndReply(const Reply& reply);
+  void onRsetReply(const Reply& reply);
   void failMessage(Error error);
   void finishMessage(std::optional<Reply> reply);
-  bool stopIf(Phase reached);
+  // A fatal error during the transaction: the message's result, with that error unless it had one.
+  void abandonMessage(const Error& error);
+  void failRemainingMessages();
 
   // Connection-level failure: record (first error wins), then QUIT if the connection is still
   // usable and we are not inside DATA, else close.

@@ -59,41 +59,15 @@ void prepareThread() {
   QEventLoop createsTheDispatcher;
 }
 
-SMTPc_ERR toLegacy(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::None: return SMTPc_ERR_NONE;
-    case ErrorCode::NullArgument: return SMTPc_ERR_NULL_PTR;
-    case ErrorCode::InvalidArgument: case ErrorCode::InvalidState: return SMTPc_ERR_INVALID_ARG;
-    case ErrorCode::LineTooLong: return SMTPc_ERR_LINE_TOO_LONG;
-    case ErrorCode::StringTooLong: return SMTPc_ERR_STR_TOO_LONG;
-    case ErrorCode::Encode: return SMTPc_ERR_ENCODE;
-    case ErrorCode::HostNotFound: return SMTPc_ERR_HOST_NOT_FOUND;
-    case ErrorCode::ConnectionRefused: case ErrorCode::ConnectFailed: return SMTPc_ERR_SOCK_CONN_FAILED;
-    case ErrorCode::ConnectionLost: return SMTPc_ERR_CONN_LOST;
-    case ErrorCode::ReceiveFailed: return SMTPc_ERR_RX_FAILED;
-    case ErrorCode::TransmitFailed: return SMTPc_ERR_TX_FAILED;
-    case ErrorCode::Timeout: return SMTPc_ERR_TIMEOUT;
-    case ErrorCode::TlsHandshakeFailed: case ErrorCode::ClientCertificateRefused: return SMTPc_ERR_TLS_HANDSHAKE;
-    case ErrorCode::CertificateInvalid: return SMTPc_ERR_CERT_INVALID;
-    case ErrorCode::SecureNotAvailable: return SMTPc_ERR_SECURE_NOT_AVAIL;
-    case ErrorCode::StartTlsNotOffered: return SMTPc_ERR_STARTTLS_NOT_OFFERED;
-    case ErrorCode::ServerRefused: case ErrorCode::ServiceNotAvailable: return SMTPc_ERR_SERVER_REFUSED;
-    case ErrorCode::ServerReply: return SMTPc_ERR_REP;
-    case ErrorCode::ProtocolViolation: return SMTPc_ERR_PROTOCOL;
-    case ErrorCode::AuthNotOffered: return SMTPc_ERR_AUTH_NOT_OFFERED;
-    case ErrorCode::NoCommonMechanism: return SMTPc_ERR_NO_COMMON_MECH;
-    case ErrorCode::AuthFailed: return SMTPc_ERR_AUTH_FAILED;
-    case ErrorCode::PlaintextAuthRefused: return SMTPc_ERR_PLAINTEXT_AUTH_REFUSED;
-    case ErrorCode::SenderRejected: return SMTPc_ERR_SENDER_REJECTED;
-    case ErrorCode::RecipientsRejected: return SMTPc_ERR_RCPT_REJECTED;
-    case ErrorCode::MessageTooLarge: return SMTPc_ERR_MSG_TOO_LARGE;
-    case ErrorCode::MessageRejected: case ErrorCode::SmtpUtf8NotSupported: case ErrorCode::EightBitNotSupported:
-      return SMTPc_ERR_MSG_REJECTED;
-    case ErrorCode::BodyReadFailed: return SMTPc_ERR_FILE;
-    case ErrorCode::Cancelled: return SMTPc_ERR_CANCELLED;
-  }
-  return SMTPc_ERR_REP;
-}
+// The C code of each of core's legacy codes: built from core's list, so a name that smtp-c.h
+// lacks does not compile, and an error's code is a column of core's error list (error.h).
+constexpr SMTPc_ERR kLegacyCodes[] = {
+#define SMTPC_X(name) name,
+    SMTPC_LEGACY_CODES(SMTPC_X)
+#undef SMTPC_X
+};
+
+SMTPc_ERR toLegacy(ErrorCode code) { return kLegacyCodes[static_cast<int>(legacyCodeOf(code))]; }
 
 void report(SMTPc_ERR* err, const Error& error) {
   lastExplanation = error ? error.toString() : std::string();

@@ -1,210 +1,14 @@
+// The diagnosis after a run: a headline, what happened and what to try, per error, refined by the
+// step it failed at, the security mode and port, and what the server said and offered. The advice
+// about ports and modes comes from smtpc/advice.h, shared with the engine's own explanations.
+#include "smtpc/diagnosis.h"
+
+#include "smtpc/advice.h"
 #include "smtpc/explain.h"
-
-#include <algorithm>
-
+#include "smtpc/presets.h"
 #include "text.h"
 
 namespace smtpc {
-
-namespace {
-struct StepEntry {
-  std::string_view name, label;
-};
-constexpr StepEntry kSteps[] = {
-#define SMTPC_X(name, label) {#name, label},
-    SMTPC_STEPS(SMTPC_X)
-#undef SMTPC_X
-};
-}  // namespace
-
-std::string_view stepName(Step step) { return kSteps[static_cast<int>(step)].name; }
-std::string_view stepLabel(Step step) { return kSteps[static_cast<int>(step)].label; }
-
-std::string_view stepPurpose(Step step) {
-  switch (step) {
-    case Step::Connect: return "Open a TCP connection to the server's port.";
-    case Step::Greeting: return "Wait for the server to introduce itself with a 220 reply.";
-    case Step::Ehlo: return "Say hello (EHLO) and learn which extensions the server offers.";
-    case Step::StartTls: return "Ask the server to switch this connection to TLS.";
-    case Step::TlsHandshake: return "Agree on encryption keys and check the server's certificate.";
-    case Step::EhloAgain: return "Say hello again inside TLS: what the server offers may change.";
-    case Step::Auth: return "Log in with SASL; the password or token travels only inside TLS.";
-    case Step::Mail: return "Name the sender (MAIL FROM), which also starts a new message.";
-    case Step::Rcpt: return "Name each recipient (RCPT TO); the server accepts or refuses each one.";
-    case Step::Data: return "Send the message itself, ending with a line holding a single dot.";
-    case Step::Quit: return "Say goodbye (QUIT) and close the connection.";
-  }
-  return "";
-}
-
-std::string_view stepStatusName(StepStatus status) {
-  switch (status) {
-    case StepStatus::Pending: return "pending";
-    case StepStatus::Active: return "active";
-    case StepStatus::Done: return "done";
-    case StepStatus::Failed: return "failed";
-    case StepStatus::Skipped: return "skipped";
-  }
-  return "?";
-}
-
-// ---------------------------------------------------------------------------------------------
-
-Explainer::Explainer(const ConnectParams& params, bool sendsMail) : params_(params) {
-  const bool tlsFirst = params.security == SecurityMode::ImplicitTls;
-  const bool startTls = params.security == SecurityMode::StartTls || params.security == SecurityMode::StartTlsIfOffered;
-  std::vector<Step> plan{Step::Connect};
-  if (tlsFirst) plan.push_back(Step::TlsHandshake);
-  plan.push_back(Step::Greeting);
-  plan.push_back(Step::Ehlo);
-  if (startTls) {
-    plan.push_back(Step::StartTls);
-    plan.push_back(Step::TlsHandshake);
-    plan.push_back(Step::EhloAgain);
-  }
-  if (!params.credentials.username.empty()) plan.push_back(Step::Auth);
-  if (sendsMail) {
-    plan.push_back(Step::Mail);
-    plan.push_back(Step::Rcpt);
-    plan.push_back(Step::Data);
-  }
-  plan.push_back(Step::Quit);
-  for (Step step : plan) steps_.push_back({step, StepStatus::Pending});
-}
-
-int Explainer::indexOf(Step step) const {
-  for (std::size_t i = 0; i < steps_.size(); ++i)
-    if (steps_[i].step == step) return static_cast<int>(i);
-  return -1;
-}
-
-// Makes `step` the active one. Steps between the last active one and it were passed over: done
-// if they had been active, skipped if they never happened (STARTTLS not offered, say). Going
-// back (the next message's MAIL) starts that part of the bar again.
-bool Explainer::activate(Step step) {
-  const int target = indexOf(step);
-  if (target < 0 || target == active_) return false;
-  if (target < active_) {
-    for (int i = target; i < static_cast<int>(steps_.size()) && steps_[static_cast<std::size_t>(i)].step != Step::Quit; ++i)
-      steps_[static_cast<std::size_t>(i)].status = StepStatus::Pending;
-  } else {
-    for (int i = std::max(active_, 0); i < target; ++i) {
-      auto& view = steps_[static_cast<std::size_t>(i)];
-      if (view.status == StepStatus::Active) view.status = StepStatus::Done;
-      // QUIT after a failure passes over steps that were never reached: they stay pending.
-      else if (view.status == StepStatus::Pending && step != Step::Quit) view.status = StepStatus::Skipped;
-    }
-  }
-  steps_[static_cast<std::size_t>(target)].status = StepStatus::Active;
-  active_ = target;
-  if (step != Step::Quit) lastWork_ = target;
-  return true;
-}
-
-bool Explainer::onEvent(const Event& event) {
-  if (const auto* change = std::get_if<StateChanged>(&event)) {
-    switch (change->to) {
-      case State::Connecting: return activate(Step::Connect);
-      case State::TlsHandshake: return activate(Step::TlsHandshake);
-      case State::Greeting: return activate(Step::Greeting);
-      case State::Ehlo:
-      case State::Helo:
-        return activate(handshakeDone_ && indexOf(Step::EhloAgain) >= 0 ? Step::EhloAgain : Step::Ehlo);
-      case State::StartTls: return activate(Step::StartTls);
-      case State::Auth: return activate(Step::Auth);
-      case State::Mail: return activate(Step::Mail);
-      case State::Rcpt: return activate(Step::Rcpt);
-      case State::Data:
-      case State::Body:
-      case State::DataEnd:
-        return activate(Step::Data);
-      case State::Ready: {
-        // Everything asked for before sending is done; what was planned and not reached
-        // (STARTTLS when only offered, say) was skipped.
-        if (active_ < 0) return false;
-        auto& view = steps_[static_cast<std::size_t>(active_)];
-        const bool changed = view.status == StepStatus::Active;
-        view.status = StepStatus::Done;
-        return changed;
-      }
-      case State::Quit: return activate(Step::Quit);
-      case State::Idle:
-      case State::Rset:
-      case State::Noop:
-      case State::Closed:
-        return false;
-    }
-    return false;
-  }
-  if (const auto* tls = std::get_if<TlsReady>(&event)) {
-    tls_ = tls->info;
-    handshakeDone_ = true;
-    return false;
-  }
-  if (const auto* caps = std::get_if<CapabilitiesReceived>(&event)) {
-    capabilities_ = caps->capabilities;
-    return false;
-  }
-  if (const auto* rcpt = std::get_if<RecipientResult>(&event)) {
-    if (!rcpt->accepted) lastRefusal_ = rcpt->reply;
-    return false;
-  }
-  if (const auto* finished = std::get_if<Finished>(&event)) {
-    finished_ = *finished;
-    const bool failed = finished->error.isError();
-    // A message's error belongs to the command that was refused, even when later messages went
-    // on; anything else to the step that was under way when it happened.
-    int failedAt = lastWork_;
-    switch (finished->error.code()) {
-      case ErrorCode::SenderRejected:
-      case ErrorCode::SmtpUtf8NotSupported:
-      case ErrorCode::EightBitNotSupported:
-        failedAt = indexOf(Step::Mail);
-        break;
-      case ErrorCode::RecipientsRejected: failedAt = indexOf(Step::Rcpt); break;
-      case ErrorCode::MessageRejected: failedAt = indexOf(Step::Data); break;
-      // The connection was never made, whatever a relay in between reported first (the
-      // browser's WebSocket opens before the proxy reaches the server).
-      case ErrorCode::HostNotFound:
-      case ErrorCode::ConnectionRefused:
-      case ErrorCode::ConnectFailed:
-        failedAt = indexOf(Step::Connect);
-        for (auto& view : steps_)
-          if (view.step != Step::Connect) view.status = StepStatus::Pending;
-        break;
-      // The server checks a client certificate after the TLS 1.3 handshake and hangs up: the
-      // handshake is what failed, not the greeting or EHLO that was awaited.
-      case ErrorCode::ClientCertificateRefused:
-        failedAt = indexOf(Step::TlsHandshake);
-        if (failedAt >= 0)
-          for (auto i = static_cast<std::size_t>(failedAt) + 1; i < steps_.size(); ++i) steps_[i].status = StepStatus::Pending;
-        break;
-      default: break;
-    }
-    if (failedAt < 0) failedAt = lastWork_;
-    for (std::size_t i = 0; i < steps_.size(); ++i) {
-      auto& view = steps_[i];
-      if (failed && static_cast<int>(i) == failedAt && view.step != Step::Quit) {
-        view.status = StepStatus::Failed;
-      } else if (view.status == StepStatus::Active) {
-        view.status = StepStatus::Done;
-      } else if (view.status == StepStatus::Pending && !failed) {
-        view.status = StepStatus::Skipped;  // stopped on purpose before it (a connection test)
-      }
-    }
-    // A failure before anything started (no step active yet) belongs to the first step.
-    if (failed && failedAt < 0 && !steps_.empty()) steps_.front().status = StepStatus::Failed;
-    active_ = -1;
-    return true;
-  }
-  return false;
-}
-
-std::optional<Step> Explainer::failedStep() const {
-  for (const auto& view : steps_)
-    if (view.status == StepStatus::Failed) return view.step;
-  return std::nullopt;
-}
 
 Diagnosis Explainer::diagnosis() const {
   if (!finished_) return {};
@@ -214,8 +18,6 @@ Diagnosis Explainer::diagnosis() const {
     finished.error = Error(finished.error.code(), finished.error.explanation(), lastRefusal_);
   return diagnose(finished, params_, failedStep(), capabilities_ ? &*capabilities_ : nullptr, tls_);
 }
-
-// ---------------------------------------------------------------------------------------------
 
 namespace {
 
@@ -272,8 +74,9 @@ Diagnosis diagnose(const Finished& finished, const ConnectParams& params, std::o
       d.explanation = "The conversation finished without an error.";
     }
     if (mode == SecurityMode::None || mode == SecurityMode::StartTlsIfOffered)
-      if (!tls) d.suggestions.push_back("The connection was not encrypted: anyone on the way could read it. "
-                                        "Use STARTTLS (port 587) or implicit TLS (port 465) if the server offers them.");
+      if (!tls)
+        d.suggestions.push_back("The connection was not encrypted: anyone on the way could read it. Use " +
+                                std::string(advice::kEncryptedModes) + " if the server offers them.");
     if (tls && tls->acceptedDespiteErrors)
       d.suggestions.push_back("The certificate was NOT valid and was accepted only because you asked; "
                               "do not use this setting with a real password.");
@@ -293,7 +96,7 @@ Diagnosis diagnose(const Finished& finished, const ConnectParams& params, std::o
       break;
     case ErrorCode::ConnectionRefused:
       d.headline = "Nothing answers on " + where;
-      add("Check the port: 587 is for STARTTLS submission, 465 for implicit TLS, 25 for server-to-server mail.");
+      add(std::string(advice::kPortGuide));
       add("Check that the server is running and listens on that address.");
       break;
     case ErrorCode::ConnectFailed:
@@ -304,14 +107,14 @@ Diagnosis diagnose(const Finished& finished, const ConnectParams& params, std::o
       if (failedAt == Step::Connect) {
         d.headline = "No answer from " + where;
         d.explanation = "The connection attempt was not answered: something drops the packets on the way.";
-        add("Many networks and providers block outgoing port 25; try 587 (STARTTLS) or 465 (implicit TLS).");
+        add("Many networks and providers block outgoing port 25; try " + std::string(advice::kEncryptedModes) + ".");
         add("Check firewalls and whether the server's address is right.");
       } else if (failedAt == Step::Greeting && mode != SecurityMode::ImplicitTls) {
         d.headline = "The server never said hello";
         d.explanation = "The connection opened but no 220 greeting came. A port that expects TLS from the first "
                         "byte waits silently for the TLS handshake.";
-        if (tlsPort) add("Port 465 uses implicit TLS: choose \"Implicit TLS\" as the security mode.");
-        else add("If this port expects TLS at once, choose \"Implicit TLS\"; otherwise the server may be overloaded.");
+        if (tlsPort) add(std::string(advice::kPort465IsImplicitTls));
+        else add(std::string(advice::kImplicitTlsIfThePortExpectsIt) + " Otherwise the server may be overloaded.");
       } else {
         d.headline = "The server stopped answering";
         add("Try again; if it keeps happening at the same step, the server or a firewall in between is at fault.");
@@ -321,7 +124,7 @@ Diagnosis diagnose(const Finished& finished, const ConnectParams& params, std::o
     case ErrorCode::ConnectionLost:
       d.headline = "The connection closed early";
       if (failedAt == Step::Greeting && mode != SecurityMode::ImplicitTls && tlsPort)
-        add("Port 465 uses implicit TLS: choose \"Implicit TLS\" as the security mode.");
+        add(std::string(advice::kPort465IsImplicitTls));
       else if (failedAt == Step::TlsHandshake)
         add("The server ended the TLS handshake: it may not support TLS 1.2 or later, or not on this port.");
       else
@@ -332,10 +135,11 @@ Diagnosis diagnose(const Finished& finished, const ConnectParams& params, std::o
       if (mode == SecurityMode::ImplicitTls && (plainPort || port != 465)) {
         d.explanation = "Port " + portText(port) + " usually starts in plain text, but implicit TLS was chosen: "
                         "the handshake met an SMTP greeting instead of TLS.";
-        add("Choose \"STARTTLS\" for port " + portText(port) + ", or use port 465 with implicit TLS.");
+        add("Choose \"STARTTLS\" for port " + portText(port) + ".");
+        add(std::string(advice::kPortGuide));
       } else {
         add("The server may only offer old TLS versions or ciphers; SMTPc needs TLS 1.2 or later.");
-        add("Check that the port matches the security mode: 465 implicit TLS, 587 STARTTLS.");
+        add(std::string(advice::kPortGuide));
       }
       break;
     case ErrorCode::ClientCertificateRefused:
@@ -371,12 +175,13 @@ Diagnosis diagnose(const Finished& finished, const ConnectParams& params, std::o
     }
     case ErrorCode::SecureNotAvailable:
       d.headline = "The server could not start TLS";
-      add("The server offered STARTTLS but refused it; its TLS set-up may be broken. Try implicit TLS on port 465.");
+      add("The server offered STARTTLS but refused it; its TLS set-up may be broken. " +
+          std::string(advice::kTryImplicitTlsOrAnotherPort) + ".");
       break;
     case ErrorCode::StartTlsNotOffered:
       d.headline = "This server does not offer STARTTLS";
-      if (tlsPort) add("Port 465 uses implicit TLS: choose \"Implicit TLS\".");
-      else add("Try implicit TLS on port 465, or another port; sending without TLS exposes your password.");
+      if (tlsPort) add(std::string(advice::kPort465IsImplicitTls));
+      else add(std::string(advice::kTryImplicitTlsOrAnotherPort) + "; sending without TLS exposes your password.");
       break;
     case ErrorCode::ServerRefused:
       d.headline = "The server refuses this client";
@@ -392,7 +197,8 @@ Diagnosis diagnose(const Finished& finished, const ConnectParams& params, std::o
       if (mode == SecurityMode::None || (mode == SecurityMode::StartTlsIfOffered && !tls)) {
         add("Many servers offer AUTH only after TLS: choose STARTTLS.");
       } else if (port == 25) {
-        add("Port 25 is for server-to-server mail; mail submission with a login uses 587 (STARTTLS) or 465 (TLS).");
+        add("Port 25 is for server-to-server mail; mail submission with a login uses " +
+            std::string(advice::kEncryptedModes) + ".");
       } else {
         add("Leave the user name empty if the server accepts mail without a login (from your network only).");
       }
@@ -425,7 +231,7 @@ Diagnosis diagnose(const Finished& finished, const ConnectParams& params, std::o
     }
     case ErrorCode::PlaintextAuthRefused:
       d.headline = "Password not sent without encryption";
-      add("Choose STARTTLS (port 587) or implicit TLS (port 465).");
+      add("Use " + std::string(advice::kEncryptedModes) + ".");
       add("Only for a test server on your own machine: allow a plain-text login explicitly.");
       break;
     case ErrorCode::SenderRejected:
@@ -484,58 +290,6 @@ Diagnosis diagnose(const Finished& finished, const ConnectParams& params, std::o
       break;
   }
   return d;
-}
-
-// ---------------------------------------------------------------------------------------------
-
-const std::vector<Preset>& presets() {
-  static const std::vector<Preset> list{
-      {"sandbox", "Local sandbox", "localhost", 0, SecurityMode::StartTls,
-       "The test server scripts/demo starts: user demo, password demo; mail is kept, never delivered."},
-      {"gmail", "Gmail", "smtp.gmail.com", 587, SecurityMode::StartTls,
-       "Needs an app password (with 2-Step Verification on) or OAuth2 (XOAUTH2); the account password is refused."},
-      {"outlook", "Outlook / Microsoft 365", "smtp.office365.com", 587, SecurityMode::StartTls,
-       "Microsoft is switching SMTP AUTH to OAuth2 only: use XOAUTH2 with a token, or have an admin enable "
-       "SMTP AUTH for the mailbox."},
-      {"yahoo", "Yahoo", "smtp.mail.yahoo.com", 465, SecurityMode::ImplicitTls,
-       "Needs an app password (Account security → Generate app password)."},
-      {"icloud", "iCloud", "smtp.mail.me.com", 587, SecurityMode::StartTls,
-       "Needs an app-specific password from appleid.apple.com; the user name is the full iCloud address."},
-      {"fastmail", "Fastmail", "smtp.fastmail.com", 465, SecurityMode::ImplicitTls,
-       "Needs an app password (Settings → Privacy & Security → App passwords)."},
-      {"zoho", "Zoho", "smtp.zoho.com", 465, SecurityMode::ImplicitTls,
-       "With two-factor login, needs an application-specific password; EU accounts use smtp.zoho.eu."},
-      {"gmx", "GMX", "mail.gmx.net", 587, SecurityMode::StartTls,
-       "SMTP access must first be allowed in the GMX settings (POP3/IMAP/SMTP)."},
-  };
-  return list;
-}
-
-const Preset* findPreset(std::string_view id) {
-  for (const auto& p : presets())
-    if (p.id == id) return &p;
-  return nullptr;
-}
-
-namespace {
-// "smtp.gmail.com" → "gmail.com"
-std::string_view registrableDomain(std::string_view host) {
-  const auto last = host.rfind('.');
-  if (last == std::string_view::npos || last == 0) return host;
-  const auto previous = host.rfind('.', last - 1);
-  return previous == std::string_view::npos ? host : host.substr(previous + 1);
-}
-}  // namespace
-
-const Preset* presetForHost(std::string_view host) {
-  if (host.empty()) return nullptr;
-  while (!host.empty() && host.back() == '.') host.remove_suffix(1);
-  const std::string wanted = text::toUpper(registrableDomain(host));
-  for (const auto& p : presets()) {
-    if (p.host.empty() || p.id == "sandbox") continue;
-    if (text::toUpper(registrableDomain(p.host)) == wanted) return &p;
-  }
-  return nullptr;
 }
 
 }  // namespace smtpc

@@ -1,0 +1,38 @@
+// The steps of an SMTP conversation as a learner sees them in the step bar:
+//   Connect → Greeting → EHLO → STARTTLS → TLS handshake → EHLO → AUTH → MAIL → RCPT → DATA → QUIT.
+// The session's states (session.h) and the errors (error.h) name the step they belong to, so this
+// list stands on its own below both.
+#pragma once
+
+#include <string_view>
+
+namespace smtpc {
+
+// X-macro: step, label on the bar, one sentence for a learner on what the step is for.
+#define SMTPC_STEPS(X)                                                                                   \
+  X(Connect, "Connect", "Open a TCP connection to the server's port.")                                  \
+  X(Greeting, "Greeting", "Wait for the server to introduce itself with a 220 reply.")                  \
+  X(Ehlo, "EHLO", "Say hello (EHLO) and learn which extensions the server offers.")                     \
+  X(StartTls, "STARTTLS", "Ask the server to switch this connection to TLS.")                           \
+  X(TlsHandshake, "TLS handshake", "Agree on encryption keys and check the server's certificate.")      \
+  X(EhloAgain, "EHLO", "Say hello again inside TLS: what the server offers may change.")                \
+  X(Auth, "AUTH", "Log in with SASL; the password or token travels only inside TLS.")                   \
+  X(Mail, "MAIL", "Name the sender (MAIL FROM), which also starts a new message.")                      \
+  X(Rcpt, "RCPT", "Name each recipient (RCPT TO); the server accepts or refuses each one.")             \
+  X(Data, "DATA", "Send the message itself, ending with a line holding a single dot.")                  \
+  X(Quit, "QUIT", "Say goodbye (QUIT) and close the connection.")
+
+enum class Step {
+#define SMTPC_X(name, label, purpose) name,
+  SMTPC_STEPS(SMTPC_X)
+#undef SMTPC_X
+};
+std::string_view stepName(Step step);   // "EhloAgain"
+std::string_view stepLabel(Step step);  // "EHLO"
+// One sentence for a learner: what this step is for.
+std::string_view stepPurpose(Step step);
+
+enum class StepStatus { Pending, Active, Done, Failed, Skipped };
+std::string_view stepStatusName(StepStatus status);  // "pending", "active", "done", "failed", "skipped"
+
+}  // namespace smtpc
