@@ -73,11 +73,38 @@ class MainWindow : public QMainWindow {
   void resizeEvent(QResizeEvent* event) override;
 
  private:
+  // the window (mainwindow.cpp)
   void buildUi();
+  void connectSignals();
+
+  // the form's widgets (mainwindow_form.cpp)
   QWidget* buildForm();
   QWidget* buildComposer();
+  void addAttachments();
+
+  // what the form says and how it is read (mainwindow_formvalues.cpp): every rule about its values
+  void updateSecurityHints();
+  // Reads the form; on a mistake shows it and returns nullopt.
+  std::optional<ConnectParams> paramsFromForm(bool sending);
+  std::optional<OutgoingMessage> messageFromForm(QString* why);
+
+  // a run (mainwindow_run.cpp)
+  void start(bool sending);
+  void onEvent(const Event& event);
+  void updateButtons();
+
+  // the result view (mainwindow_result.cpp)
   QWidget* buildResults();
-  void connectSignals();
+  void onFinished(const Finished& finished);
+  void showProblem(const QString& headline, const QString& explanation);
+  void setStatus(const QString& text, const QString& colour);
+  void setExplanation(const QString& html);
+  void fitExplanation();
+  void showCapabilities(const Capabilities& capabilities, bool encrypted);
+  void showTls(const TlsInfo& info);
+  void saveTranscript();
+
+  // what is remembered (mainwindow_settings.cpp)
   void loadSettings(const StartupValues& startup);
   void saveSettings();
   // The remembered password: bound to the form's server, port and user.
@@ -87,23 +114,6 @@ class MainWindow : public QMainWindow {
   void forgetRememberedPassword();
   void onAccountEdited();
   void showPasswordStorage(PasswordStore::Where where);
-
-  // Reads the form; on a mistake shows it and returns nullopt.
-  std::optional<ConnectParams> paramsFromForm(bool sending);
-  std::optional<OutgoingMessage> messageFromForm(QString* why);
-  void start(bool sending);
-  void onEvent(const Event& event);
-  void onFinished(const Finished& finished);
-  void showProblem(const QString& headline, const QString& explanation);
-  void setStatus(const QString& text, const QString& colour);
-  void setExplanation(const QString& html);
-  void fitExplanation();
-  void showCapabilities(const Capabilities& capabilities, bool encrypted);
-  void showTls(const TlsInfo& info);
-  void updateSecurityHints();
-  void updateButtons();
-  void saveTranscript();
-  void addAttachments();
 
   // form
   QComboBox* preset_ = nullptr;

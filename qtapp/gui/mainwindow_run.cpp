@@ -1,0 +1,122 @@
+// A run: a test or a test message started from the form, the engine's events as they come,
+// and the buttons while it runs. How its end is shown is mainwindow_result.cpp.
+#include "mainwindow.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QLabel>
+#include <QLineEdit>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QTabWidget>
+#include <QTreeWidget>
+
+#include "guitext.h"
+#include "stepbar.h"
+#include "transcriptview.h"
+
+namespace smtpc::gui {
+
+void MainWindow::runTest() { start(false); }
+void MainWindow::runSend() { start(true); }
+
+void MainWindow::cancelRun() {
+  if (isRunning()) client_->cancel();
+}
+
+void MainWindow::start(bool sending) {
+  if (isRunning()) return;
+  if (password_->text().isEmpty() && rememberPassword_->isChecked()) loadRememberedPassword();
+  auto params = paramsFromForm(sending);
+  if (!params) {
+    emit runFinished(false);  // nothing ran: the form says why
+    return;
+  }
+  const bool needsEnvelope = sending || params->quitAfter == Phase::Mail || params->quitAfter == Phase::Rcpt;
+  std::optional<OutgoingMessage> message;
+  if (needsEnvelope) {
+    QString why;
+    message = messageFromForm(&why);
+    if (!message) {
+      tabs_->setCurrentIndex(3);
+      showProblem(tr("The test message is not ready"), why);
+      emit runFinished(false);
+      return;
+    }
+  }
+  saveSettings();
+  sending_ = sending;
+
+  if (client_) client_->disconnect(this);
+  client_ = std::make_unique<qt::QtClient>();
+  explainer_ = std::make_unique<Explainer>(*params, needsEnvelope);
+  connect(client_.get(), &qt::QtClient::sessionEvent, this, &MainWindow::onEvent);
+
+  const QString target = QStringLiteral("%1 port %2, %3").arg(qs(params->host)).arg(params->effectivePort())
+                             .arg(security_->currentText());
+  transcript_->begin(sending ? tr("Sending a test message via %1").arg(target) : tr("Testing %1").arg(target));
+  tabs_->setCurrentIndex(0);
+  capabilities_->clear();
+  capabilitiesNote_->setText(tr("What the server offers appears here after EHLO."));
+  tls_->clear();
+  tlsNote_->setText(params->security == SecurityMode::None ? tr("No TLS: security mode None.")
+                                                           : tr("The TLS details appear here once the connection is encrypted."));
+  setExplanation(QString());
+  resultWarning_->clear();
+  resultWarning_->setVisible(false);
+  steps_->setSteps(explainer_->steps());
+  progress_->setVisible(sending);
+  progress_->setRange(0, 0);
+  setStatus(tr("Connecting to %1…").arg(target), QStringLiteral("#2f6fd0"));
+
+  const Error error = needsEnvelope ? client_->sendMail(*params, std::move(*message)) : client_->connectToServer(*params);
+  if (error) {
+    onFinished(Finished{error, Phase::None});
+    return;
+  }
+  updateButtons();
+}
+
+void MainWindow::onEvent(const Event& event) {
+  if (explainer_ && explainer_->onEvent(event)) steps_->setSteps(explainer_->steps());
+  std::visit(
+      [this](const auto& e) {
+        using T = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<T, TranscriptEntry>) {
+          transcript_->addEntry(e);
+        } else if constexpr (std::is_same_v<T, StateChanged>) {
+          if (e.to != State::Closed && e.to != State::Idle)
+            setStatus(tr("Working: %1…").arg(qs(stateDescription(e.to))), QStringLiteral("#2f6fd0"));
+        } else if constexpr (std::is_same_v<T, CapabilitiesReceived>) {
+          showCapabilities(e.capabilities, e.encrypted);
+        } else if constexpr (std::is_same_v<T, TlsReady>) {
+          showTls(e.info);
+          transcript_->addBoundary(tr("TLS established (%1, %2): everything below is encrypted")
+                                       .arg(qs(e.info.protocol), qs(e.info.cipher)));
+        } else if constexpr (std::is_same_v<T, MessageProgress>) {
+          if (e.total && *e.total > 0) {
+            progress_->setRange(0, 1000);
+            progress_->setValue(static_cast<int>(1000.0 * static_cast<double>(e.sent) / static_cast<double>(*e.total)));
+          }
+        } else if constexpr (std::is_same_v<T, MessageResult>) {
+          if (!e.error) progress_->setValue(progress_->maximum());
+        } else if constexpr (std::is_same_v<T, SessionReady>) {
+          // A plain connection test without a stop phase: say goodbye once ready.
+          if (!sending_ && client_ && client_->session() && client_->session()->params().quitAfter == Phase::None)
+            client_->disconnectFromServer();
+        } else if constexpr (std::is_same_v<T, Finished>) {
+          onFinished(e);
+        }
+      },
+      event);
+}
+
+void MainWindow::updateButtons() {
+  const bool running = isRunning();
+  testButton_->setEnabled(!running);
+  sendButton_->setEnabled(!running);
+  cancelButton_->setEnabled(running);
+  preset_->setEnabled(!running);
+}
+
+}  // namespace smtpc::gui
