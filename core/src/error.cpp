@@ -4,9 +4,10 @@ namespace smtpc {
 
 namespace {
 
-// The step column's words: a Step, or UnderWay (the step under way when it happened).
+// The step column's words: a Step, or UnderWay (the step under way when it happened). Not every
+// step has an error of its own, hence maybe_unused.
 namespace step_column {
-#define SMTPC_X(name, label, purpose) constexpr std::optional<Step> name = Step::name;
+#define SMTPC_X(name, label, purpose) [[maybe_unused]] constexpr std::optional<Step> name = Step::name;
 SMTPC_STEPS(SMTPC_X)
 #undef SMTPC_X
 constexpr std::optional<Step> UnderWay = std::nullopt;
