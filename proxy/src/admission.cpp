@@ -189,7 +189,7 @@ Admission admit(const Config& config, const QHostAddress& peer, const HandshakeR
     a.reason = reason;
     return a;
   };
-  if (load.shuttingDown) return refuse(ShuttingDown, QStringLiteral("proxy shutting down"));
+  if (load.shuttingDown) return refuse(ShuttingDown, defaultReason(ShuttingDown));
   // Origin: browsers always send it; a missing or unlisted one is refused (no cross-site use).
   // It keeps other web pages out, nothing more: any program can write any Origin.
   if (request.origins.isEmpty()) return refuse(NotAllowed, QStringLiteral("no Origin header"));
@@ -199,19 +199,19 @@ Admission admit(const Config& config, const QHostAddress& peer, const HandshakeR
     return refuse(NotAllowed, QStringLiteral("not a WebSocket request"));
   const QUrl url = QUrl::fromEncoded(request.target);
   const QUrlQuery query(url);
-  const QString host = query.queryItemValue(QStringLiteral("host"));
+  const QString host = query.queryItemValue(fromView(relay::kHostParameter));
   bool ok = false;
-  const uint port = query.queryItemValue(QStringLiteral("port")).toUInt(&ok);
-  if (!url.isValid() || url.path() != QLatin1String("/smtp") || host.isEmpty() || !ok || port == 0 || port > 65535)
-    return refuse(NotAllowed, QStringLiteral("expected /smtp?host=SERVER&port=N"));
+  const uint port = query.queryItemValue(fromView(relay::kPortParameter)).toUInt(&ok);
+  if (!url.isValid() || url.path() != fromView(relay::kPath) || host.isEmpty() || !ok || port == 0 || port > 65535)
+    return refuse(NotAllowed, QStringLiteral("expected ") + requestPattern());
   a.host = host;
   a.port = static_cast<quint16>(port);
   if (!config.token.isEmpty() &&
-      !sameSecret(query.queryItemValue(QStringLiteral("token"), QUrl::FullyDecoded).toUtf8(), config.token))
+      !sameSecret(query.queryItemValue(fromView(relay::kTokenParameter), QUrl::FullyDecoded).toUtf8(), config.token))
     return refuse(NotAllowed, QStringLiteral("token refused"));
   a.destination = config.allowed(host, a.port);
   if (!a.destination) return refuse(NotAllowed, QStringLiteral("destination not allowed"));
-  if (load.connections >= config.maxConnections) return refuse(OverCapacity, QStringLiteral("over capacity"));
+  if (load.connections >= config.maxConnections) return refuse(OverCapacity, defaultReason(OverCapacity));
   if (load.perClient && load.perClient->value(a.clientKey) >= config.maxPerClient)
     return refuse(OverCapacity, QStringLiteral("too many connections from your address"));
   return a;

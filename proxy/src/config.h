@@ -1,5 +1,5 @@
-// smtpc-proxy's settings: what a command-line option or a config-file line may set, and the
-// close codes the relay reports (DESIGN.md, "Browser path").
+// smtpc-proxy's settings: what a command-line option or a config-file line may set; and the
+// relay protocol's names as the proxy uses them (DESIGN.md, "Browser path").
 #pragma once
 
 #include <QByteArray>
@@ -8,23 +8,27 @@
 #include <QPair>
 #include <QString>
 #include <QStringList>
+#include <string_view>
+
+#include "smtpc/relay.h"
 
 namespace smtpc::proxy {
 
-// Close codes the page can show (DESIGN.md, "Browser path").
-enum CloseCode : int {
-  ServerClosed = 1000,
-  ShuttingDown = 1001,
-  TextFrame = 1003,
-  NotAllowed = 1008,
-  TooBig = 1009,
-  ConnectFailed = 1011,
-  OverCapacity = 1013,
-  DnsFailed = 4001,
-  Refused = 4002,
-  ConnectTimeout = 4003,
-  IdleTimeout = 4004,
-};
+// The relay protocol (path, query names, close codes with their reasons and meanings) is
+// core's smtpc/relay.h, which the page's transport uses too: a close code is written there only.
+using enum relay::CloseCode;
+
+inline QString fromView(std::string_view text) { return QString::fromUtf8(text.data(), static_cast<qsizetype>(text.size())); }
+// What the proxy writes in a close frame with `code` when it knows nothing more precise.
+inline QString defaultReason(int code) {
+  const relay::CloseCodeInfo* info = relay::closeCodeInfo(code);
+  return info ? fromView(info->reason) : QString();
+}
+// "/smtp?host=SERVER&port=N": what a page asks for, as --help and a refusal name it.
+inline QString requestPattern() {
+  return QStringLiteral("%1?%2=SERVER&%3=N")
+      .arg(fromView(relay::kPath), fromView(relay::kHostParameter), fromView(relay::kPortParameter));
+}
 
 struct Destination {
   QString host;  // lower-case name or IP literal

@@ -28,12 +28,14 @@ int main(int argc, char** argv) {
   QCoreApplication::setApplicationVersion(QStringLiteral(SMTPC_VERSION));
 
   QCommandLineParser parser;
+  // The close codes, one per line, from the protocol's table (smtpc/relay.h).
+  QString closeCodes;
+  for (const smtpc::relay::CloseCodeInfo& c : smtpc::relay::kCloseCodes)
+    closeCodes += QStringLiteral("  %1  %2\n").arg(int{c.code}).arg(smtpc::proxy::fromView(c.meaning));
   parser.setApplicationDescription(QStringLiteral(
-      "Relays WebSocket connections  ws(s)://HOST:PORT/smtp?host=SERVER&port=N  to SMTP servers on an\n"
+      "Relays WebSocket connections  ws(s)://HOST:PORT%1  to SMTP servers on an\n"
       "allowlist, for SMTPc's browser build. Binary frames only; payload is never logged.\n"
-      "Close codes: 1000 server closed, 1001 shutting down, 1003 text frame, 1008 not allowed,\n"
-      "1009 too big, 1011 cannot connect, 1013 over capacity, 4001 DNS failure, 4002 refused,\n"
-      "4003 connect timeout, 4004 idle timeout.\n"
+      "Close codes:\n%2"
       "\n"
       "Security: the Origin check keeps other web pages out; it is not authentication (any program\n"
       "can send any Origin). Anyone who can reach the relay can reach every allowed destination, so\n"
@@ -41,7 +43,7 @@ int main(int argc, char** argv) {
       "users reach). Never --allow-private a mail server that trusts connections from loopback or\n"
       "its own network (Postfix mynetworks, for one): the relay then makes it an open relay for\n"
       "the whole Internet. Behind a reverse proxy, give its address with --trust-forwarded-for so\n"
-      "that per-client limits count the real clients."));
+      "that per-client limits count the real clients.").arg(smtpc::proxy::requestPattern(), closeCodes));
   parser.addHelpOption();
   const QCommandLineOption version(QStringList{"version"}, "Print the version and exit.");
   parser.addOption(version);
@@ -57,8 +59,9 @@ int main(int argc, char** argv) {
       {"allow-private", "Allow this destination even if its name resolves to a loopback or private address. "
                         "Not toward a mail server that trusts such addresses (see above).", "HOST:PORT"},
       {"allow-origin", "Allow pages from this Origin, e.g. http://localhost:8080 (repeatable). Required. Not authentication.", "ORIGIN"},
-      {"token-file", "Require the shared secret in FILE (its first line) as ?token= on every connection; "
-                     "a missing or wrong one is refused with 1008. The page learns it from its settings.", "FILE"},
+      {"token-file", QStringLiteral("Require the shared secret in FILE (its first line) as ?%1= on every connection; "
+                                    "a missing or wrong one is refused with %2. The page learns it from its settings.")
+                         .arg(smtpc::proxy::fromView(smtpc::relay::kTokenParameter)).arg(int{smtpc::relay::NotAllowed}), "FILE"},
       {"trust-forwarded-for", "Take the client's address from X-Forwarded-For (the right-most entry not itself trusted) "
                               "when the connection comes from ADDR or ADDR/BITS, a reverse proxy (repeatable). Off by default.", "ADDR"},
       {"max-connections", QStringLiteral("Most connections at once (default %1).").arg(defaults.maxConnections), "N"},
@@ -125,7 +128,7 @@ int main(int argc, char** argv) {
   std::printf("listening on %s:%u\n", qPrintable(proxy.address().toString()), proxy.port());
   std::fflush(stdout);
 
-  // SIGINT/SIGTERM: close every connection with 1001, then exit (self-pipe: safe in a handler).
+  // SIGINT/SIGTERM: close every connection with ShuttingDown, then exit (self-pipe: safe in a handler).
   if (::socketpair(AF_UNIX, SOCK_STREAM, 0, signalPipe) != 0) return fail("socketpair failed");
   QSocketNotifier notifier(signalPipe[1], QSocketNotifier::Read);
   QObject::connect(&notifier, &QSocketNotifier::activated, [&] {

@@ -36,22 +36,6 @@ char* readBuffer() {
   return buffer;
 }
 
-QString reasonFor(int code) {
-  switch (code) {
-    case ServerClosed: return QStringLiteral("server closed the connection");
-    case ShuttingDown: return QStringLiteral("proxy shutting down");
-    case TextFrame: return QStringLiteral("binary frames only");
-    case NotAllowed: return QStringLiteral("not allowed");
-    case TooBig: return QStringLiteral("over the size limit");
-    case ConnectFailed: return QStringLiteral("could not connect to the destination");
-    case OverCapacity: return QStringLiteral("over capacity");
-    case DnsFailed: return QStringLiteral("DNS lookup failed");
-    case Refused: return QStringLiteral("connection refused");
-    case ConnectTimeout: return QStringLiteral("connect timeout");
-    case IdleTimeout: return QStringLiteral("idle timeout");
-    default: return QString();
-  }
-}
 }  // namespace
 
 // A connection whose WebSocket handshake is not done: accepted, its request not yet read and
@@ -290,7 +274,7 @@ void Proxy::shutdown() {
   for (const auto& entry : handshakes_) pending.push_back(entry.first);
   for (QTcpSocket* socket : pending) dropHandshake(socket, 0, QStringLiteral("proxy shutting down"));
   const auto relays = relays_;
-  for (Relay* relay : relays) relay->close(ShuttingDown, reasonFor(ShuttingDown));
+  for (Relay* relay : relays) relay->close(ShuttingDown);
   QMetaObject::invokeMethod(this, &Proxy::checkDrained, Qt::QueuedConnection);  // when nothing was open
 }
 
@@ -374,7 +358,7 @@ Relay::Relay(Proxy& proxy, QWebSocket* ws, QAbstractSocket* socket, const Admiss
   ws_->setMaxAllowedIncomingMessageSize(static_cast<quint64>(config_.maxFrameSize));
   connect(ws_, &QWebSocket::disconnected, this, &Relay::onWsDisconnected);
   connect(ws_, &QWebSocket::binaryFrameReceived, this, [this](const QByteArray& frame, bool) { onFrame(frame); });
-  connect(ws_, &QWebSocket::textFrameReceived, this, [this] { close(TextFrame, reasonFor(TextFrame)); });
+  connect(ws_, &QWebSocket::textFrameReceived, this, [this] { close(TextFrame); });
   connect(ws_, &QWebSocket::bytesWritten, this, &Relay::onWsBytesWritten);
   // Frames written past QWebSocket (sendToClient) drain from the socket's own buffer.
   if (wsSocket_) connect(wsSocket_, &QAbstractSocket::bytesWritten, this, [this] { onWsBytesWritten(0); });
@@ -388,9 +372,9 @@ Relay::Relay(Proxy& proxy, QWebSocket* ws, QAbstractSocket* socket, const Admiss
   connect(&tcp_, &TcpLink::written, this, &Relay::onTcpWritten);
   connect(&tcp_, &TcpLink::failed, this, &Relay::onTcpFailed);
   connectTimer_.setSingleShot(true);
-  connect(&connectTimer_, &QTimer::timeout, this, [this] { close(ConnectTimeout, reasonFor(ConnectTimeout)); });
+  connect(&connectTimer_, &QTimer::timeout, this, [this] { close(ConnectTimeout); });
   idleTimer_.setSingleShot(true);
-  connect(&idleTimer_, &QTimer::timeout, this, [this] { close(IdleTimeout, reasonFor(IdleTimeout)); });
+  connect(&idleTimer_, &QTimer::timeout, this, [this] { close(IdleTimeout); });
 }
 
 Relay::~Relay() {
@@ -415,7 +399,7 @@ void Relay::start() {
 void Relay::resolved(const QList<QHostAddress>& addresses, const QString& lookupError) {
   if (closing_) return;
   if (!lookupError.isEmpty() || addresses.isEmpty()) {
-    close(DnsFailed, reasonFor(DnsFailed));
+    close(DnsFailed);
     return;
   }
   const bool literal = !QHostAddress(host_).isNull();  // an IP literal on the allowlist is explicit
@@ -676,7 +660,7 @@ void Relay::onTcpFailed(int error) {
       return;
     }
     connectTimer_.stop();
-    close(error == ECONNREFUSED ? Refused : ConnectFailed, reasonFor(error == ECONNREFUSED ? Refused : ConnectFailed));
+    close(error == ECONNREFUSED ? Refused : ConnectFailed);
     return;
   }
   if (error == ECONNRESET || error == EPIPE) serverGone();
@@ -690,7 +674,7 @@ void Relay::serverGone() {
   if (pipeLeft_ > 0) spillPipe();  // first the frame that was waiting
   while (forwardOnce(false) > 0) {  // plain reads: nothing may be left in the pipe
   }
-  close(ServerClosed, reasonFor(ServerClosed));
+  close(ServerClosed);
 }
 
 void Relay::close(int code, const QString& reason) {

@@ -1,5 +1,6 @@
 // smtpc-proxy: one WebSocket per TCP connection, to destinations on an allowlist only.
 //   ws(s)://HOST:PORT/smtp?host=SERVER&port=N[&token=T]   binary frames only; bytes relayed as they are
+// (the path, the names and the close codes: smtpc/relay.h)
 // The proxy never reads the bytes (after STARTTLS they are TLS records anyway) and never logs them.
 //
 // A connection's life: accepted (a handshake in progress: capped in total and per client, and
@@ -40,7 +41,7 @@ class Proxy : public QObject {
   bool listen(QString* why);
   QHostAddress address() const;
   quint16 port() const;
-  // Closes every connection with 1001 and stops listening; emits drained() when all are gone.
+  // Closes every connection with ShuttingDown and stops listening; emits drained() when all are gone.
   void shutdown();
   const Config& config() const { return config_; }
 
@@ -78,6 +79,7 @@ class Relay : public QObject {
   ~Relay() override;
   void start();
   void close(int code, const QString& reason);
+  void close(int code) { close(code, defaultReason(code)); }  // with the code's usual reason
   QString clientKey() const { return clientKey_; }
 
  signals:

@@ -2,6 +2,8 @@
 
 #include <emscripten/eventloop.h>
 
+#include "smtpc/relay.h"
+
 namespace smtpc::web {
 
 namespace {
@@ -9,23 +11,6 @@ namespace {
 // Ciphertext the browser may hold unsent before the engine is told its bytes are flushed (the
 // engine's own window bounds the body; this bounds what sits in the WebSocket's buffer).
 constexpr std::size_t kBufferedLimit = 128 * 1024;
-
-// RFC 3986 §2.3's unreserved characters stay, and `keep` (":[]" for an IPv6 host); the rest is %XX.
-std::string percentEncode(std::string_view text, std::string_view keep = {}) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-        c == '_' || c == '~' || keep.find(static_cast<char>(c)) != std::string_view::npos) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 0xf];
-    }
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -50,9 +35,8 @@ void WebSocketTransport::connect(const std::string& host, std::uint16_t port, co
                        "The proxy address must start with ws:// or wss:// (it is \"" + proxyUrl_ + "\")."));
     return;
   }
-  url += "/smtp?host=" + percentEncode(host, ":[]") + "&port=" + std::to_string(port);
-  const std::string where = url;  // what an error may name: never the token
-  if (!proxyToken_.empty()) url += "&token=" + percentEncode(proxyToken_);
+  const std::string where = url + relay::requestTarget(host, port);  // what an error may name: never the token
+  url += relay::requestTarget(host, port, proxyToken_);
   EmscriptenWebSocketCreateAttributes attributes;
   emscripten_websocket_init_create_attributes(&attributes);
   attributes.url = url.c_str();
@@ -75,7 +59,7 @@ EM_BOOL WebSocketTransport::onOpen(int, const EmscriptenWebSocketOpenEvent*, voi
   if (t->closed_) return EM_TRUE;
   t->opened_ = true;
   // The proxy now connects to the server; bytes sent meanwhile wait in the proxy. A failure to
-  // reach the server arrives as a close code (4001-4003), mapped in closeReason.
+  // reach the server arrives as one of the relay's close codes (smtpc/relay.h).
   if (t->handler_) t->handler_->onTransportConnected(ConnectionInfo{{}, t->host_ + ":" + std::to_string(t->port_)});
   return EM_TRUE;
 }
@@ -95,44 +79,8 @@ EM_BOOL WebSocketTransport::onError(int, const EmscriptenWebSocketErrorEvent*, v
 EM_BOOL WebSocketTransport::onClose(int, const EmscriptenWebSocketCloseEvent* event, void* self) {
   auto* t = static_cast<WebSocketTransport*>(self);
   if (t->closed_) return EM_TRUE;
-  t->reportClosed(t->closeReason(event->code, event->reason));
+  t->reportClosed(relay::closeError(event->code, event->reason, {t->host_, t->port_, t->proxyUrl_, t->opened_}));
   return EM_TRUE;
-}
-
-Error WebSocketTransport::closeReason(unsigned short code, const std::string& reason) const {
-  const std::string where = host_ + " port " + std::to_string(port_);
-  const std::string said = reason.empty() ? std::string() : " (the proxy said: " + reason + ")";
-  switch (code) {
-    case 1000: return {};  // the server closed the TCP connection
-    case 1001: return Error(ErrorCode::ConnectionLost, "The proxy is shutting down" + said + ".");
-    case 1003: return Error(ErrorCode::ConnectionLost, "The proxy accepts binary frames only" + said + ".");
-    case 1008:
-      return Error(ErrorCode::ConnectFailed, "The proxy refused to connect to " + where + said +
-                                                 ": only servers on its allowlist (and pages from allowed origins) "
-                                                 "may use it. Ask its operator, or run your own smtpc-proxy.");
-    case 1009: return Error(ErrorCode::ConnectionLost, "The proxy's buffer limit was exceeded" + said + ".");
-    case 1011: return Error(ErrorCode::ConnectFailed, "The proxy could not connect to " + where + said + ".");
-    case 1013:
-      return Error(ErrorCode::ConnectFailed, "The proxy is over capacity (too many connections)" + said +
-                                                 "; try again in a moment.");
-    case 4001:
-      return Error(ErrorCode::HostNotFound, "The proxy could not resolve \"" + host_ + "\"" + said +
-                                                ": check the spelling of the server name.");
-    case 4002:
-      return Error(ErrorCode::ConnectionRefused, "Nothing accepts connections on " + where + said +
-                                                     ": check the port number and that the server runs.");
-    case 4003:
-      return Error(ErrorCode::ConnectFailed, "No answer from " + where + " within the proxy's connect timeout" + said +
-                                                 ": something drops the packets on the way (port 25 is often blocked).");
-    case 4004: return Error(ErrorCode::Timeout, "The proxy closed the connection after it was idle too long" + said + ".");
-    case 1006:
-    default:
-      if (!opened_)
-        return Error(ErrorCode::ConnectFailed, "The proxy at " + proxyUrl_ +
-                                                   " could not be reached: check its address and that smtpc-proxy runs.");
-      return Error(ErrorCode::ConnectionLost, "The connection to the proxy was lost (WebSocket code " +
-                                                  std::to_string(code) + ")" + said + ".");
-  }
 }
 
 void WebSocketTransport::received(std::string_view bytes) {
@@ -230,7 +178,7 @@ void WebSocketTransport::release() {
     flushTimer_ = 0;
   }
   if (socket_) {
-    emscripten_websocket_close(socket_, 1000, "done");
+    emscripten_websocket_close(socket_, relay::kNormalClosure, "done");
     emscripten_websocket_delete(socket_);
     socket_ = 0;
   }

@@ -18,7 +18,8 @@ class WebSocketTransport final : public Transport {
   WebSocketTransport() = default;
   ~WebSocketTransport() override;
 
-  // ws://proxy:port or wss://...; the transport adds /smtp?host=…&port=… (and &token=…).
+  // ws://proxy:port or wss://...; the transport adds /smtp?host=…&port=… (and &token=…): the
+  // relay protocol is smtpc/relay.h, and the words shown for its close codes come from there too.
   void setProxyUrl(std::string url) { proxyUrl_ = std::move(url); }
   // The relay's shared secret (smtpc-proxy --token-file), sent as the query parameter `token`;
   // empty: none. Never put into an error message or the transcript.
@@ -44,7 +45,6 @@ class WebSocketTransport final : public Transport {
   void scheduleFlushCheck();
   void reportClosed(const Error& cause);
   void release();
-  Error closeReason(unsigned short code, const std::string& reason) const;
 
   std::string proxyUrl_;
   std::string proxyToken_;
