@@ -1,5 +1,7 @@
 #include "smtpc/form.h"
 
+#include "smtpc/advice.h"
+
 namespace smtpc::form {
 
 namespace {
@@ -90,7 +92,7 @@ std::string securityHint(SecurityMode mode, std::uint16_t port) {
   if (mode == SecurityMode::ImplicitTls && (port == 25 || port == 587))
     return "Port " + std::to_string(port) + " usually starts in clear text: choose STARTTLS, or port 465.";
   if (mode != SecurityMode::ImplicitTls && port == 465)
-    return "Port 465 usually expects TLS from the first byte: choose Implicit TLS.";
+    return std::string(advice::kPort465ExpectsTls);
   if (mode == SecurityMode::None) return "Nothing is encrypted: the whole conversation can be read on the way.";
   if (mode == SecurityMode::StartTlsIfOffered)
     return "Unsafe: if STARTTLS is missing (or removed by an attacker), SMTPc goes on in clear text.";

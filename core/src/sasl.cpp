@@ -1,5 +1,7 @@
 #include "smtpc/sasl.h"
 
+#include "smtpc/advice.h"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -124,11 +126,12 @@ bool exposesSecretWithoutTls(AuthMechanism mechanism) { return mechanism != Auth
 
 Result<AuthMechanism> choose(AuthMechanism wanted, const Capabilities& capabilities,
                              const Credentials& credentials, bool tlsActive, bool allowPlaintext) {
+  static const std::string kRemedy = std::string(advice::kChooseTls) + ", or allow plaintext authentication for a test server.";
   if (!capabilities.supportsAuth())
     return Error(ErrorCode::AuthNotOffered,
                  tlsActive ? "The server does not offer AUTH, so it cannot check a user name and password here."
                            : "The server does not offer AUTH on this unencrypted connection; many servers "
-                             "only offer it after STARTTLS. Choose STARTTLS or implicit TLS.");
+                             "only offer it after STARTTLS. " + std::string(advice::kChooseTls) + ".");
   const bool mayUseClear = tlsActive || allowPlaintext;
   const bool haveToken = !credentials.oauthToken.empty();
 
@@ -143,8 +146,7 @@ Result<AuthMechanism> choose(AuthMechanism wanted, const Capabilities& capabilit
     if (exposesSecretWithoutTls(wanted) && !mayUseClear)
       return Error(ErrorCode::PlaintextAuthRefused,
                    std::string(mechanismName(wanted)) + " would send " + secretExposure(wanted) +
-                       " to anyone on the path, because the connection is not encrypted. Choose STARTTLS "
-                       "or implicit TLS, or allow plaintext authentication for a test server.");
+                       " to anyone on the path, because the connection is not encrypted. " + std::string(kRemedy));
     return wanted;
   }
 
@@ -166,8 +168,7 @@ Result<AuthMechanism> choose(AuthMechanism wanted, const Capabilities& capabilit
   if (refusedForClear)
     return Error(ErrorCode::PlaintextAuthRefused,
                  "Logging in here would send the password (or an answer computed from it, which can be cracked "
-                 "offline) to anyone on the path, because the connection is not encrypted. Choose STARTTLS "
-                 "or implicit TLS, or allow plaintext authentication for a test server.");
+                 "offline) to anyone on the path, because the connection is not encrypted. " + std::string(kRemedy));
   return Error(ErrorCode::NoCommonMechanism,
                std::string("The server offers ") + offeredList(capabilities) + "; SMTPc can use " +
                    (haveToken ? "OAUTHBEARER or XOAUTH2 with a token" : "PLAIN, LOGIN or CRAM-MD5 with a password") + ".");

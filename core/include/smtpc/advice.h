@@ -29,6 +29,12 @@ inline constexpr std::string_view kStartTlsIfThePortExpectsIt =
 inline constexpr std::string_view kPort465IsImplicitTls =
     "Port 465 uses implicit TLS: choose \"Implicit TLS\" as the security mode.";
 
+// Before a run (the form's hint): port 465 with a mode that starts in clear text.
+inline constexpr std::string_view kPort465ExpectsTls = "Port 465 usually expects TLS from the first byte: choose Implicit TLS.";
+
+// A login or AUTH needs encryption first; a sentence that may go on (", or allow …").
+inline constexpr std::string_view kChooseTls = "Choose STARTTLS or implicit TLS";
+
 // STARTTLS is missing or broken on this port; a phrase that a sentence goes on from.
 inline constexpr std::string_view kTryImplicitTlsOrAnotherPort = "Try implicit TLS on port 465, or another port";
 
