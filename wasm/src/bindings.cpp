@@ -5,7 +5,8 @@
 //   const smtpc = await createSmtpc();
 //   smtpc.setCaBundle(pemText);                       // the page's trusted roots
 //   const client = new smtpc.SmtpClient();
-//   client.test(options, null, event => ...);         // stops after options.stopAfter (AUTH)
+//   client.test(options, null, event => ...);         // stops after options.stopAfter (AUTH);
+//                                                     // null, or {field, headline, explanation}
 //                                                     // options.proxy, options.relayToken: the relay
 //   client.send(options, message, event => ...);      // a test message
 //   client.cancel();
@@ -20,6 +21,7 @@
 
 #include "smtpc/client.h"
 #include "smtpc/explain.h"
+#include "smtpc/form.h"
 #include "smtpc/message.h"
 #include "tls_engine.h"
 #include "websocket_transport.h"
@@ -67,15 +69,6 @@ bool flag(const val& object, const char* key) {
 double number(const val& object, const char* key, double otherwise) {
   const val v = object[key];
   return v.isNumber() ? v.as<double>() : otherwise;
-}
-
-std::vector<std::string> strings(const val& object, const char* key) {
-  std::vector<std::string> out;
-  const val v = object[key];
-  if (!v.isArray()) return out;
-  const unsigned length = v["length"].as<unsigned>();
-  for (unsigned i = 0; i < length; ++i) out.push_back(v[i].as<std::string>());
-  return out;
 }
 
 val stringArray(const std::vector<std::string>& items) {
@@ -152,60 +145,58 @@ val diagnosisToJs(const Diagnosis& d) {
   return o;
 }
 
-std::optional<ConnectParams> paramsFromJs(const val& o, bool sending, std::string* why) {
-  ConnectParams p;
-  p.host = str(o, "host");
-  if (p.host.empty()) return *why = "Enter the server's name, for example smtp.example.com.", std::nullopt;
-  p.port = static_cast<std::uint16_t>(number(o, "port", 0));
-  if (const auto mode = securityModeFromName(str(o, "security"))) p.security = *mode;
-  else return *why = "Unknown security mode \"" + str(o, "security") + "\".", std::nullopt;
+val problemToJs(const form::Problem& problem) {
+  val o = val::object();
+  o.set("field", problem.field);
+  o.set("headline", problem.headline);
+  o.set("explanation", problem.explanation);
+  return o;
+}
+
+form::Problem problem(std::string field, std::string headline, std::string explanation) {
+  return form::Problem{std::move(field), std::move(headline), std::move(explanation)};
+}
+
+// The page's options, read into core's form model; the rules are core's (smtpc/form.h).
+std::optional<ConnectParams> paramsFromJs(const val& o, const form::RunPlan& plan, form::Problem* out) {
+  form::ConnectionForm f;
+  f.server = str(o, "host");
+  f.port = static_cast<std::uint16_t>(number(o, "port", 0));
+  const auto mode = securityModeFromName(str(o, "security"));
+  if (!mode) return *out = problem("security", "Unknown security mode", "\"" + str(o, "security") + "\" is not one."), std::nullopt;
+  f.security = *mode;
   const std::string auth = str(o, "auth");
   if (!auth.empty()) {
     const auto mechanism = mechanismFromName(auth);
-    if (!mechanism) return *why = "Unknown login method \"" + auth + "\".", std::nullopt;
-    p.authMechanism = *mechanism;
+    if (!mechanism) return *out = problem("auth", "Unknown login method", "\"" + auth + "\" is not one."), std::nullopt;
+    f.auth = *mechanism;
   }
-  p.credentials.username = str(o, "username");
-  if (const std::string password = str(o, "password"); !password.empty()) p.credentials.password = Secret(password);
-  if (const std::string token = str(o, "token"); !token.empty()) p.credentials.oauthToken = Secret(token);
-  if (!p.credentials.username.empty() && p.credentials.password.empty() && p.credentials.oauthToken.empty())
-    return *why = "A user name was given but no password (or token).", std::nullopt;
-  p.allowPlaintextAuth = flag(o, "allowPlaintext");
-  p.tls.caCertificatesPem = str(o, "caPem");
-  for (const auto& pin : strings(o, "pins")) {
-    if (pin.rfind("sha256//", 0) != 0) return *why = "A pinned key looks like sha256//BASE64.", std::nullopt;
-    p.tls.pinnedSha256.push_back(pin);
-  }
-  p.tls.acceptInvalidCertificate = flag(o, "acceptInvalid");
-  p.tls.verifyName = str(o, "verifyName");
-  p.tls.clientCertificatePem = str(o, "clientCertPem");
-  p.tls.clientKeyPem = str(o, "clientKeyPem");
-  p.ehloName = str(o, "ehlo");
-  p.timeouts = Timeouts::uniform(std::chrono::seconds(static_cast<int>(number(o, "timeoutSeconds", 30))));
-  if (!sending) {
-    const auto phase = phaseFromName(str(o, "stopAfter").empty() ? "auth" : str(o, "stopAfter"));
-    if (!phase) return *why = "Unknown phase \"" + str(o, "stopAfter") + "\".", std::nullopt;
-    p.quitAfter = *phase;
-  }
-  return p;
+  f.username = str(o, "username");
+  f.password = str(o, "password");
+  f.token = str(o, "token");
+  f.allowPlaintext = flag(o, "allowPlaintext");
+  f.caPem = str(o, "caPem");
+  f.pins = str(o, "pins");
+  f.acceptInvalid = flag(o, "acceptInvalid");
+  f.verifyName = str(o, "verifyName");
+  f.clientCertificatePem = str(o, "clientCertPem");
+  f.clientKeyPem = str(o, "clientKeyPem");
+  f.ehloName = str(o, "ehlo");
+  f.timeoutSeconds = static_cast<int>(number(o, "timeoutSeconds", 30));
+  return form::toConnectParams(f, plan, out);
 }
 
-std::optional<OutgoingMessage> messageFromJs(const val& o, std::string* why) {
-  Message m;
-  auto from = Mailbox::parse(str(o, "from"));
-  if (!from) return *why = "From: " + from.error().explanation(), std::nullopt;
-  m.from = *from;
-  for (auto [key, into] : {std::pair{"to", &m.to}, std::pair{"cc", &m.cc}, std::pair{"bcc", &m.bcc}}) {
-    for (const auto& text : strings(o, key)) {
-      auto mailbox = Mailbox::parse(text);
-      if (!mailbox) return *why = std::string(key) + " \"" + text + "\": " + mailbox.error().explanation(), std::nullopt;
-      into->push_back(*mailbox);
-    }
-  }
-  if (m.to.empty() && m.cc.empty() && m.bcc.empty()) return *why = "Give at least one recipient.", std::nullopt;
-  m.subject = str(o, "subject");
-  m.text = str(o, "text");
-  m.headers.emplace_back("X-Mailer", "SMTPc (browser)");
+std::optional<OutgoingMessage> messageFromJs(const val& o, form::Problem* out) {
+  form::MessageForm f;
+  f.from = str(o, "from");
+  f.to = str(o, "to");
+  f.cc = str(o, "cc");
+  f.bcc = str(o, "bcc");
+  f.subject = str(o, "subject");
+  f.text = str(o, "text");
+  auto m = form::toMessage(f, out);
+  if (!m) return std::nullopt;
+  m->headers.emplace_back("X-Mailer", "SMTPc (browser)");
   const val attachments = o["attachments"];
   if (attachments.isArray()) {
     const unsigned count = attachments["length"].as<unsigned>();
@@ -215,14 +206,22 @@ std::optional<OutgoingMessage> messageFromJs(const val& o, std::string* why) {
       const unsigned length = bytes["length"].as<unsigned>();
       std::string data(length, '\0');
       val(emscripten::typed_memory_view(length, reinterpret_cast<unsigned char*>(data.data()))).call<void>("set", bytes);
-      m.attachments.push_back(Attachment::fromMemory(str(a, "name"), std::move(data), str(a, "type")));
+      m->attachments.push_back(Attachment::fromMemory(str(a, "name"), std::move(data), str(a, "type")));
     }
   }
   const DateTime now{static_cast<std::int64_t>(number(o, "nowSeconds", 0)),
                      static_cast<int>(number(o, "utcOffsetMinutes", 0))};
-  auto outgoing = m.toOutgoing(now);
-  if (!outgoing) return *why = outgoing.error().explanation(), std::nullopt;
+  auto outgoing = m->toOutgoing(now);
+  if (!outgoing) return *out = problem("to", "The message is not ready", outgoing.error().explanation()), std::nullopt;
   return *outgoing;
+}
+
+// "auth" or another phase name, "none" for "don't stop"; empty: the run kind's default.
+std::optional<std::optional<Phase>> chosenStop(const std::string& name) {
+  if (name.empty()) return std::optional<Phase>();
+  const auto phase = phaseFromName(name);
+  if (!phase) return std::nullopt;
+  return std::optional<Phase>(*phase);
 }
 
 }  // namespace
@@ -234,41 +233,46 @@ class SmtpClient {
   }
   ~SmtpClient() { client_.setObserver(nullptr); }
 
-  // Returns "" when started, else why not (the form's mistake, in words).
-  // `message` may be null; MAIL and RCPT stop phases take their addresses from it.
-  std::string test(val options, val message, val callback) {
-    return start(std::move(options), std::move(message), std::move(callback), false);
+  // Returns null when started, else why not: {field, headline, explanation} (the form's mistake).
+  // `message` may be null unless the plan needs an envelope (planRun says).
+  val test(val options, val message, val callback) {
+    return start(std::move(options), std::move(message), std::move(callback), form::RunKind::Test);
   }
-  std::string send(val options, val message, val callback) {
-    return start(std::move(options), std::move(message), std::move(callback), true);
+  val send(val options, val message, val callback) {
+    return start(std::move(options), std::move(message), std::move(callback), form::RunKind::Send);
   }
   void cancel() { client_.cancel(); }
   bool running() const { return client_.running(); }
 
  private:
-  std::string start(val options, val message, val callback, bool sending) {
-    if (client_.running()) return "A conversation is already running.";
-    std::string why;
-    auto params = paramsFromJs(options, sending, &why);
-    if (!params) return why;
-    const bool needsEnvelope = sending || params->quitAfter == Phase::Mail || params->quitAfter == Phase::Rcpt;
+  val start(val options, val message, val callback, form::RunKind kind) {
+    if (client_.running()) return problemToJs(problem("", "Busy", "A conversation is already running."));
+    // Send stops nowhere early; Test where the person chose (AUTH by default).
+    const std::optional<std::optional<Phase>> stop =
+        kind == form::RunKind::Send ? std::optional<Phase>() : chosenStop(str(options, "stopAfter"));
+    if (!stop) return problemToJs(problem("stopAfter", "Unknown phase", "\"" + str(options, "stopAfter") + "\" is not one."));
+    const form::RunPlan plan = form::planRun(kind, *stop);
+    form::Problem why;
+    auto params = paramsFromJs(options, plan, &why);
+    if (!params) return problemToJs(why);
     std::optional<OutgoingMessage> outgoing;
-    if (needsEnvelope) {
-      if (message.isNull() || message.isUndefined()) return "MAIL and RCPT need the test message's addresses.";
+    if (plan.needsEnvelope) {
+      if (message.isNull() || message.isUndefined())
+        return problemToJs(problem("to", "The test message is not ready", "MAIL and RCPT need the test message's addresses."));
       outgoing = messageFromJs(message, &why);
-      if (!outgoing) return why;
+      if (!outgoing) return problemToJs(why);
     }
     if (params->security != SecurityMode::None && !TlsEngine::entropyOk())
-      return "The browser gives no good random numbers: TLS cannot be made safe here.";
+      return problemToJs(problem("", "Not started", "The browser gives no good random numbers: TLS cannot be made safe here."));
     transport_.setProxyUrl(str(options, "proxy"));
     transport_.setProxyToken(str(options, "relayToken"));
     transport_.setTrustedRoots(trustedRoots());
     callback_ = std::move(callback);
-    explainer_ = std::make_unique<Explainer>(*params, needsEnvelope);
+    explainer_ = std::make_unique<Explainer>(*params, plan.needsEnvelope);
     emitJs("steps", [&](val& o) { o.set("steps", stepsToJs(explainer_->steps())); });
-    const Error error = needsEnvelope ? client_.sendMail(*params, std::move(*outgoing)) : client_.connect(*params);
-    if (error) return error.explanation();
-    return {};
+    const Error error = plan.needsEnvelope ? client_.sendMail(*params, std::move(*outgoing)) : client_.connect(*params);
+    if (error) return problemToJs(problem("", "Not started", error.explanation()));
+    return val::null();
   }
 
   template <typename Fill>
@@ -391,6 +395,36 @@ val plannedSteps(val options, bool sending) {
   return stepsToJs(Explainer(p, sending).steps());
 }
 
+// The form's rules for the page (smtpc/form.h): the same as the desktop app's.
+std::string securityHintFor(const std::string& mode, int port) {
+  const auto m = securityModeFromName(mode);
+  return m ? form::securityHint(*m, static_cast<std::uint16_t>(port)) : std::string();
+}
+val credentialFieldsFor(const std::string& auth) {
+  const auto fields = form::credentialFields(mechanismFromName(auth).value_or(AuthMechanism::Auto));
+  val o = val::object();
+  o.set("password", fields.password);
+  o.set("token", fields.token);
+  return o;
+}
+// null when the server field is fine, else {field, headline, explanation}.
+val checkServerFor(const std::string& server) {
+  const auto problem = form::checkServer(server);
+  return problem ? problemToJs(*problem) : val::null();
+}
+bool insecureSwitches(bool acceptInvalid, bool allowPlaintext) { return form::insecureSwitches(acceptInvalid, allowPlaintext); }
+// {stopAfter, needsEnvelope} for Test (send false) with the chosen phase, or Send.
+val planRunFor(bool send, const std::string& stopAfter) {
+  const auto stop = chosenStop(stopAfter);
+  std::optional<Phase> chosen;
+  if (!send && stop) chosen = *stop;
+  const form::RunPlan plan = form::planRun(send ? form::RunKind::Send : form::RunKind::Test, chosen);
+  val o = val::object();
+  o.set("stopAfter", std::string(phaseName(plan.stopAfter)));
+  o.set("needsEnvelope", plan.needsEnvelope);
+  return o;
+}
+
 int defaultPortFor(const std::string& mode) {
   const auto m = securityModeFromName(mode);
   return m ? defaultPort(*m) : 0;
@@ -411,4 +445,9 @@ EMSCRIPTEN_BINDINGS(smtpc) {
   emscripten::function("presets", &presetsJs);
   emscripten::function("plannedSteps", &plannedSteps);
   emscripten::function("defaultPort", &defaultPortFor);
+  emscripten::function("securityHint", &securityHintFor);
+  emscripten::function("checkServer", &checkServerFor);
+  emscripten::function("credentialFields", &credentialFieldsFor);
+  emscripten::function("insecureSwitches", &insecureSwitches);
+  emscripten::function("planRun", &planRunFor);
 }

@@ -71,20 +71,16 @@
     updateHints();
   }
 
+  // The hints are core's (smtpc/form.h), as in the desktop app.
   function updateHints() {
-    const mode = $('security').value;
-    const port = Number($('port').value);
-    let warning = '';
-    if (mode === 'none') warning = 'Nothing is encrypted: the whole conversation can be read on the way.';
-    else if (mode === 'starttls-if-offered') warning = 'Unsafe: if STARTTLS is missing (or removed by an attacker), SMTPc goes on in clear text.';
-    if (mode === 'tls' && (port === 25 || port === 587)) warning = `Port ${port} usually starts in clear text: choose STARTTLS, or port 465.`;
-    else if (mode !== 'tls' && port === 465) warning = 'Port 465 usually expects TLS from the first byte: choose Implicit TLS.';
+    if (!smtpc) return;
+    const warning = smtpc.securityHint($('security').value, Number($('port').value));
     $('securityWarning').textContent = warning;
     $('securityWarning').hidden = !warning;
-    $('insecureWarning').hidden = !($('acceptInvalid').checked || $('allowPlaintext').checked);
-    const oauth = ['XOAUTH2', 'OAUTHBEARER'].includes($('auth').value);
-    $('password').disabled = oauth;
-    $('token').disabled = !(oauth || $('auth').value === 'AUTO');
+    $('insecureWarning').hidden = !smtpc.insecureSwitches($('acceptInvalid').checked, $('allowPlaintext').checked);
+    const fields = smtpc.credentialFields($('auth').value);
+    $('password').disabled = !fields.password;
+    $('token').disabled = !fields.token;
   }
 
   const remembered = ['preset', 'proxy', 'server', 'port', 'security', 'auth', 'username', 'ehlo', 'timeout', 'stopAfter',
@@ -214,21 +210,6 @@
     updateHints();
   }
 
-  function splitAddresses(text) {
-    const out = [];
-    let current = '';
-    let quoted = false;
-    for (const c of text) {
-      if (c === '"') quoted = !quoted;
-      if (!quoted && (c === ',' || c === ';' || c === '\n')) {
-        if (current.trim()) out.push(current.trim());
-        current = '';
-      } else current += c;
-    }
-    if (current.trim()) out.push(current.trim());
-    return out;
-  }
-
   async function readFileText(input) {
     return input.files && input.files[0] ? await input.files[0].text() : '';
   }
@@ -245,7 +226,7 @@
       password: $('password').disabled ? '' : $('password').value,
       token: $('token').disabled ? '' : $('token').value,
       caPem: $('caPem').value,
-      pins: $('pin').value.split(',').map((s) => s.trim()).filter(Boolean),
+      pins: $('pin').value,
       clientCertPem: await readFileText($('clientCert')),
       clientKeyPem: await readFileText($('clientKey')),
       acceptInvalid: $('acceptInvalid').checked,
@@ -264,9 +245,9 @@
     const now = new Date();
     return {
       from: $('from').value.trim(),
-      to: splitAddresses($('to').value),
-      cc: splitAddresses($('cc').value),
-      bcc: splitAddresses($('bcc').value),
+      to: $('to').value,
+      cc: $('cc').value,
+      bcc: $('bcc').value,
       subject: $('subject').value,
       text: $('body').value,
       attachments,
@@ -446,19 +427,23 @@
     syncRememberedPassword();
     beginRun(send);
     const opts = await options();
-    const needsEnvelope = send || opts.stopAfter === 'mail' || opts.stopAfter === 'rcpt';
+    const needsEnvelope = smtpc.planRun(send, opts.stopAfter).needsEnvelope;
     const msg = needsEnvelope ? await message() : null;
-    if (!opts.host) return failRun('No server', 'Enter the server\'s name, for example smtp.example.com.');
-    if (/[\s/@]/.test(opts.host)) {
-      return failRun('That is not a server name',
-        'Enter only the host name, like smtp.example.com: no spaces, no "smtp://", no e-mail address.');
-    }
+    const bad = smtpc.checkServer(opts.host);  // before anything is remembered
+    if (bad) return failProblem(bad);
     saveSettings();
     addLine([[`${send ? 'Sending a test message via' : 'Testing'} ${opts.host} port ${opts.port}, ${$('security').selectedOptions[0].text}, through ${opts.proxy}`, 'title']]);
     $('tlsNote').textContent = opts.security === 'none' ? 'No TLS: security mode None.' : 'The TLS details appear here once the connection is encrypted.';
     setStatus(`Connecting to ${opts.host} port ${opts.port}…`, 'busy');
-    const why = send ? client.send(opts, msg, onEvent) : client.test(opts, needsEnvelope ? msg : null, onEvent);
-    if (why) failRun(needsEnvelope ? 'The test message is not ready' : 'Not started', why, needsEnvelope ? 'tabMessage' : null);
+    const why = send ? client.send(opts, msg, onEvent) : client.test(opts, msg, onEvent);
+    if (why) failProblem(why);
+  }
+
+  // A mistake in the form, as core found it: {field, headline, explanation}.
+  function failProblem(problem) {
+    const onMessageTab = ['from', 'to', 'cc', 'bcc', 'subject', 'body'].includes(problem.field);
+    failRun(problem.headline, problem.explanation, onMessageTab ? 'tabMessage' : null);
+    if (problem.field && $(problem.field)) $(problem.field).focus();
   }
 
   function selectTab(id) {
