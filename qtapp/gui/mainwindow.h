@@ -14,6 +14,7 @@
 
 #include "passwordstore.h"
 #include "smtpc/explain.h"
+#include "smtpc/form.h"
 #include "smtpc/qt/client.h"
 
 class QCheckBox;
@@ -85,6 +86,8 @@ class MainWindow : public QMainWindow {
   // what the form says and how it is read (mainwindow_formvalues.cpp): every rule about its values
   void updateSecurityHints();
   // Reads the form; on a mistake shows it and returns nullopt.
+  form::RunPlan runPlan(bool sending) const;  // core's test-run policy for this form
+  void showFormProblem(const form::Problem& problem);
   std::optional<ConnectParams> paramsFromForm(bool sending);
   std::optional<OutgoingMessage> messageFromForm(QString* why);
 

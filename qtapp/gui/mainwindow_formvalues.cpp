@@ -1,7 +1,6 @@
 // What the form says and how it is read: a preset filling it in, the security hints beside it,
-// and its values checked and turned into ConnectParams and a message. Every rule about the
-// form's values is here, in one place, so that core's front-end model (smtpc/form.h) can take
-// them over by replacing this file's insides; the widgets stay as they are.
+// and its values turned into ConnectParams and a message. The rules are core's front-end model
+// (smtpc/form.h), shared with the CLI and the page; this file only reads and fills widgets.
 #include "mainwindow.h"
 
 #include <QCheckBox>
@@ -15,31 +14,10 @@
 #include <QToolButton>
 
 #include "guitext.h"
+#include "smtpc/form.h"
 #include "smtpc/message.h"
 
 namespace smtpc::gui {
-
-namespace {
-
-QStringList splitAddresses(const QString& text) {
-  QStringList out;
-  // Commas and semicolons separate addresses, except inside a quoted display name.
-  QString current;
-  bool quoted = false;
-  for (QChar c : text) {
-    if (c == u'"') quoted = !quoted;
-    if (!quoted && (c == u',' || c == u';' || c == u'\n')) {
-      if (!current.trimmed().isEmpty()) out << current.trimmed();
-      current.clear();
-    } else {
-      current += c;
-    }
-  }
-  if (!current.trimmed().isEmpty()) out << current.trimmed();
-  return out;
-}
-
-}  // namespace
 
 void MainWindow::applyPreset(int index) {
   const QString id = preset_->itemData(index).toString();
@@ -62,111 +40,78 @@ void MainWindow::applyPreset(int index) {
 }
 
 void MainWindow::updateSecurityHints() {
+  // The hints are core's (smtpc/form.h), the same as the page's.
   const auto mode = securityModeFromName(security_->currentData().toString().toStdString()).value_or(SecurityMode::StartTls);
-  QString warning;
-  if (mode == SecurityMode::None)
-    warning = tr("Nothing is encrypted: the whole conversation can be read on the way.");
-  else if (mode == SecurityMode::StartTlsIfOffered)
-    warning = tr("Unsafe: if STARTTLS is missing (or removed by an attacker), SMTPc goes on in clear text.");
-  const int port = port_->value();
-  if (mode == SecurityMode::ImplicitTls && (port == 25 || port == 587))
-    warning = tr("Port %1 usually starts in clear text: choose STARTTLS, or port 465.").arg(port);
-  else if (mode != SecurityMode::ImplicitTls && port == 465)
-    warning = tr("Port 465 usually expects TLS from the first byte: choose Implicit TLS.");
+  const QString warning = qs(form::securityHint(mode, static_cast<std::uint16_t>(port_->value())));
   securityWarning_->setText(warning);
   securityWarning_->setVisible(!warning.isEmpty());
-  insecureWarning_->setVisible(acceptInvalid_->isChecked() || allowPlaintext_->isChecked());
-  const QString mech = auth_->currentData().toString();
-  const bool oauth = mech == QStringLiteral("XOAUTH2") || mech == QStringLiteral("OAUTHBEARER");
-  password_->setEnabled(!oauth);
-  showPassword_->setEnabled(!oauth);
-  token_->setEnabled(oauth || mech == QStringLiteral("AUTO"));
+  insecureWarning_->setVisible(form::insecureSwitches(acceptInvalid_->isChecked(), allowPlaintext_->isChecked()));
+  const auto fields =
+      form::credentialFields(mechanismFromName(auth_->currentData().toString().toStdString()).value_or(AuthMechanism::Auto));
+  password_->setEnabled(fields.password);
+  showPassword_->setEnabled(fields.password);
+  token_->setEnabled(fields.token);
+}
+
+form::RunPlan MainWindow::runPlan(bool sending) const {
+  if (sending) return form::planRun(form::RunKind::Send, std::nullopt);
+  return form::planRun(form::RunKind::Test, phaseFromName(stopAfter_->currentData().toString().toStdString()));
+}
+
+void MainWindow::showFormProblem(const form::Problem& problem) {
+  showProblem(qs(problem.headline), qs(problem.explanation));
+  if (auto* field = findChild<QWidget*>(qs(problem.field))) field->setFocus();
 }
 
 std::optional<ConnectParams> MainWindow::paramsFromForm(bool sending) {
-  ConnectParams params;
-  const QString host = server_->text().trimmed();
-  if (host.isEmpty()) {
-    showProblem(tr("No server"), tr("Enter the server's name, for example smtp.example.com."));
-    server_->setFocus();
-    return std::nullopt;
-  }
-  if (host.contains(u' ') || host.contains(u'/') || host.contains(u'@')) {
-    showProblem(tr("That is not a server name"),
-                tr("Enter only the host name, like smtp.example.com: no spaces, no \"smtp://\", no e-mail address."));
-    server_->setFocus();
-    return std::nullopt;
-  }
-  params.host = host.toStdString();
-  params.port = static_cast<std::uint16_t>(port_->value());
-  params.security = *securityModeFromName(security_->currentData().toString().toStdString());
-  params.authMechanism = *mechanismFromName(auth_->currentData().toString().toStdString());
-  params.credentials.username = username_->text().trimmed().toStdString();
-  if (password_->isEnabled() && !password_->text().isEmpty()) params.credentials.password = Secret(password_->text().toStdString());
-  if (token_->isEnabled() && !token_->text().isEmpty()) params.credentials.oauthToken = Secret(token_->text().toStdString());
-  if (!params.credentials.username.empty() && params.credentials.password.empty() && params.credentials.oauthToken.empty()) {
-    showProblem(tr("No password"), tr("A user name was given but no password (or token). Leave the user name empty "
-                                      "to test without logging in."));
-    password_->setFocus();
-    return std::nullopt;
-  }
-  params.allowPlaintextAuth = allowPlaintext_->isChecked();
+  // Only reading the widgets (and the files they name) is the GUI's; every rule is core's.
+  if (const auto bad = form::checkServer(server_->text().toStdString())) return showFormProblem(*bad), std::nullopt;
+  form::ConnectionForm f;
+  f.server = server_->text().toStdString();
+  f.port = static_cast<std::uint16_t>(port_->value());
+  f.security = *securityModeFromName(security_->currentData().toString().toStdString());
+  f.auth = *mechanismFromName(auth_->currentData().toString().toStdString());
+  f.username = username_->text().toStdString();
+  f.password = password_->text().toStdString();
+  f.token = token_->text().toStdString();
+  f.allowPlaintext = allowPlaintext_->isChecked();
   QString why;
   if (!caFile_->text().trimmed().isEmpty()) {
     auto pem = qt::readFile(caFile_->text().trimmed(), &why);
     if (!pem) return showProblem(tr("CA file unreadable"), why), std::nullopt;
-    params.tls.caCertificatesPem = *pem;
+    f.caPem = *pem;
   }
-  for (const QString& pin : pin_->text().split(u',', Qt::SkipEmptyParts)) {
-    if (!pin.trimmed().startsWith(QStringLiteral("sha256//")))
-      return showProblem(tr("Pin not understood"), tr("A pinned key looks like sha256//BASE64; copy it from the TLS tab.")),
-             std::nullopt;
-    params.tls.pinnedSha256.push_back(pin.trimmed().toStdString());
+  f.pins = pin_->text().toStdString();
+  for (auto [edit, into] : {std::pair{clientCert_, &f.clientCertificatePem}, std::pair{clientKey_, &f.clientKeyPem}}) {
+    if (edit->text().isEmpty()) continue;
+    auto pem = qt::readFile(edit->text(), &why);
+    if (!pem) return showProblem(tr("Client certificate unreadable"), why), std::nullopt;
+    *into = *pem;
   }
-  if (clientCert_->text().isEmpty() != clientKey_->text().isEmpty())
-    return showProblem(tr("Client certificate incomplete"), tr("Give both the client certificate and its key.")), std::nullopt;
-  if (!clientCert_->text().isEmpty()) {
-    auto cert = qt::readFile(clientCert_->text(), &why);
-    auto key = cert ? qt::readFile(clientKey_->text(), &why) : std::nullopt;
-    if (!cert || !key) return showProblem(tr("Client certificate unreadable"), why), std::nullopt;
-    params.tls.clientCertificatePem = *cert;
-    params.tls.clientKeyPem = *key;
-  }
-  params.tls.acceptInvalidCertificate = acceptInvalid_->isChecked();
-  params.ehloName = ehlo_->text().trimmed().toStdString();
-  params.timeouts = Timeouts::uniform(std::chrono::seconds(timeout_->value()));
-  params.quitAfter = sending ? Phase::None : *phaseFromName(stopAfter_->currentData().toString().toStdString());
+  f.acceptInvalid = acceptInvalid_->isChecked();
+  f.ehloName = ehlo_->text().toStdString();
+  f.timeoutSeconds = timeout_->value();
+  form::Problem problem;
+  auto params = form::toConnectParams(f, runPlan(sending), &problem);
+  if (!params) return showFormProblem(problem), std::nullopt;
   return params;
 }
 
 std::optional<OutgoingMessage> MainWindow::messageFromForm(QString* why) {
-  Message m;
-  auto from = Mailbox::parse(from_->text().trimmed().toStdString());
-  if (!from) {
-    *why = tr("From: %1").arg(qs(from.error().explanation()));
+  form::MessageForm f;
+  f.from = from_->text().toStdString();
+  f.to = to_->text().toStdString();
+  f.cc = cc_->text().toStdString();
+  f.bcc = bcc_->text().toStdString();
+  f.subject = subject_->text().toStdString();
+  f.text = body_->toPlainText().toStdString();
+  form::Problem problem;
+  auto m = form::toMessage(f, &problem);
+  if (!m) {
+    *why = qs(problem.explanation);
     return std::nullopt;
   }
-  m.from = *from;
-  auto fill = [why](const QString& label, const QString& text, std::vector<Mailbox>& into) {
-    for (const QString& part : splitAddresses(text)) {
-      auto mailbox = Mailbox::parse(part.toStdString());
-      if (!mailbox) {
-        *why = QStringLiteral("%1 \"%2\": %3").arg(label, part, qs(mailbox.error().explanation()));
-        return false;
-      }
-      into.push_back(*mailbox);
-    }
-    return true;
-  };
-  if (!fill(tr("To"), to_->text(), m.to) || !fill(tr("Cc"), cc_->text(), m.cc) || !fill(tr("Bcc"), bcc_->text(), m.bcc))
-    return std::nullopt;
-  if (m.to.empty() && m.cc.empty() && m.bcc.empty()) {
-    *why = tr("Give at least one recipient (To, Cc or Bcc).");
-    return std::nullopt;
-  }
-  m.subject = subject_->text().toStdString();
-  m.text = body_->toPlainText().toStdString();
-  m.headers.emplace_back("X-Mailer", "SMTPc " SMTPC_VERSION);
+  m->headers.emplace_back("X-Mailer", "SMTPc " SMTPC_VERSION);
   for (int i = 0; i < attachments_->count(); ++i) {
     const QString path = attachments_->item(i)->data(Qt::UserRole).toString();
     auto attachment = Attachment::fromFile(path.toStdString());
@@ -174,10 +119,10 @@ std::optional<OutgoingMessage> MainWindow::messageFromForm(QString* why) {
       *why = tr("Attachment %1: %2").arg(path, qs(attachment.error().explanation()));
       return std::nullopt;
     }
-    m.attachments.push_back(*attachment);
+    m->attachments.push_back(*attachment);
   }
   const QDateTime now = QDateTime::currentDateTime();
-  auto outgoing = m.toOutgoing(DateTime{now.toSecsSinceEpoch(), now.offsetFromUtc() / 60});
+  auto outgoing = m->toOutgoing(DateTime{now.toSecsSinceEpoch(), now.offsetFromUtc() / 60});
   if (!outgoing) {
     *why = qs(outgoing.error().explanation());
     return std::nullopt;

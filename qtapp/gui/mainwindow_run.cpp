@@ -32,7 +32,7 @@ void MainWindow::start(bool sending) {
     emit runFinished(false);  // nothing ran: the form says why
     return;
   }
-  const bool needsEnvelope = sending || params->quitAfter == Phase::Mail || params->quitAfter == Phase::Rcpt;
+  const bool needsEnvelope = runPlan(sending).needsEnvelope;
   std::optional<OutgoingMessage> message;
   if (needsEnvelope) {
     QString why;
