@@ -20,6 +20,7 @@
 #include "smtpc/form.h"
 #include "smtpc/message.h"
 #include "smtpc/qt/client.h"
+#include "smtpc/tls_policy.h"
 
 using namespace smtpc;
 
@@ -66,7 +67,7 @@ QJsonObject tlsJson(const TlsInfo& info) {
                              {"not_before", QString::fromStdString(c.notBefore)},
                              {"not_after", QString::fromStdString(c.notAfter)}, {"san", sans},
                              {"sha256", QString::fromStdString(c.sha256Fingerprint)},
-                             {"pin", QString::fromStdString("sha256//" + c.publicKeySha256)}});
+                             {"pin", QString::fromStdString(tls::pinOf(c))}});
   }
   for (const auto& p : info.verificationErrors) problems.append(QString::fromStdString(p));
   return QJsonObject{{"protocol", QString::fromStdString(info.protocol)}, {"cipher", QString::fromStdString(info.cipher)},

@@ -19,6 +19,7 @@
 #include <QVBoxLayout>
 
 #include "guitext.h"
+#include "smtpc/tls_policy.h"
 #include "stepbar.h"
 #include "transcriptview.h"
 
@@ -210,7 +211,7 @@ void MainWindow::showTls(const TlsInfo& info) {
     for (const auto& s : c.subjectAlternativeNames) sans << qs(s);
     if (!sans.isEmpty()) new QTreeWidgetItem(cert, {tr("Names (SANs)"), sans.join(QStringLiteral(", "))});
     new QTreeWidgetItem(cert, {tr("SHA-256"), qs(c.sha256Fingerprint)});
-    new QTreeWidgetItem(cert, {tr("Key pin"), QStringLiteral("sha256//") + qs(c.publicKeySha256)});
+    new QTreeWidgetItem(cert, {tr("Key pin"), qs(tls::pinOf(c))});
     cert->setExpanded(index == 0);
     ++index;
   }

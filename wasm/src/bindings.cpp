@@ -23,6 +23,7 @@
 #include "smtpc/explain.h"
 #include "smtpc/form.h"
 #include "smtpc/message.h"
+#include "smtpc/tls_policy.h"
 #include "tls_engine.h"
 #include "websocket_transport.h"
 
@@ -113,7 +114,7 @@ val tlsToJs(const TlsInfo& info) {
     cert.set("notAfter", c.notAfter);
     cert.set("names", stringArray(c.subjectAlternativeNames));
     cert.set("sha256", c.sha256Fingerprint);
-    cert.set("pin", "sha256//" + c.publicKeySha256);
+    cert.set("pin", tls::pinOf(c));
     chain.call<void>("push", cert);
   }
   o.set("chain", chain);
