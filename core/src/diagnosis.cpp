@@ -36,15 +36,17 @@ bool enhancedIs(const std::optional<Reply>& reply, int cls, int subject, int det
 
 std::string portText(std::uint16_t port) { return std::to_string(port); }
 
-// Said whenever a conversation that reached the server ran without TLS.
+// Said when a conversation went on without TLS because the mode allowed it. (With STARTTLS
+// required or implicit TLS the engine never goes on in clear text: a failed handshake is a
+// failure, not a downgrade, and gets no such warning.)
 std::string clearTextWarning(SecurityMode mode) {
   if (mode == SecurityMode::StartTlsIfOffered)
-    return "Not encrypted: the server did not offer STARTTLS, so this conversation crossed the network in clear "
-           "text. A man in the middle can remove STARTTLS from the server's answer to cause exactly this; "
+    return "Not encrypted: STARTTLS was not offered (or did not start), so this conversation crossed the network in "
+           "clear text. A man in the middle can remove STARTTLS from the server's answer to cause exactly this; "
            "choose \"STARTTLS (required)\" so that the client stops instead of going on unencrypted.";
   if (mode == SecurityMode::None)
     return "Not encrypted: security is set to none, so anyone on the way can read and change this conversation.";
-  return "Not encrypted: the connection ended before TLS was set up.";
+  return {};
 }
 
 }  // namespace
@@ -58,8 +60,8 @@ Diagnosis diagnose(const Finished& finished, const ConnectParams& params, std::o
   const std::string where = params.host + " port " + portText(port);
   if (error.reply()) d.serverSaid = error.reply()->summary();
   d.encrypted = tls.has_value();
-  const bool reachedServer = !error || (failedAt && *failedAt != Step::Connect);
-  if (!d.encrypted && reachedServer) d.warning = clearTextWarning(mode);
+  const bool wentOnInClear = !error || (failedAt && *failedAt != Step::Connect && *failedAt != Step::TlsHandshake);
+  if (!d.encrypted && wentOnInClear) d.warning = clearTextWarning(mode);
 
   if (!error) {
     d.ok = true;

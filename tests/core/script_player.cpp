@@ -466,8 +466,10 @@ ScriptResult Player::run(std::string_view script, bool byteAtATime) {
       if (diagnosis.headline != line.text)
         return fail(line.number, "the diagnosis headline is \"" + diagnosis.headline + "\""), result_;
     } else if (line.tag == "U:") {
-      if (line.text == "encrypted" ? !diagnosis.encrypted || !diagnosis.warning.empty()
-                                   : diagnosis.encrypted || diagnosis.warning.find(line.text) == std::string::npos)
+      const bool as = line.text == "encrypted"    ? diagnosis.encrypted && diagnosis.warning.empty()
+                      : line.text == "no warning" ? diagnosis.warning.empty()
+                                                  : !diagnosis.encrypted && diagnosis.warning.find(line.text) != std::string::npos;
+      if (!as)
         return fail(line.number, std::string("the diagnosis says ") + (diagnosis.encrypted ? "encrypted" : "not encrypted") +
                                      ", warning \"" + diagnosis.warning + "\""), result_;
     } else {

@@ -22,7 +22,8 @@
 //   ?: text     the transcript must contain text       !: text   it must not
 //   B: bar      the step bar (smtpc::Explainer) at the end: "Connect:done Greeting:done ..."
 //   H: text     the diagnosis headline is text         Y: text   a suggestion contains text
-//   U: text     not encrypted, and the diagnosis' warning contains text ("U: encrypted": it was, no warning)
+//   U: text     not encrypted, and the diagnosis' warning contains text ("U: encrypted": it was, no
+//               warning; "U: no warning": none, as after a failed handshake in a mode that needs TLS)
 // Unless @manual, every @message is queued before start() and quit() follows, as sendMail does.
 // The player also checks by itself that no password or token, plain or base64, reaches the
 // transcript, and that the client sent nothing the script did not expect.
