@@ -33,6 +33,10 @@ namespace smtpc::proxy {
 
 class Relay;
 
+// One log line per connection, refused or relayed: never payload, never the request's query.
+void logConnection(const QString& client, const QString& destination, qint64 up, qint64 down, qint64 ms, int code,
+                   const QString& reason);
+
 class Proxy : public QObject {
   Q_OBJECT
  public:
