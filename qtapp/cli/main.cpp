@@ -221,6 +221,9 @@ int main(int argc, char** argv) {
   ConnectParams params;
   if (!parser.isSet(server)) return usage("--server is needed");
   QString host = parser.value(server);
+  // Checked as typed, before HOST:PORT is split off: "smtp://mail.example.com" is not a server name.
+  if (const auto problem = form::checkServer(host.toStdString()))
+    return usage("--server: " + QString::fromStdString(problem->explanation));
   int portNumber = 0;
   if (host.startsWith(QLatin1Char('['))) {
     const auto close = host.indexOf(QLatin1Char(']'));
@@ -233,8 +236,6 @@ int main(int argc, char** argv) {
   }
   if (parser.isSet(port)) portNumber = parser.value(port).toInt();
   if (portNumber < 0 || portNumber > 65535) return usage("the port must be 1 to 65535");
-  if (const auto problem = form::checkServer(host.toStdString()))
-    return usage("--server: " + QString::fromStdString(problem->explanation));
   params.host = host.trimmed().toStdString();
   params.port = static_cast<std::uint16_t>(portNumber);
   if (parser.isSet(security)) {

@@ -92,6 +92,7 @@ class TestCli : public QObject {
     QTest::newRow("untrusted certificate") << QStringList{"--security", "tls"} << 3
                                            << "*** Failed at TLS handshake: The server's certificate is not trusted";
     QTest::newRow("bad option value") << QStringList{"--security", "ssl"} << 1 << "";
+    QTest::newRow("a URL, not a server name") << QStringList{"-s", "smtp://mail.example.com"} << 1 << "";
     QTest::newRow("refused recipient") << QStringList{"--from", "a@example.org", "--to", "x@example.net", "--to",
                                                        "temp@example.net"} << 5 << "*** Failed at RCPT:";
   }
