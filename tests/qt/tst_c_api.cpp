@@ -107,7 +107,8 @@ class TestCApi : public QObject {
     program.start(QStringLiteral(SMTPC_C_PROGRAM), {QString::number(sandbox.port("starttls")),
                                                      QString::number(sandbox.port("tls")), sandbox.caFile()});
     QVERIFY(program.waitForFinished(60000));
-    QVERIFY2(program.exitCode() == 0, program.readAllStandardError().constData());
+    QVERIFY2(program.exitStatus() == QProcess::NormalExit && program.exitCode() == 0,
+             program.readAllStandardError().constData());
     // Three messages arrived: two on one connection, one with SendMail.
     const auto files = QDir(sandbox.maildir()).entryList({QStringLiteral("*.eml")});
     QCOMPARE(files.size(), 3);

@@ -11,6 +11,7 @@
 #include <QDateTime>
 #include <QEventLoop>
 #include <QFile>
+#include <algorithm>
 #include <atomic>
 #include <climits>
 #include <cstring>
@@ -18,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "smtpc/message.h"
@@ -27,7 +29,17 @@ using namespace smtpc;
 
 namespace {
 
-thread_local std::string lastExplanation;
+// A plain array, not a std::string: thread_local objects with destructors are destroyed before
+// atexit handlers run, and a C program may well call SMTPc_Disconnect from one (fuzz_c_api did,
+// and ASan saw the write into the freed string). Long explanations are cut at the end.
+constexpr std::size_t kExplanationSize = 2048;
+thread_local char lastExplanation[kExplanationSize];
+
+void setExplanation(std::string_view text) {
+  const std::size_t length = std::min(text.size(), kExplanationSize - 1);
+  std::memcpy(lastExplanation, text.data(), length);
+  lastExplanation[length] = '\0';
+}
 std::atomic<bool> allowPlaintext = false;
 
 struct Connection {
@@ -70,12 +82,12 @@ constexpr SMTPc_ERR kLegacyCodes[] = {
 SMTPc_ERR toLegacy(ErrorCode code) { return kLegacyCodes[static_cast<int>(legacyCodeOf(code))]; }
 
 void report(SMTPc_ERR* err, const Error& error) {
-  lastExplanation = error ? error.toString() : std::string();
+  setExplanation(error ? error.toString() : std::string());
   if (err) *err = toLegacy(error.code());
 }
 
 void report(SMTPc_ERR* err, SMTPc_ERR code, std::string explanation) {
-  lastExplanation = std::move(explanation);
+  setExplanation(explanation);
   if (err) *err = code;
 }
 
@@ -273,7 +285,7 @@ void SMTPc_SetMsg(SMTPc_MSG* msg, SMTPc_ERR* err) {
 
 void SMTPc_CfgAllowPlaintextAuth(int allow) { allowPlaintext = allow != 0; }
 
-const char* SMTPc_ErrExplanation(void) { return lastExplanation.c_str(); }
+const char* SMTPc_ErrExplanation(void) { return lastExplanation; }
 
 const char* SMTPc_ErrName(SMTPc_ERR err) {
   switch (err) {
