@@ -16,42 +16,68 @@ sent, dot-stuffing removed) with N.json (envelope). Users: --user NAME:PASSWORD 
 demo:demo). Misbehaviour: --slow SECONDS before every reply, --drop-at ehlo|mail|rcpt|data,
 --greeting-554, --reject-rcpt PREFIX, --size-limit OCTETS, --temp-fail-rcpt PREFIX.
 A client certificate from the same CA is made too (client_cert, client_key in the JSON line);
---require-client-cert makes the TLS listeners demand one.
+--require-client-cert makes the TLS listeners demand one. The CA's key is kept beside it (ca_key),
+so that tests/servers/oauth_server.py can serve HTTPS under the same CA (--ca-cert/--ca-key).
+
+OAuth 2 logins (RFC 7628 OAUTHBEARER and Google's XOAUTH2), offered only when asked for:
+  --oauth-key-file PATH  accept access tokens signed with this key (oauth_server.py's token_key_file)
+  --oauth                make such a key here (oauth_key_file in the JSON line) for oauth_server.py's
+                         --token-key-file, so that the sandbox can start first and lend it its CA
+A token is accepted for the user it names, when its scope includes one of --oauth-scope (default:
+smtp, https://mail.google.com/, https://outlook.office.com/SMTP.Send). A refusal is the
+provider's: 334 + base64 JSON error ({"status":"401",...} for XOAUTH2, RFC 7628 §3.2.2 for
+OAUTHBEARER), then 535 after the client's answer.
 """
 import argparse
 import asyncio
+import base64
 import datetime
+import hashlib
+import hmac
 import ipaddress
 import json
 import os
+import secrets
 import shutil
 import signal
 import ssl
 import sys
 import tempfile
 import threading
+import time
+from typing import NamedTuple
 
-from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+from aiosmtpd.smtp import MISSING, SMTP, AuthResult, LoginPassword
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 
-def make_certificates(folder, kind):
-    """A CA, and a server certificate for localhost/127.0.0.1/::1 signed by it (or broken as asked)."""
+def make_certificates(folder, kind, ca_files=None):
+    """A CA, and a server certificate for localhost/127.0.0.1/::1 signed by it (or broken as asked).
+
+    ca_files=(cert path, key path) signs with that CA instead of a new one (another sandbox's)."""
     now = datetime.datetime.now(datetime.timezone.utc)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "SMTPc Sandbox Test CA"),
-                         x509.NameAttribute(NameOID.ORGANIZATION_NAME, "SMTPc sandbox")])
-    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
-          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-          .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=30))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-          .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                       content_commitment=False, key_encipherment=False, data_encipherment=False,
-                                       key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
-          .sign(ca_key, hashes.SHA256()))
+    if ca_files:
+        with open(ca_files[0], "rb") as f:
+            ca = x509.load_pem_x509_certificate(f.read())
+        with open(ca_files[1], "rb") as f:
+            ca_key = serialization.load_pem_private_key(f.read(), password=None)
+        ca_name = ca.subject
+    else:
+        ca_key = ec.generate_private_key(ec.SECP256R1())
+        ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "SMTPc Sandbox Test CA"),
+                             x509.NameAttribute(NameOID.ORGANIZATION_NAME, "SMTPc sandbox")])
+        ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
+              .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+              .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=30))
+              .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+              .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                           content_commitment=False, key_encipherment=False, data_encipherment=False,
+                                           key_agreement=False, encipher_only=False, decipher_only=False),
+                             critical=True)
+              .sign(ca_key, hashes.SHA256()))
 
     key = ec.generate_private_key(ec.SECP256R1())
     names = ["localhost"] if kind != "wronghost" else ["mail.wrong-host.example"]
@@ -72,9 +98,14 @@ def make_certificates(folder, kind):
             .sign(signing_key, hashes.SHA256()))
 
     pem = serialization.Encoding.PEM
-    paths = {name: os.path.join(folder, name) for name in ("ca.pem", "server.pem", "server.key")}
-    with open(paths["ca.pem"], "wb") as f:
-        f.write(ca.public_bytes(pem))
+    paths = {name: os.path.join(folder, name) for name in ("ca.pem", "ca.key", "server.pem", "server.key")}
+    if ca_files:
+        paths["ca.pem"], paths["ca.key"] = ca_files
+    else:
+        with open(paths["ca.pem"], "wb") as f:
+            f.write(ca.public_bytes(pem))
+        with open(os.open(paths["ca.key"], os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as f:
+            f.write(ca_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
     with open(paths["server.pem"], "wb") as f:
         f.write(cert.public_bytes(pem))
         if kind != "selfsigned":
@@ -97,6 +128,95 @@ def make_certificates(folder, kind):
     with open(paths["client.key"], "wb") as f:
         f.write(client_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
     return paths
+
+
+# ---- OAuth 2 access tokens -------------------------------------------------------------------------
+# The sandbox's authorization server (oauth_server.py) issues access tokens that this server checks
+# without asking it: "smtpc-sandbox." BASE64URL(JSON claims) "." BASE64URL(HMAC-SHA256(key, all
+# before the last dot)), claims {"iss", "sub" (the user), "scope", "client_id", "iat", "exp", "jti"}.
+# The key is 32 random bytes, written as hex in a file only its owner can read.
+
+TOKEN_PREFIX = "smtpc-sandbox."
+DEFAULT_OAUTH_SCOPES = ["smtp", "https://mail.google.com/", "https://outlook.office.com/SMTP.Send"]
+
+
+def _b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64url(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def make_token_key(path):
+    """A new token key in a new file (mode 0600); refuses to overwrite one."""
+    key = secrets.token_bytes(32)
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+        f.write(key.hex() + "\n")
+    return key
+
+
+def read_token_key(path):
+    with open(path) as f:
+        key = bytes.fromhex(f.read().strip())
+    if len(key) < 16:
+        raise ValueError(f"{path}: a token key is at least 16 bytes (32 hex digits)")
+    return key
+
+
+def sign_token(key, claims):
+    body = TOKEN_PREFIX + _b64url(json.dumps(claims, separators=(",", ":"), sort_keys=True).encode())
+    return body + "." + _b64url(hmac.new(key, body.encode(), hashlib.sha256).digest())
+
+
+def verify_token(key, token, now=None):
+    """(claims, None) for a token this key signed that has not expired, else (None, why)."""
+    body, dot, mac = token.rpartition(".")
+    if not dot or not body.startswith(TOKEN_PREFIX):
+        return None, "not a token from the sandbox's authorization server"
+    try:
+        given = _unb64url(mac)
+    except ValueError:
+        return None, "malformed token"
+    if not hmac.compare_digest(given, hmac.new(key, body.encode(), hashlib.sha256).digest()):
+        return None, "bad signature (forged, or signed with another key)"
+    try:
+        claims = json.loads(_unb64url(body[len(TOKEN_PREFIX):]))
+        expires = float(claims["exp"])
+    except (ValueError, KeyError, TypeError):
+        return None, "malformed token"
+    if expires <= (time.time() if now is None else now):
+        return None, "expired"
+    return claims, None
+
+
+class OAuthLogin(NamedTuple):
+    login: bytes       # aiosmtpd copies .login into session.login_data
+    mechanism: str
+
+
+class OAuthChecker:
+    """What the SMTP side knows of OAuth: the key, and which scopes mean "may send mail"."""
+
+    def __init__(self, key, scopes):
+        self.key = key
+        self.scopes = scopes
+
+    def check(self, user, token):
+        """(claims, None) or (None, (status, why)) with status invalid_token or insufficient_scope.
+        user None: whoever the token names (OAUTHBEARER without a=)."""
+        claims, why = verify_token(self.key, token)
+        if claims is None:
+            return None, ("invalid_token", why)
+        if user is not None and user != claims.get("sub"):
+            return None, ("invalid_token", "the token was issued to another user")
+        if not set(str(claims.get("scope", "")).split()) & set(self.scopes):
+            return None, ("insufficient_scope", f"the token's scope has none of {' '.join(self.scopes)}")
+        return claims, None
+
+
+def log(message):
+    print(f"sandbox: {message}", file=sys.stderr, flush=True)
 
 
 class Handler:
@@ -146,18 +266,100 @@ class Handler:
             json.dump({"from": envelope.mail_from, "to": envelope.rcpt_tos, "mail_options": envelope.mail_options,
                        # session.ssl is set only by STARTTLS; implicit TLS shows on the transport
                        "tls": session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None,
-                       "authenticated": bool(session.authenticated)}, f)
+                       "authenticated": bool(session.authenticated),
+                       # (mechanism, user) of the AUTH that succeeded, e.g. ["OAUTHBEARER", "demo"]
+                       "auth": getattr(session, "smtpc_auth", None)}, f)
         os.rename(base + ".eml.part", base + ".eml")  # appears whole
         return f"250 2.0.0 OK: queued as {self.count}"
 
 
 class SlowSMTP(SMTP):
     delay = 0.0
+    oauth = None  # an OAuthChecker when OAuth logins are on; else XOAUTH2/OAUTHBEARER are excluded
 
     async def push(self, status):
         if self.delay:
             await asyncio.sleep(self.delay)
         await super().push(status)
+
+    async def _initial_response(self, args):
+        """The client's first SASL message: inline (RFC 4954 initial response, "=" for empty) or
+        after an empty 334. None when the exchange already ended (aborted, not base64)."""
+        if len(args) == 1:
+            blob = await self.challenge_auth("")
+            return None if blob is MISSING else blob
+        if args[1] == "=":
+            return b""
+        try:
+            return base64.b64decode(args[1].encode(), validate=True)
+        except ValueError:
+            await self.push("501 5.5.2 Can't decode base64")
+            return None
+
+    async def _refuse(self, mechanism, user, error, final):
+        """The providers' way to fail a token: 334 + base64 JSON, the client answers (an empty line
+        for XOAUTH2, %x01 for OAUTHBEARER), then the final refusal."""
+        log(f"AUTH {mechanism} for {user!r} refused: {error.get('why')}")
+        error = {k: v for k, v in error.items() if k != "why"}
+        await self.push("334 " + base64.b64encode(json.dumps(error, separators=(",", ":")).encode()).decode())
+        line = await self._reader.readline()
+        if not line:  # the client hung up
+            return AuthResult(success=False, handled=True)
+        if line.strip() == b"*":
+            return AuthResult(success=False, handled=False, message="501 5.7.0 Auth aborted")
+        return AuthResult(success=False, handled=False, message=final)
+
+    def _accept(self, mechanism, user):
+        log(f"AUTH {mechanism} for {user!r} accepted")
+        self.session.smtpc_auth = (mechanism, user)
+        return AuthResult(success=True, auth_data=OAuthLogin(user.encode(), mechanism))
+
+    async def auth_XOAUTH2(self, _, args):
+        # "user=" USER ^A "auth=Bearer " TOKEN ^A ^A (Google's and Microsoft's format)
+        blob = await self._initial_response(args)
+        if blob is None:
+            return AuthResult(success=False, handled=True)
+        fields = dict(f.split("=", 1) for f in blob.decode("utf-8", "replace").split("\x01") if "=" in f)
+        user = fields.get("user", "")
+        scheme, _, token = fields.get("auth", "").partition(" ")
+        if scheme.lower() != "bearer" or not token or not user:
+            claims, why = None, ("invalid_request", "not user=...^Aauth=Bearer ...^A^A")
+        else:
+            claims, why = self.oauth.check(user, token.strip())
+        if claims:
+            return self._accept("XOAUTH2", user)
+        return await self._refuse("XOAUTH2", user, {"status": "401", "schemes": "bearer",
+                                                    "scope": self.oauth.scopes[0], "why": why[1]},
+                                  "535 5.7.8 Username and Password not accepted")
+
+    async def auth_OAUTHBEARER(self, _, args):
+        # RFC 7628 §3.1: gs2-header ("n,a=USER,") ^A [host=H ^A port=P ^A] auth=Bearer TOKEN ^A ^A
+        blob = await self._initial_response(args)
+        if blob is None:
+            return AuthResult(success=False, handled=True)
+        text = blob.decode("utf-8", "replace")
+        gs2, _, rest = text.partition("\x01")
+        gs2_fields = gs2.split(",")
+        user, token, why = None, None, None
+        if len(gs2_fields) < 3 or gs2_fields[0] not in ("n", "y") or not rest.endswith("\x01\x01"):
+            why = "not a gs2 header ^A key=value ^A ... ^A^A message (RFC 7628 §3.1)"
+        else:
+            authzid = gs2_fields[1]
+            if authzid.startswith("a="):  # saslname: "=2C" is ",", "=3D" is "="
+                user = authzid[2:].replace("=2C", ",").replace("=3D", "=")
+            pairs = dict(p.split("=", 1) for p in rest.split("\x01") if "=" in p)
+            scheme, _, token = pairs.get("auth", "").partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                why = "no auth=Bearer TOKEN"
+        if why:
+            claims, error = None, ("invalid_request", why)
+        else:
+            claims, error = self.oauth.check(user, token.strip())
+        if claims:  # without a=, the identity is the one the token names (RFC 7628 §3.1)
+            return self._accept("OAUTHBEARER", user or claims["sub"])
+        return await self._refuse("OAUTHBEARER", user, {"status": error[0], "scope": self.oauth.scopes[0],
+                                                        "why": error[1]},
+                                  "535 5.7.8 Authentication credentials invalid")
 
 
 class RefusingProtocol(asyncio.Protocol):
@@ -195,7 +397,18 @@ def main():
                         help="TLS listeners demand a client certificate signed by the sandbox's CA")
     parser.add_argument("--exit-on-stdin-eof", action="store_true",
                         help="stop when standard input closes (tests: the server dies with its test)")
+    parser.add_argument("--oauth-key-file", metavar="PATH",
+                        help="offer XOAUTH2 and OAUTHBEARER, accepting tokens signed with this key "
+                             "(oauth_server.py's token_key_file)")
+    parser.add_argument("--oauth", action="store_true",
+                        help="offer XOAUTH2 and OAUTHBEARER with a token key made here (oauth_key_file in the "
+                             "JSON line), for oauth_server.py --token-key-file")
+    parser.add_argument("--oauth-scope", action="append", metavar="SCOPE",
+                        help="a scope that lets a token send mail (repeatable; default: "
+                             + ", ".join(DEFAULT_OAUTH_SCOPES) + "); the first is named in refusals")
     options = parser.parse_args()
+    if options.oauth and options.oauth_key_file:
+        parser.error("--oauth makes a key, --oauth-key-file reads one: give one of them")
 
     state = tempfile.mkdtemp(prefix="smtpc-sandbox-")
     maildir = options.maildir or os.path.join(state, "mail")
@@ -207,9 +420,21 @@ def main():
         context.verify_mode = ssl.CERT_REQUIRED
         context.load_verify_locations(certs["ca.pem"])
     users = dict(u.split(":", 1) for u in (options.user or ["demo:demo"]))
+    oauth_key_file = options.oauth_key_file
+    if options.oauth:
+        oauth_key_file = os.path.join(state, "oauth-token.key")
+        make_token_key(oauth_key_file)
+    if oauth_key_file:
+        try:
+            SlowSMTP.oauth = OAuthChecker(read_token_key(oauth_key_file), options.oauth_scope or DEFAULT_OAUTH_SCOPES)
+        except (OSError, ValueError) as e:
+            shutil.rmtree(state, ignore_errors=True)
+            parser.error(f"--oauth-key-file: {e}")
 
     def authenticator(server, session, envelope, mechanism, auth_data):
         ok = isinstance(auth_data, LoginPassword) and users.get(auth_data.login.decode()) == auth_data.password.decode()
+        if ok:
+            session.smtpc_auth = (mechanism, auth_data.login.decode())
         return AuthResult(success=ok, handled=False)
 
     handler = Handler(options, maildir)
@@ -219,7 +444,8 @@ def main():
 
     def smtp_factory(**kwargs):
         common = dict(data_size_limit=options.size_limit, enable_SMTPUTF8=True, hostname="sandbox.smtpc.test",
-                      ident="SMTPc sandbox (aiosmtpd)", authenticator=authenticator, timeout=60)
+                      ident="SMTPc sandbox (aiosmtpd)", authenticator=authenticator, timeout=60,
+                      auth_exclude_mechanism=[] if SlowSMTP.oauth else ["XOAUTH2", "OAUTHBEARER"])
         common.update(kwargs)
         return lambda: (RefusingProtocol() if options.greeting_554 else SlowSMTP(handler, **common))
 
@@ -234,7 +460,9 @@ def main():
 
     print(json.dumps({"host": options.host, **{name: port for name, (_, port) in servers.items()},
                       "ca_file": certs["ca.pem"], "client_cert": certs["client.pem"], "client_key": certs["client.key"],
-                      "maildir": maildir, "state": state}), flush=True)
+                      "maildir": maildir, "state": state, "ca_key": certs["ca.key"],
+                      **({"oauth_key_file": oauth_key_file, "oauth_scopes": SlowSMTP.oauth.scopes}
+                         if SlowSMTP.oauth else {})}), flush=True)
 
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
