@@ -469,7 +469,7 @@ def main():
         loop.add_signal_handler(sig, stop.set)
     if options.exit_on_stdin_eof:
         def watch():
-            while sys.stdin.buffer.read(4096):
+            while os.read(sys.stdin.fileno(), 4096):  # not sys.stdin.buffer: its lock aborts the exit
                 pass
             loop.call_soon_threadsafe(stop.set)
         threading.Thread(target=watch, daemon=True).start()
