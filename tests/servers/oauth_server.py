@@ -19,6 +19,9 @@ then serves until SIGTERM/SIGINT (or, with --exit-on-stdin-eof, until its standa
 
 Access tokens are signed with an HMAC key (token_key_file, or --token-key-file), so that
 sandbox.py --oauth-key-file checks them without asking this server (format: sandbox.py).
+With the sandbox, one CA for both (a client then needs one --ca-file):
+  sandbox.py --oauth   -> {..., "ca_file": CA, "ca_key": CAKEY, "oauth_key_file": KEY}
+  oauth_server.py --ca-cert CA --ca-key CAKEY --token-key-file KEY
 Requests are logged to stderr without codes, tokens, secrets or verifiers.
 
 python3-oauthlib does the authorization endpoint, the code and refresh grants and revocation;
@@ -502,9 +505,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.respond(status, "", {"Location": headers["Location"]})
 
     def token(self, path, body):
-        fields = urllib.parse.parse_qs(body)
-        grant = (fields.get("grant_type") or ["?"])[0]
-        self.note = f" grant_type={grant}"
+        grant = (urllib.parse.parse_qs(body).get("grant_type") or ["(none)"])[0]
+        known = ("authorization_code", "refresh_token", DEVICE_GRANT, "(none)")
+        self.note = f" grant_type={grant if grant in known else '(other)'}"
         headers, body, status = self.server.oauth.create_token_response(
             self.uri(), "POST", body, self.oauth_headers())
         self.respond_oauthlib(headers, body, status)
@@ -589,7 +592,6 @@ class TLSServer(http.server.ThreadingHTTPServer):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--ca-cert", help="the CA that signs this server's certificate (PEM) ...")
     parser.add_argument("--ca-key", help="... and its private key (PEM); without them a CA is made")
     parser.add_argument("--token-key-file", help="sign access tokens with this key (hex; default: a new key, "
@@ -640,11 +642,11 @@ def main():
 
     tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     tls.load_cert_chain(certs["server.pem"], certs["server.key"])
-    httpd = TLSServer((options.host, 0), Handler)
+    httpd = TLSServer(("127.0.0.1", 0), Handler)
     port = httpd.server_address[1]
     httpd.tls = tls
     httpd.options = options
-    httpd.issuer = f"https://{options.host}:{port}"
+    httpd.issuer = f"https://127.0.0.1:{port}"
     httpd.store = Store()
     httpd.oauth = OAuthServer(options, httpd.store, httpd.issuer, key)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
@@ -660,7 +662,7 @@ def main():
         signal.signal(sig, lambda *_: stop.set())
     if options.exit_on_stdin_eof:
         def watch():
-            while sys.stdin.buffer.read(4096):
+            while os.read(sys.stdin.fileno(), 4096):  # not sys.stdin.buffer: its lock aborts the exit
                 pass
             stop.set()
         threading.Thread(target=watch, daemon=True).start()
