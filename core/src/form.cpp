@@ -110,6 +110,7 @@ RunPlan planRun(RunKind kind, std::optional<Phase> chosenStop) {
   RunPlan plan;
   plan.stopAfter = chosenStop.value_or(kind == RunKind::Test ? Phase::Auth : Phase::None);
   plan.needsEnvelope = kind == RunKind::Send || plan.stopAfter == Phase::Mail || plan.stopAfter == Phase::Rcpt;
+  plan.quitWhenReady = kind == RunKind::Test && plan.stopAfter == Phase::None;
   return plan;
 }
 

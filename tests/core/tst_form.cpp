@@ -1,7 +1,10 @@
 // The front-end model (smtpc/form.h): the rules the GUI, the CLI and the page share.
 #include <QtTest>
 
+#include <set>
+
 #include "smtpc/form.h"
+#include "smtpc/views.h"
 
 using namespace smtpc;
 using namespace smtpc::form;
@@ -81,6 +84,163 @@ class TestForm : public QObject {
     QCOMPARE(planRun(RunKind::Send, std::nullopt).stopAfter, Phase::None);
     QVERIFY(planRun(RunKind::Send, std::nullopt).needsEnvelope);
     QCOMPARE(planRun(RunKind::Send, Phase::Rcpt).stopAfter, Phase::Rcpt);
+    // Only a test that stops nowhere says QUIT itself once ready; a send quits after its message.
+    QVERIFY(planRun(RunKind::Test, Phase::None).quitWhenReady);
+    QVERIFY(!planRun(RunKind::Test, std::nullopt).quitWhenReady);
+    QVERIFY(!planRun(RunKind::Send, std::nullopt).quitWhenReady);
+  }
+
+  // Every choice a list offers is one the model takes back; "don't stop" is offered.
+  void choicesRoundTrip() {
+    QCOMPARE(choices("security").size(), std::size_t(4));
+    for (const auto& c : choices("security")) QVERIFY2(securityModeFromName(c.value), c.value.c_str());
+    for (const auto& c : choices("auth")) QVERIFY2(mechanismFromName(c.value), c.value.c_str());
+    const auto stops = choices("stopAfter");
+    QCOMPARE(stops.front().value, std::string("auth"));  // the default comes first
+    bool dontStop = false;
+    for (const auto& c : stops) {
+      QVERIFY2(phaseFromName(c.value), c.value.c_str());
+      dontStop = dontStop || c.value == "none";
+    }
+    QVERIFY(dontStop);
+    QVERIFY(choices("server").empty());
+  }
+
+  // The table's own rules: ids are unique, secrets and trust switches are never remembered,
+  // and a link may propose neither a secret nor "allow the password without TLS".
+  void fieldTable() {
+    std::set<std::string_view> ids;
+    for (const auto& f : fields()) {
+      QVERIFY2(ids.insert(f.id).second, std::string(f.id).c_str());
+      QCOMPARE(findField(f.id), &f);
+      if (f.kind == FieldKind::Secret || f.kind == FieldKind::Pem || f.kind == FieldKind::Check)
+        QVERIFY2(!f.remembered, std::string(f.id).c_str());
+      if (f.kind == FieldKind::Secret) QVERIFY2(f.linkKey.empty(), std::string(f.id).c_str());
+      if (f.kind == FieldKind::Choice) QVERIFY2(!choices(f.id).empty(), std::string(f.id).c_str());
+    }
+    QVERIFY(findField("allowPlaintext") && findField("allowPlaintext")->linkKey.empty());
+    QVERIFY(!findField("nonsense"));
+  }
+
+  void accountKeys() {
+    // The desktop app's keychain entries were named so before this model: keep the names.
+    QCOMPARE(Account({"", "SMTP.Example.com", 587, "me@example.com"}).key(),
+             std::string("smtp://me%40example.com@smtp.example.com:587"));
+    QCOMPARE(Account({"ws://127.0.0.1:8025", "smtp.example.com", 587, "me"}).key(),
+             std::string("smtp://me@smtp.example.com:587 via ws://127.0.0.1:8025"));
+    // A user name with '@' and ':' cannot pass for another server or port.
+    QVERIFY(Account({"", "b", 25, "a@c:1"}).key() != Account({"", "c:1", 25, "a@b"}).key());
+    const Account a = accountOf({{"proxy", " ws://r "}, {"server", " s.example "}, {"port", "465"}, {"username", "u "}});
+    QCOMPARE(a.relay, std::string("ws://r"));
+    QCOMPARE(a.server, std::string("s.example"));
+    QCOMPARE(a.port, std::uint16_t(465));
+    QCOMPARE(a.user, std::string("u"));
+    QCOMPARE(accountOf({{"port", "99999"}}).port, std::uint16_t(0));
+    QCOMPARE(accountOf({{"port", "12a"}}).port, std::uint16_t(0));
+  }
+
+  void rememberedPasswords() {
+    const Account saved{"ws://r", "s", 587, "u"};
+    Account other = saved;
+    other.port = 465;
+    QCOMPARE(rememberedPassword(saved, saved, true, false), PasswordField::Fill);
+    QCOMPARE(rememberedPassword(saved, saved, false, false), PasswordField::Keep);  // typed: never replaced
+    QCOMPARE(rememberedPassword(saved, other, true, false), PasswordField::Keep);
+    QCOMPARE(rememberedPassword(saved, other, false, true), PasswordField::Clear);  // it would go elsewhere
+    QCOMPARE(rememberedPassword(saved, other, false, false), PasswordField::Keep);  // the person's own
+    QCOMPARE(rememberedPassword(std::nullopt, other, true, false), PasswordField::Keep);
+    Account relayed = saved;
+    relayed.relay = "ws://evil";
+    QCOMPARE(rememberedPassword(saved, relayed, true, false), PasswordField::Keep);
+  }
+
+  void linkProposals() {
+    const Values now{{"proxy", "ws://site"}, {"server", "smtp.example.com"}, {"port", "587"}, {"security", "starttls"},
+                     {"username", "me"}, {"acceptInvalid", ""}, {"caPem", ""}, {"pin", ""}};
+    // Unchanged values are not listed; changed ones are "old -> new" in the form's words.
+    auto r = reviewLink({{"server", "smtp.example.com"}, {"proxy", "wss://evil.example"}, {"security", "none"},
+                         {"acceptInvalid", "yes"}},
+                        now, {});
+    QCOMPARE(r.changes.size(), std::size_t(3));
+    QCOMPARE(r.changes[0].field, std::string("proxy"));
+    QCOMPARE(r.changes[0].from, std::string("ws://site"));
+    QCOMPARE(r.changes[0].to, std::string("wss://evil.example"));
+    QCOMPARE(r.changes[1].to, std::string("None — clear text, unsafe"));
+    QCOMPARE(r.changes[1].from, std::string("STARTTLS (required)"));
+    QCOMPARE(r.changes[2].value, std::string("1"));
+    QCOMPARE(r.changes[2].to, std::string("on"));
+    QVERIFY(!r.customServer);
+    QVERIFY(r.refused.empty());
+    // A choice that does not exist, a CA from elsewhere, a key named twice: refused in words.
+    r = reviewLink({{"security", "tls; rm"}, {"ca", "data:text/plain,x"}, {"port", "25"}, {"port", "2525"}}, now,
+                   LinkCa{"data:text/plain,x", "", ""});
+    QVERIFY(r.changes.empty());
+    QCOMPARE(r.refused.size(), std::size_t(3));
+    // In the form's order: port, security, CA.
+    QVERIFY(r.refused[0].find("Port: the link names it twice") != std::string::npos);
+    QVERIFY(r.refused[1].find("Security: \"tls; rm\" is not a choice here") != std::string::npos);
+    QVERIFY(r.refused[2].find("not a file of this page's own site") != std::string::npos);
+    // A CA from the page's own site is offered, by its path; the server and port mark the form.
+    r = reviewLink({{"ca", "/other-ca.pem"}, {"server", "mx.example"}, {"port", "2525"}, {"user", ""}}, now,
+                   LinkCa{"/other-ca.pem", "/other-ca.pem", "-----BEGIN CERTIFICATE-----"});
+    QCOMPARE(r.changes.size(), std::size_t(4));
+    QCOMPARE(r.changes[3].field, std::string("caPem"));
+    QVERIFY(r.changes[3].to.find("/other-ca.pem") != std::string::npos);
+    QCOMPARE(r.changes[3].value, std::string("-----BEGIN CERTIFICATE-----"));
+    QCOMPARE(r.changes[2].to, std::string("(empty)"));
+    QVERIFY(r.customServer && r.portChosen);
+    // Fields a link may not touch are ignored, whatever the link says.
+    r = reviewLink({{"password", "x"}, {"allowPlaintext", "1"}, {"token", "t"}}, now, {});
+    QVERIFY(r.changes.empty() && r.refused.empty());
+  }
+
+  void resultViews() {
+    Diagnosis ok;
+    ok.ok = true;
+    ok.headline = "Connection works";
+    ok.suggestions = {"a note"};
+    QCOMPARE(view::result(ok, RunKind::Send, std::nullopt).headline, std::string("The message was accepted"));
+    QCOMPARE(view::result(ok, RunKind::Test, std::nullopt).headline, std::string("Connection works"));
+    QCOMPARE(view::result(ok, RunKind::Test, std::nullopt).suggestionsTitle, std::string("Note:"));
+    Diagnosis bad;
+    bad.headline = "Login refused";
+    bad.suggestions = {"check the password"};
+    const auto r = view::result(bad, RunKind::Send, Step::Auth);
+    QCOMPARE(r.headline, std::string("Login refused"));
+    QCOMPARE(r.suggestionsTitle, std::string("What to try:"));
+    QCOMPARE(r.failedStepLabel, std::string(stepLabel(Step::Auth)));
+    QVERIFY(!r.failedStepPurpose.empty());
+    bad.suggestions.clear();
+    QVERIFY(view::result(bad, RunKind::Test, std::nullopt).suggestionsTitle.empty());
+  }
+
+  void tlsViews() {
+    TlsInfo info;
+    info.protocol = "TLSv1.3";
+    info.cipher = "TLS_AES_128_GCM_SHA256";
+    info.verified = true;
+    CertificateInfo leaf;
+    leaf.subject = "CN=mx";
+    leaf.publicKeySha256 = "abc=";
+    info.chain = {leaf, leaf};
+    auto t = view::tls(info);
+    QVERIFY(t.good);
+    QCOMPARE(t.rows[2].value, std::string("verified"));
+    QCOMPARE(t.chain.size(), std::size_t(2));
+    QCOMPARE(t.chain[1].title, std::string("Issuer certificate 1"));
+    QCOMPARE(t.chain[0].rows.back().value, std::string("sha256//abc="));
+    // Accepted despite errors is not "verified", whatever the library said.
+    info.acceptedDespiteErrors = true;
+    info.verificationErrors = {"expired"};
+    t = view::tls(info);
+    QVERIFY(!t.good);
+    QCOMPARE(t.rows[2].value, std::string("FAILED"));
+    QCOMPARE(t.rows[3].value, std::string("expired"));
+    QVERIFY(t.note.find("NOT verified") != std::string::npos);
+    QVERIFY(view::tls(info, true).note == t.note);
+    info.acceptedDespiteErrors = false;
+    info.verificationErrors.clear();
+    QVERIFY(view::tls(info, true).note.find("inside this page") != std::string::npos);
   }
 
   void credentialFieldsPerMethod() {

@@ -6,6 +6,8 @@
 // through embind.
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -61,6 +63,9 @@ enum class RunKind { Test, Send };
 struct RunPlan {
   Phase stopAfter = Phase::Auth;
   bool needsEnvelope = false;  // MAIL and RCPT need the message's addresses
+  // A test that does not stop at a phase: the front end says QUIT when the session is ready
+  // (SessionReady), instead of keeping the connection open as a library user would.
+  bool quitWhenReady = false;
 };
 RunPlan planRun(RunKind kind, std::optional<Phase> chosenStop);
 
@@ -99,5 +104,84 @@ struct MessageForm {
 };
 
 std::optional<Message> toMessage(const MessageForm& form, Problem* problem);
+
+// ---------------------------------------------------------------------------------------------
+// The fields themselves: one row each. The page builds its form state, what it remembers and
+// what a link may propose from this table; the desktop app fills its lists from the choices.
+
+enum class FieldKind { Text, Number, Choice, Check, Secret, Pem };
+
+struct Field {
+  std::string_view id;     // widget objectName, DOM id and data-testid
+  std::string_view label;  // as the page labels it
+  FieldKind kind;
+  bool remembered;          // kept between visits (never a secret, a CA or an "insecure" switch)
+  std::string_view linkKey;  // the address-bar name a link may propose it under; empty: never
+};
+const std::vector<Field>& fields();
+const Field* findField(std::string_view id);
+
+// The entries of a Choice field ("security", "auth", "stopAfter"): the value sent back, the text shown.
+struct Choice {
+  std::string value;
+  std::string text;
+};
+std::vector<Choice> choices(std::string_view fieldId);
+
+// The form as the page holds it: field id -> value as text ("1" or "" for a check box).
+using Values = std::map<std::string, std::string, std::less<>>;
+
+// ---------------------------------------------------------------------------------------------
+// Remembered passwords belong to one account: the server, port and user they were saved for
+// (and on the page, the relay too). Given back only for exactly that account.
+
+struct Account {
+  std::string relay;  // the page's relay; empty in the desktop app
+  std::string server;
+  std::uint16_t port = 0;
+  std::string user;
+  // "smtp://USER@SERVER:PORT" (user percent-encoded, server lower-cased), " via RELAY" on the
+  // page: the keychain's entry name, and what two accounts are compared by.
+  std::string key() const;
+};
+Account accountOf(const Values& values);
+
+// What to do with the password field when the account may have changed. Fill: the field is
+// empty and a password was saved for exactly this account. Clear: the field still holds, unedited,
+// a password filled in for another account (it would otherwise go to this one). Keep otherwise.
+enum class PasswordField { Keep, Fill, Clear };
+PasswordField rememberedPassword(const std::optional<Account>& savedFor, const Account& now, bool fieldEmpty,
+                                 bool fieldHoldsFilled);
+
+// ---------------------------------------------------------------------------------------------
+// A link's proposals. The address bar is input, never trust (DESIGN.md, "Trust rules for the
+// page"): each setting a link names becomes a change listed "old -> new", applied only when the
+// person says so, or a refusal said in words.
+
+// A CA named by a link (?ca=): fetched by the page from its own site only. `pem` is empty when
+// the address is not of the page's own site (or could not be read): it is then refused.
+struct LinkCa {
+  std::string named;  // as in the link
+  std::string path;   // the path on the page's site it resolved to
+  std::string pem;
+};
+
+struct LinkChange {
+  std::string field;  // the field's id
+  std::string label;
+  std::string from;   // as shown now
+  std::string to;     // as it would be shown
+  std::string value;  // what the field becomes ("1"/"" for a check box)
+};
+
+struct LinkReview {
+  std::vector<LinkChange> changes;
+  std::vector<std::string> refused;  // one sentence each
+  bool customServer = false;  // the server changes: the preset is no longer the one chosen
+  bool portChosen = false;    // the port changes: it no longer follows the security mode
+};
+
+LinkReview reviewLink(const std::vector<std::pair<std::string, std::string>>& query, const Values& current,
+                      const LinkCa& ca);
 
 }  // namespace smtpc::form

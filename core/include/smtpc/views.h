@@ -1,0 +1,68 @@
+// What a front end shows after (and during) a run, as plain data: the result panel, the TLS
+// details and the server's offer. The desktop app and the page render these the same way, so a
+// sentence or a rule ("Note:" after a success, "What to try:" after a failure; "verified" only
+// when nothing was accepted despite errors) is written here once.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "smtpc/capabilities.h"
+#include "smtpc/diagnosis.h"
+#include "smtpc/form.h"
+#include "smtpc/step.h"
+#include "smtpc/tls.h"
+
+namespace smtpc::view {
+
+// The result panel. Everything in it may quote the server: front ends show it as text.
+struct Result {
+  bool ok = false;
+  std::string headline;         // "The message was accepted", "Login refused"
+  std::string explanation;
+  std::string failedStepLabel;  // "AUTH" when the run failed at a step, else empty
+  std::string failedStepPurpose;
+  std::string serverSaid;
+  std::string suggestionsTitle;  // "What to try:" after a failure, "Note:" after a success
+  std::vector<std::string> suggestions;
+  std::string warning;  // shown beside the headline (a run in clear text), else empty
+};
+Result result(const Diagnosis& diagnosis, form::RunKind kind, std::optional<Step> failedStep);
+
+// A label and its value; the TLS and certificate tables are lists of these.
+struct Row {
+  std::string label;
+  std::string value;
+};
+
+struct Certificate {
+  std::string title;  // "Server certificate", "Issuer certificate 1"
+  std::string subject;
+  std::vector<Row> rows;
+};
+
+struct Tls {
+  bool good = false;  // verified, and not accepted despite errors
+  std::string note;   // the sentence above the table
+  std::vector<Row> rows;  // protocol, cipher, verification, one row per problem
+  std::vector<Certificate> chain;
+};
+// `relayed`: the page, whose TLS runs inside the browser while a relay carries the bytes.
+Tls tls(const TlsInfo& info, bool relayed = false);
+
+struct Offer {
+  std::string keyword;
+  std::string params;   // joined by spaces
+  std::string meaning;
+};
+struct Capabilities {
+  std::string note;  // "mx.example.org offers, inside TLS:"
+  std::vector<Offer> offers;
+};
+Capabilities capabilities(const smtpc::Capabilities& capabilities, bool encrypted);
+
+// The line the transcript shows where TLS begins.
+std::string tlsBoundary(const TlsInfo& info, bool relayed = false);
+
+}  // namespace smtpc::view
