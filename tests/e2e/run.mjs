@@ -115,6 +115,21 @@ async function main() {
   const stored = (page) => page.evaluate(() => JSON.parse(localStorage.getItem('smtpc.settings') || 'null'));
 
   const scenarios = {
+    async dontStopQuitsWhenReady() {
+      // "Don't stop": the test logs in, reaches the ready state and says QUIT itself, without
+      // the "Stopping after" of a chosen phase (core's planRun: quitWhenReady).
+      const page = await openPage();
+      await fill(page, sandboxForm(starttlsTap.port));
+      check((await page.$$eval('[data-testid=stopAfter] option', (o) => o.map((x) => x.value))).includes('none'),
+        'the list offers "don\'t stop"');
+      await page.selectOption('[data-testid=stopAfter]', 'none');
+      const r = await press(page, 'testButton');
+      const transcript = await text(page, 'transcript');
+      check(r.ok, 'the test succeeds: ' + (await text(page, 'status')) + ' / ' + (await text(page, 'explanation')));
+      check(/~> QUIT/.test(transcript) && !transcript.includes('Stopping after'), transcript);
+      check(/235 /.test(transcript), 'it logged in first');
+    },
+
     async starttlsAuthPlain() {
       const page = await openPage();
       const before = starttlsTap.connections.length;

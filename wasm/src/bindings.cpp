@@ -1,17 +1,21 @@
 // The JavaScript face of the module (embind), mirroring QtClient: one SmtpClient per page runs
 // a connection test or sends a test message and reports every event to a JS callback as a
-// plain object. The step bar and the diagnosis come from core's Explainer, as in the desktop app.
+// plain object. The form's rules, the step bar, the diagnosis and the result views all come
+// from core (smtpc/form.h, smtpc/explain.h, smtpc/views.h), as in the desktop app; the page
+// only reads its fields into an object keyed by core's field ids and shows what comes back.
 //
 //   const smtpc = await createSmtpc();
-//   smtpc.setCaBundle(pemText);                       // the page's trusted roots
+//   smtpc.setCaBundle(pemText);                    // the page's trusted roots
+//   const fields = smtpc.fields();                 // [{id, label, kind, remembered, linkKey, choices}]
 //   const client = new smtpc.SmtpClient();
-//   client.test(options, null, event => ...);         // stops after options.stopAfter (AUTH);
-//                                                     // null, or {field, headline, explanation}
-//                                                     // options.proxy, options.relayToken: the relay
-//   client.send(options, message, event => ...);      // a test message
+//   client.test(values, event => ...);             // values: {fieldId: text or bool, ...,
+//   client.send(values, event => ...);             //   relayToken, attachments, nowSeconds, utcOffsetMinutes}
+//                                                  // -> null, or {field, headline, explanation}
 //   client.cancel();
+//   smtpc.formHints(values), smtpc.account(values), smtpc.passwordAction(saved, values, holdsFilled),
+//   smtpc.reviewLink([[key, value], ...], values, {named, path, pem})
 // Event objects: {type: "transcript"|"state"|"steps"|"capabilities"|"tls"|"auth"|"ready"|
-// "recipient"|"progress"|"message"|"finished", ...}; see toJs below.
+// "recipient"|"progress"|"message"|"finished", ...}; see onEvent below.
 #include <emscripten/bind.h>
 #include <emscripten/emscripten.h>
 #include <emscripten/eventloop.h>
@@ -24,6 +28,7 @@
 #include "smtpc/form.h"
 #include "smtpc/message.h"
 #include "smtpc/tls_policy.h"
+#include "smtpc/views.h"
 #include "tls_engine.h"
 #include "websocket_transport.h"
 
@@ -63,10 +68,6 @@ std::string str(const val& object, const char* key) {
   const val v = object[key];
   return v.isString() ? v.as<std::string>() : std::string();
 }
-bool flag(const val& object, const char* key) {
-  const val v = object[key];
-  return !v.isUndefined() && !v.isNull() && v.as<bool>();
-}
 double number(const val& object, const char* key, double otherwise) {
   const val v = object[key];
   return v.isNumber() ? v.as<double>() : otherwise;
@@ -98,26 +99,42 @@ val errorToJs(const Error& error) {
   return o;
 }
 
+val rowsToJs(const std::vector<view::Row>& rows) {
+  val array = val::array();
+  for (const auto& row : rows) {
+    val o = val::object();
+    o.set("label", row.label);
+    o.set("value", row.value);
+    array.call<void>("push", o);
+  }
+  return array;
+}
+
 val tlsToJs(const TlsInfo& info) {
+  const view::Tls v = view::tls(info, true);
   val o = val::object();
-  o.set("protocol", info.protocol);
-  o.set("cipher", info.cipher);
-  o.set("verified", info.verified);
-  o.set("acceptedDespiteErrors", info.acceptedDespiteErrors);
-  o.set("problems", stringArray(info.verificationErrors));
+  o.set("good", v.good);
+  o.set("note", v.note);
+  o.set("boundary", view::tlsBoundary(info, true));
+  o.set("rows", rowsToJs(v.rows));
   val chain = val::array();
-  for (const auto& c : info.chain) {
+  for (const auto& c : v.chain) {
     val cert = val::object();
-    cert.set("subject", c.subject);
-    cert.set("issuer", c.issuer);
-    cert.set("notBefore", c.notBefore);
-    cert.set("notAfter", c.notAfter);
-    cert.set("names", stringArray(c.subjectAlternativeNames));
-    cert.set("sha256", c.sha256Fingerprint);
-    cert.set("pin", tls::pinOf(c));
+    cert.set("title", c.title);
+    cert.set("rows", rowsToJs(c.rows));
     chain.call<void>("push", cert);
   }
   o.set("chain", chain);
+  return o;
+}
+
+val capabilitiesToJs(const Capabilities& offered, bool encrypted) {
+  const view::Capabilities v = view::capabilities(offered, encrypted);
+  val o = val::object();
+  o.set("note", v.note);
+  val offers = val::array();
+  for (const auto& offer : v.offers) offers.call<void>("push", stringArray({offer.keyword, offer.params, offer.meaning}));
+  o.set("offers", offers);
   return o;
 }
 
@@ -134,15 +151,17 @@ val stepsToJs(const std::vector<StepView>& steps) {
   return array;
 }
 
-val diagnosisToJs(const Diagnosis& d) {
+val resultToJs(const view::Result& r) {
   val o = val::object();
-  o.set("ok", d.ok);
-  o.set("headline", d.headline);
-  o.set("explanation", d.explanation);
-  o.set("suggestions", stringArray(d.suggestions));
-  o.set("serverSaid", d.serverSaid);
-  o.set("encrypted", d.encrypted);
-  o.set("warning", d.warning);
+  o.set("ok", r.ok);
+  o.set("headline", r.headline);
+  o.set("explanation", r.explanation);
+  o.set("failedStepLabel", r.failedStepLabel);
+  o.set("failedStepPurpose", r.failedStepPurpose);
+  o.set("serverSaid", r.serverSaid);
+  o.set("suggestionsTitle", r.suggestionsTitle);
+  o.set("suggestions", stringArray(r.suggestions));
+  o.set("warning", r.warning);
   return o;
 }
 
@@ -158,43 +177,70 @@ form::Problem problem(std::string field, std::string headline, std::string expla
   return form::Problem{std::move(field), std::move(headline), std::move(explanation)};
 }
 
-// The page's options, read into core's form model; the rules are core's (smtpc/form.h).
-std::optional<ConnectParams> paramsFromJs(const val& o, const form::RunPlan& plan, form::Problem* out) {
+// The page's form values (keyed by core's field ids, smtpc/form.h) into core's form model.
+form::Values valuesFromJs(const val& o) {
+  form::Values values;
+  for (const auto& field : form::fields()) {
+    const val v = o[std::string(field.id)];
+    if (v.isString()) values[std::string(field.id)] = v.as<std::string>();
+    else if (v.isNumber()) values[std::string(field.id)] = std::to_string(static_cast<long long>(v.as<double>()));
+    else if (!v.isUndefined() && !v.isNull() && v.as<bool>()) values[std::string(field.id)] = "1";
+  }
+  return values;
+}
+
+std::string value(const form::Values& values, const char* id) {
+  const auto it = values.find(id);
+  return it == values.end() ? std::string() : it->second;
+}
+
+int integer(const std::string& text, int otherwise) {
+  if (text.empty() || text.size() > 6) return otherwise;
+  int n = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return otherwise;
+    n = n * 10 + (c - '0');
+  }
+  return n;
+}
+
+std::optional<ConnectParams> paramsFrom(const form::Values& v, const form::RunPlan& plan, form::Problem* out) {
   form::ConnectionForm f;
-  f.server = str(o, "host");
-  f.port = static_cast<std::uint16_t>(number(o, "port", 0));
-  const auto mode = securityModeFromName(str(o, "security"));
-  if (!mode) return *out = problem("security", "Unknown security mode", "\"" + str(o, "security") + "\" is not one."), std::nullopt;
+  f.server = value(v, "server");
+  const std::string portText = value(v, "port");
+  const int port = portText.empty() ? 0 : integer(portText, -1);  // empty: the mode's default
+  if (port < 0 || port > 65535) return *out = problem("port", "Port not understood", "Give the port as a number, for example 587."), std::nullopt;
+  f.port = static_cast<std::uint16_t>(port);
+  const auto mode = securityModeFromName(value(v, "security"));
+  if (!mode) return *out = problem("security", "Unknown security mode", "\"" + value(v, "security") + "\" is not one."), std::nullopt;
   f.security = *mode;
-  const std::string auth = str(o, "auth");
-  if (!auth.empty()) {
+  if (const std::string auth = value(v, "auth"); !auth.empty()) {
     const auto mechanism = mechanismFromName(auth);
     if (!mechanism) return *out = problem("auth", "Unknown login method", "\"" + auth + "\" is not one."), std::nullopt;
     f.auth = *mechanism;
   }
-  f.username = str(o, "username");
-  f.password = str(o, "password");
-  f.token = str(o, "token");
-  f.allowPlaintext = flag(o, "allowPlaintext");
-  f.caPem = str(o, "caPem");
-  f.pins = str(o, "pins");
-  f.acceptInvalid = flag(o, "acceptInvalid");
-  f.verifyName = str(o, "verifyName");
-  f.clientCertificatePem = str(o, "clientCertPem");
-  f.clientKeyPem = str(o, "clientKeyPem");
-  f.ehloName = str(o, "ehlo");
-  f.timeoutSeconds = static_cast<int>(number(o, "timeoutSeconds", 30));
+  f.username = value(v, "username");
+  f.password = value(v, "password");
+  f.token = value(v, "token");
+  f.allowPlaintext = !value(v, "allowPlaintext").empty();
+  f.caPem = value(v, "caPem");
+  f.pins = value(v, "pin");
+  f.acceptInvalid = !value(v, "acceptInvalid").empty();
+  f.clientCertificatePem = value(v, "clientCert");
+  f.clientKeyPem = value(v, "clientKey");
+  f.ehloName = value(v, "ehlo");
+  f.timeoutSeconds = value(v, "timeout").empty() ? 30 : integer(value(v, "timeout"), 0);
   return form::toConnectParams(f, plan, out);
 }
 
-std::optional<OutgoingMessage> messageFromJs(const val& o, form::Problem* out) {
+std::optional<OutgoingMessage> messageFrom(const form::Values& v, const val& o, form::Problem* out) {
   form::MessageForm f;
-  f.from = str(o, "from");
-  f.to = str(o, "to");
-  f.cc = str(o, "cc");
-  f.bcc = str(o, "bcc");
-  f.subject = str(o, "subject");
-  f.text = str(o, "text");
+  f.from = value(v, "from");
+  f.to = value(v, "to");
+  f.cc = value(v, "cc");
+  f.bcc = value(v, "bcc");
+  f.subject = value(v, "subject");
+  f.text = value(v, "body");
   auto m = form::toMessage(f, out);
   if (!m) return std::nullopt;
   m->headers.emplace_back("X-Mailer", "SMTPc (browser)");
@@ -235,43 +281,38 @@ class SmtpClient {
   ~SmtpClient() { client_.setObserver(nullptr); }
 
   // Returns null when started, else why not: {field, headline, explanation} (the form's mistake).
-  // `message` may be null unless the plan needs an envelope (planRun says).
-  val test(val options, val message, val callback) {
-    return start(std::move(options), std::move(message), std::move(callback), form::RunKind::Test);
-  }
-  val send(val options, val message, val callback) {
-    return start(std::move(options), std::move(message), std::move(callback), form::RunKind::Send);
-  }
+  val test(val values, val callback) { return start(std::move(values), std::move(callback), form::RunKind::Test); }
+  val send(val values, val callback) { return start(std::move(values), std::move(callback), form::RunKind::Send); }
   void cancel() { client_.cancel(); }
   bool running() const { return client_.running(); }
 
  private:
-  val start(val options, val message, val callback, form::RunKind kind) {
+  val start(val values, val callback, form::RunKind kind) {
     if (client_.running()) return problemToJs(problem("", "Busy", "A conversation is already running."));
+    const form::Values v = valuesFromJs(values);
     // Send stops nowhere early; Test where the person chose (AUTH by default).
     const std::optional<std::optional<Phase>> stop =
-        kind == form::RunKind::Send ? std::optional<Phase>() : chosenStop(str(options, "stopAfter"));
-    if (!stop) return problemToJs(problem("stopAfter", "Unknown phase", "\"" + str(options, "stopAfter") + "\" is not one."));
-    const form::RunPlan plan = form::planRun(kind, *stop);
+        kind == form::RunKind::Send ? std::optional<Phase>() : chosenStop(value(v, "stopAfter"));
+    if (!stop) return problemToJs(problem("stopAfter", "Unknown phase", "\"" + value(v, "stopAfter") + "\" is not one."));
+    plan_ = form::planRun(kind, *stop);
+    kind_ = kind;
     form::Problem why;
-    auto params = paramsFromJs(options, plan, &why);
+    auto params = paramsFrom(v, plan_, &why);
     if (!params) return problemToJs(why);
     std::optional<OutgoingMessage> outgoing;
-    if (plan.needsEnvelope) {
-      if (message.isNull() || message.isUndefined())
-        return problemToJs(problem("to", "The test message is not ready", "MAIL and RCPT need the test message's addresses."));
-      outgoing = messageFromJs(message, &why);
+    if (plan_.needsEnvelope) {
+      outgoing = messageFrom(v, values, &why);
       if (!outgoing) return problemToJs(why);
     }
     if (params->security != SecurityMode::None && !TlsEngine::entropyOk())
       return problemToJs(problem("", "Not started", "The browser gives no good random numbers: TLS cannot be made safe here."));
-    transport_.setProxyUrl(str(options, "proxy"));
-    transport_.setProxyToken(str(options, "relayToken"));
+    transport_.setProxyUrl(value(v, "proxy"));
+    transport_.setProxyToken(str(values, "relayToken"));
     transport_.setTrustedRoots(trustedRoots());
     callback_ = std::move(callback);
-    explainer_ = std::make_unique<Explainer>(*params, plan.needsEnvelope);
+    explainer_ = std::make_unique<Explainer>(*params, plan_.needsEnvelope);
     emitJs("steps", [&](val& o) { o.set("steps", stepsToJs(explainer_->steps())); });
-    const Error error = plan.needsEnvelope ? client_.sendMail(*params, std::move(*outgoing)) : client_.connect(*params);
+    const Error error = plan_.needsEnvelope ? client_.sendMail(*params, std::move(*outgoing)) : client_.connect(*params);
     if (error) return problemToJs(problem("", "Not started", error.explanation()));
     return val::null();
   }
@@ -305,25 +346,14 @@ class SmtpClient {
               o.set("description", std::string(stateDescription(e.to)));
             });
           } else if constexpr (std::is_same_v<T, CapabilitiesReceived>) {
-            emitJs("capabilities", [&](val& o) {
-              o.set("serverName", e.capabilities.serverName());
-              o.set("encrypted", e.encrypted);
-              val entries = val::array();
-              for (const auto& c : e.capabilities.entries()) {
-                val entry = val::object();
-                entry.set("keyword", c.keyword);
-                entry.set("params", stringArray(c.params));
-                entry.set("meaning", std::string(Capabilities::describe(c.keyword)));
-                entries.call<void>("push", entry);
-              }
-              o.set("entries", entries);
-            });
+            emitJs("capabilities", [&](val& o) { o.set("view", capabilitiesToJs(e.capabilities, e.encrypted)); });
           } else if constexpr (std::is_same_v<T, TlsReady>) {
-            emitJs("tls", [&](val& o) { o.set("info", tlsToJs(e.info)); });
+            emitJs("tls", [&](val& o) { o.set("view", tlsToJs(e.info)); });
           } else if constexpr (std::is_same_v<T, AuthSucceeded>) {
             emitJs("auth", [&](val& o) { o.set("mechanism", std::string(mechanismName(e.mechanism))); });
           } else if constexpr (std::is_same_v<T, SessionReady>) {
             emitJs("ready", [](val&) {});
+            if (plan_.quitWhenReady) client_.disconnect();  // a test that stops nowhere: QUIT once ready
           } else if constexpr (std::is_same_v<T, RecipientResult>) {
             emitJs("recipient", [&](val& o) {
               o.set("address", e.address);
@@ -354,7 +384,7 @@ class SmtpClient {
         o.set("stoppedAfter", std::string(phaseName(finished->stoppedAfter)));
         o.set("failedStep", explainer_ && explainer_->failedStep() ? val(std::string(stepName(*explainer_->failedStep())))
                                                                   : val::null());
-        o.set("diagnosis", diagnosisToJs(d));
+        o.set("view", resultToJs(view::result(d, kind_, explainer_ ? explainer_->failedStep() : std::nullopt)));
       });
     }
   }
@@ -363,6 +393,8 @@ class SmtpClient {
   WebTimer timer_;
   Client client_;
   std::unique_ptr<Explainer> explainer_;
+  form::RunPlan plan_;
+  form::RunKind kind_ = form::RunKind::Test;
   val callback_ = val::null();
 };
 
@@ -389,40 +421,101 @@ val presetsJs() {
 }
 
 // The step bar before anything ran, for the page's first paint.
-val plannedSteps(val options, bool sending) {
+val plannedSteps(val values, bool sending) {
+  const form::Values v = valuesFromJs(values);
   ConnectParams p;
-  if (const auto mode = securityModeFromName(str(options, "security"))) p.security = *mode;
-  p.credentials.username = str(options, "username");
+  if (const auto mode = securityModeFromName(value(v, "security"))) p.security = *mode;
+  p.credentials.username = value(v, "username");
   return stepsToJs(Explainer(p, sending).steps());
 }
 
-// The form's rules for the page (smtpc/form.h): the same as the desktop app's.
-std::string securityHintFor(const std::string& mode, int port) {
-  const auto m = securityModeFromName(mode);
-  return m ? form::securityHint(*m, static_cast<std::uint16_t>(port)) : std::string();
+// The form's table (smtpc/form.h): the page builds its state, what it remembers and what a link
+// may propose from it, and fills its lists from the choices.
+val fieldsJs() {
+  static constexpr const char* kKinds[] = {"text", "number", "choice", "check", "secret", "pem"};
+  val array = val::array();
+  for (const auto& field : form::fields()) {
+    val o = val::object();
+    o.set("id", std::string(field.id));
+    o.set("label", std::string(field.label));
+    o.set("kind", std::string(kKinds[static_cast<int>(field.kind)]));
+    o.set("remembered", field.remembered);
+    o.set("linkKey", std::string(field.linkKey));
+    val choices = val::array();
+    for (const auto& c : form::choices(field.id)) choices.call<void>("push", stringArray({c.value, c.text}));
+    o.set("choices", choices);
+    array.call<void>("push", o);
+  }
+  return array;
 }
-val credentialFieldsFor(const std::string& auth) {
-  const auto fields = form::credentialFields(mechanismFromName(auth).value_or(AuthMechanism::Auto));
+
+// What the form shows beside its fields: the security hint, the "insecure switches" warning,
+// which credential fields the login method uses.
+val formHints(val values) {
+  const form::Values v = valuesFromJs(values);
   val o = val::object();
+  const auto mode = securityModeFromName(value(v, "security"));
+  o.set("securityWarning", mode ? form::securityHint(*mode, static_cast<std::uint16_t>(integer(value(v, "port"), 0))) : std::string());
+  o.set("insecure", form::insecureSwitches(!value(v, "acceptInvalid").empty(), !value(v, "allowPlaintext").empty()));
+  const auto fields = form::credentialFields(mechanismFromName(value(v, "auth")).value_or(AuthMechanism::Auto));
   o.set("password", fields.password);
   o.set("token", fields.token);
   return o;
 }
-// null when the server field is fine, else {field, headline, explanation}.
-val checkServerFor(const std::string& server) {
-  const auto problem = form::checkServer(server);
-  return problem ? problemToJs(*problem) : val::null();
-}
-bool insecureSwitches(bool acceptInvalid, bool allowPlaintext) { return form::insecureSwitches(acceptInvalid, allowPlaintext); }
-// {stopAfter, needsEnvelope} for Test (send false) with the chosen phase, or Send.
-val planRunFor(bool send, const std::string& stopAfter) {
-  const auto stop = chosenStop(stopAfter);
-  std::optional<Phase> chosen;
-  if (!send && stop) chosen = *stop;
-  const form::RunPlan plan = form::planRun(send ? form::RunKind::Send : form::RunKind::Test, chosen);
+
+// The account a remembered password belongs to: {relay, server, port (text), user}.
+val accountJs(val values) {
+  const form::Account a = form::accountOf(valuesFromJs(values));
   val o = val::object();
-  o.set("stopAfter", std::string(phaseName(plan.stopAfter)));
-  o.set("needsEnvelope", plan.needsEnvelope);
+  o.set("relay", a.relay);
+  o.set("server", a.server);
+  o.set("port", std::to_string(a.port));
+  o.set("user", a.user);
+  return o;
+}
+
+// "fill", "clear" or "keep": what the password field does now. `saved`: the account the
+// remembered password was saved for ({relay, server, port, user}), or null.
+std::string passwordAction(val saved, val values, bool fieldHoldsFilled) {
+  std::optional<form::Account> savedFor;
+  if (!saved.isNull() && !saved.isUndefined() && saved["port"].isString() && saved["server"].isString()) {
+    form::Values fromSaved{{"proxy", str(saved, "relay")}, {"server", str(saved, "server")},
+                           {"port", str(saved, "port")}, {"username", str(saved, "user")}};
+    savedFor = form::accountOf(fromSaved);
+  }
+  const form::Values v = valuesFromJs(values);
+  switch (form::rememberedPassword(savedFor, form::accountOf(v), value(v, "password").empty(), fieldHoldsFilled)) {
+    case form::PasswordField::Fill: return "fill";
+    case form::PasswordField::Clear: return "clear";
+    case form::PasswordField::Keep: break;
+  }
+  return "keep";
+}
+
+// A link's proposals: {changes: [{field, label, from, to, value}], refused: [text],
+// customServer, portChosen}. `query`: [[key, value], ...]; `ca`: {named, path, pem} or null.
+val reviewLinkJs(val query, val values, val ca) {
+  std::vector<std::pair<std::string, std::string>> pairs;
+  const unsigned count = query.isArray() ? query["length"].as<unsigned>() : 0;
+  for (unsigned i = 0; i < count; ++i) pairs.emplace_back(query[i][0].as<std::string>(), query[i][1].as<std::string>());
+  form::LinkCa linkCa;
+  if (!ca.isNull() && !ca.isUndefined()) linkCa = form::LinkCa{str(ca, "named"), str(ca, "path"), str(ca, "pem")};
+  const form::LinkReview review = form::reviewLink(pairs, valuesFromJs(values), linkCa);
+  val changes = val::array();
+  for (const auto& c : review.changes) {
+    val o = val::object();
+    o.set("field", c.field);
+    o.set("label", c.label);
+    o.set("from", c.from);
+    o.set("to", c.to);
+    o.set("value", c.value);
+    changes.call<void>("push", o);
+  }
+  val o = val::object();
+  o.set("changes", changes);
+  o.set("refused", stringArray(review.refused));
+  o.set("customServer", review.customServer);
+  o.set("portChosen", review.portChosen);
   return o;
 }
 
@@ -446,9 +539,9 @@ EMSCRIPTEN_BINDINGS(smtpc) {
   emscripten::function("presets", &presetsJs);
   emscripten::function("plannedSteps", &plannedSteps);
   emscripten::function("defaultPort", &defaultPortFor);
-  emscripten::function("securityHint", &securityHintFor);
-  emscripten::function("checkServer", &checkServerFor);
-  emscripten::function("credentialFields", &credentialFieldsFor);
-  emscripten::function("insecureSwitches", &insecureSwitches);
-  emscripten::function("planRun", &planRunFor);
+  emscripten::function("fields", &fieldsJs);
+  emscripten::function("formHints", &formHints);
+  emscripten::function("account", &accountJs);
+  emscripten::function("passwordAction", &passwordAction);
+  emscripten::function("reviewLink", &reviewLinkJs);
 }
