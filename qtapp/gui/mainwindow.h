@@ -180,6 +180,7 @@ class MainWindow : public QMainWindow {
   std::unique_ptr<qt::QtClient> client_;
   std::unique_ptr<Explainer> explainer_;
   bool sending_ = false;
+  form::RunPlan plan_;  // the run's plan (core's): what it stops after, whether it quits when ready
   QString sandboxHost_;
   int sandboxPort_ = 0;
   QString sandboxCaFile_;

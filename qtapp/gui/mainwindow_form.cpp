@@ -25,17 +25,6 @@ namespace smtpc::gui {
 
 namespace {
 
-struct ModeChoice {
-  SecurityMode mode;
-  const char* label;
-};
-constexpr ModeChoice kModes[] = {
-    {SecurityMode::StartTls, "STARTTLS (required)"},
-    {SecurityMode::ImplicitTls, "Implicit TLS (SMTPS)"},
-    {SecurityMode::StartTlsIfOffered, "STARTTLS if offered — unsafe"},
-    {SecurityMode::None, "None — clear text, unsafe"},
-};
-
 QLineEdit* fileField(QWidget* parent, QHBoxLayout** row, const QString& filter) {
   auto* edit = new QLineEdit(parent);
   auto* browse = new QToolButton(parent);
@@ -85,7 +74,7 @@ QWidget* MainWindow::buildForm() {
   form->addRow(tr("P&ort:"), port_);
   security_ = new QComboBox(connection);
   security_->setObjectName(QStringLiteral("security"));
-  for (const auto& m : kModes) security_->addItem(tr(m.label), qs(securityModeName(m.mode)));
+  for (const auto& c : form::choices("security")) security_->addItem(qs(c.text), qs(c.value));
   form->addRow(tr("Se&curity:"), security_);
   securityWarning_ = new QLabel(connection);
   securityWarning_->setWordWrap(true);
@@ -93,9 +82,7 @@ QWidget* MainWindow::buildForm() {
   form->addRow(QString(), securityWarning_);
   auth_ = new QComboBox(connection);
   auth_->setObjectName(QStringLiteral("auth"));
-  for (auto m : {AuthMechanism::Auto, AuthMechanism::Plain, AuthMechanism::Login, AuthMechanism::CramMd5,
-                 AuthMechanism::XOAuth2, AuthMechanism::OAuthBearer})
-    auth_->addItem(m == AuthMechanism::Auto ? tr("Auto (best both sides know)") : qs(mechanismName(m)), qs(mechanismName(m)));
+  for (const auto& c : form::choices("auth")) auth_->addItem(qs(c.text), qs(c.value));
   form->addRow(tr("&Login method:"), auth_);
   username_ = new QLineEdit(connection);
   username_->setObjectName(QStringLiteral("username"));
@@ -192,14 +179,7 @@ QWidget* MainWindow::buildForm() {
   more->addRow(tr("T&imeout per step:"), timeout_);
   stopAfter_ = new QComboBox(advancedBody);
   stopAfter_->setObjectName(QStringLiteral("stopAfter"));
-  for (auto phase : {Phase::Auth, Phase::Ehlo, Phase::Tls, Phase::Connect, Phase::Mail, Phase::Rcpt})
-    stopAfter_->addItem(qs(stepLabel(phase == Phase::Auth ? Step::Auth
-                                     : phase == Phase::Ehlo ? Step::Ehlo
-                                     : phase == Phase::Tls ? Step::TlsHandshake
-                                     : phase == Phase::Connect ? Step::Greeting
-                                     : phase == Phase::Mail ? Step::Mail
-                                                            : Step::Rcpt)),
-                        qs(phaseName(phase)));
+  for (const auto& c : form::choices("stopAfter")) stopAfter_->addItem(qs(c.text), qs(c.value));
   stopAfter_->setToolTip(tr("Where Test connection stops. MAIL and RCPT use the composer's addresses; "
                             "no message is sent."));
   more->addRow(tr("Test stops after:"), stopAfter_);

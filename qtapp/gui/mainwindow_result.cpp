@@ -19,7 +19,7 @@
 #include <QVBoxLayout>
 
 #include "guitext.h"
-#include "smtpc/tls_policy.h"
+#include "smtpc/views.h"
 #include "stepbar.h"
 #include "transcriptview.h"
 
@@ -150,38 +150,35 @@ void MainWindow::onFinished(const Finished& finished) {
   }
   steps_->setSteps(explainer_ ? explainer_->steps() : steps_->steps());
   progress_->setVisible(false);
-  if (d.ok) {
-    QString headline = qs(d.headline);
-    if (sending_) headline = tr("The message was accepted");
-    setStatus(QStringLiteral("✓ ") + headline, QStringLiteral("#2e7d32"));
-  } else {
-    setStatus(QStringLiteral("✗ ") + qs(d.headline), QStringLiteral("#b71c1c"));
-  }
-  resultWarning_->setText(d.warning.empty() ? QString() : QStringLiteral("⚠ ") + qs(d.warning));
-  resultWarning_->setVisible(!d.warning.empty());
-  QString html = QStringLiteral("<p>%1</p>").arg(qs(d.explanation).toHtmlEscaped());
-  if (explainer_ && explainer_->failedStep())
-    html += tr("<p>It failed at <b>%1</b>: %2</p>")
-                .arg(qs(stepLabel(*explainer_->failedStep())), qs(stepPurpose(*explainer_->failedStep())).toHtmlEscaped());
-  if (!d.serverSaid.empty()) html += tr("<p>The server said: <code>%1</code></p>").arg(qs(d.serverSaid).toHtmlEscaped());
-  if (!d.suggestions.empty()) {
-    html += d.ok ? tr("<p><b>Note:</b></p><ul>") : tr("<p><b>What to try:</b></p><ul>");
-    for (const auto& s : d.suggestions) html += QStringLiteral("<li>%1</li>").arg(qs(s).toHtmlEscaped());
+  // The words are core's view (smtpc/views.h), the same as the page's; everything in it may
+  // quote the server, so all of it is escaped into the rich text.
+  const view::Result r = view::result(d, sending_ ? form::RunKind::Send : form::RunKind::Test,
+                                      explainer_ ? explainer_->failedStep() : std::nullopt);
+  setStatus((r.ok ? QStringLiteral("✓ ") : QStringLiteral("✗ ")) + qs(r.headline),
+            r.ok ? QStringLiteral("#2e7d32") : QStringLiteral("#b71c1c"));
+  resultWarning_->setText(r.warning.empty() ? QString() : QStringLiteral("⚠ ") + qs(r.warning));
+  resultWarning_->setVisible(!r.warning.empty());
+  const auto escaped = [](const std::string& text) { return qs(text).toHtmlEscaped(); };
+  QString html = QStringLiteral("<p>%1</p>").arg(escaped(r.explanation));
+  if (!r.failedStepLabel.empty())
+    html += tr("<p>It failed at <b>%1</b>: %2</p>").arg(escaped(r.failedStepLabel), escaped(r.failedStepPurpose));
+  if (!r.serverSaid.empty()) html += tr("<p>The server said: <code>%1</code></p>").arg(escaped(r.serverSaid));
+  if (!r.suggestions.empty()) {
+    html += QStringLiteral("<p><b>%1</b></p><ul>").arg(escaped(r.suggestionsTitle));
+    for (const auto& s : r.suggestions) html += QStringLiteral("<li>%1</li>").arg(escaped(s));
     html += QStringLiteral("</ul>");
   }
   setExplanation(html);
   updateButtons();
-  emit runFinished(d.ok);
+  emit runFinished(r.ok);
 }
 
 void MainWindow::showCapabilities(const Capabilities& capabilities, bool encrypted) {
   capabilities_->clear();
-  capabilitiesNote_->setText(encrypted ? tr("%1 offers, inside TLS:").arg(qs(capabilities.serverName()))
-                                       : tr("%1 offers, in clear text (before any TLS):").arg(qs(capabilities.serverName())));
-  for (const auto& c : capabilities.entries()) {
-    QStringList params;
-    for (const auto& p : c.params) params << qs(p);
-    auto* item = new QTreeWidgetItem(capabilities_, {qs(c.keyword), params.join(u' '), qs(Capabilities::describe(c.keyword))});
+  const view::Capabilities v = view::capabilities(capabilities, encrypted);
+  capabilitiesNote_->setText(qs(v.note));
+  for (const auto& offer : v.offers) {
+    auto* item = new QTreeWidgetItem(capabilities_, {qs(offer.keyword), qs(offer.params), qs(offer.meaning)});
     // Item text is always plain; a tooltip is not (Qt guesses), so it is escaped.
     for (int column : {1, 2})
       if (!item->text(column).isEmpty()) item->setToolTip(column, plainToolTip(item->text(column)));
@@ -192,30 +189,24 @@ void MainWindow::showCapabilities(const Capabilities& capabilities, bool encrypt
 
 void MainWindow::showTls(const TlsInfo& info) {
   tls_->clear();
-  const bool good = info.verified && !info.acceptedDespiteErrors;
-  tlsNote_->setText(good ? tr("✓ Encrypted, and the certificate was verified.")
-                         : tr("⚠ Encrypted, but the certificate was NOT verified: accepted only because you asked."));
-  tlsNote_->setStyleSheet(good ? QStringLiteral("color: #2e7d32;") : QStringLiteral("color: #b71c1c; font-weight: bold;"));
-  new QTreeWidgetItem(tls_, {tr("Protocol"), qs(info.protocol)});
-  new QTreeWidgetItem(tls_, {tr("Cipher"), qs(info.cipher)});
-  auto* verification = new QTreeWidgetItem(tls_, {tr("Verification"), good ? tr("verified") : tr("FAILED")});
-  for (const auto& problem : info.verificationErrors) new QTreeWidgetItem(verification, {QString(), qs(problem)});
-  int index = 0;
-  for (const auto& c : info.chain) {
-    auto* cert = new QTreeWidgetItem(tls_, {index == 0 ? tr("Server certificate") : tr("Issuer certificate %1").arg(index),
-                                            qs(c.subject)});
-    new QTreeWidgetItem(cert, {tr("Subject"), qs(c.subject)});
-    new QTreeWidgetItem(cert, {tr("Issuer"), qs(c.issuer)});
-    new QTreeWidgetItem(cert, {tr("Valid"), tr("%1 to %2").arg(qs(c.notBefore), qs(c.notAfter))});
-    QStringList sans;
-    for (const auto& s : c.subjectAlternativeNames) sans << qs(s);
-    if (!sans.isEmpty()) new QTreeWidgetItem(cert, {tr("Names (SANs)"), sans.join(QStringLiteral(", "))});
-    new QTreeWidgetItem(cert, {tr("SHA-256"), qs(c.sha256Fingerprint)});
-    new QTreeWidgetItem(cert, {tr("Key pin"), qs(tls::pinOf(c))});
-    cert->setExpanded(index == 0);
-    ++index;
+  const view::Tls v = view::tls(info);
+  tlsNote_->setText(qs(v.note));
+  tlsNote_->setStyleSheet(v.good ? QStringLiteral("color: #2e7d32;") : QStringLiteral("color: #b71c1c; font-weight: bold;"));
+  // Protocol and cipher at the top; the verification row holds its problems.
+  QTreeWidgetItem* verification = nullptr;
+  for (const auto& row : v.rows) {
+    if (row.label == "Problem" && verification) new QTreeWidgetItem(verification, {QString(), qs(row.value)});
+    else if (auto* item = new QTreeWidgetItem(tls_, {qs(row.label), qs(row.value)}); row.label == "Verification")
+      verification = item;
   }
-  verification->setExpanded(true);
+  bool first = true;
+  for (const auto& c : v.chain) {
+    auto* cert = new QTreeWidgetItem(tls_, {qs(c.title), qs(c.subject)});
+    for (const auto& row : c.rows) new QTreeWidgetItem(cert, {qs(row.label), qs(row.value)});
+    cert->setExpanded(first);
+    first = false;
+  }
+  if (verification) verification->setExpanded(true);
 }
 
 QString MainWindow::transcriptText() const { return transcript_->toPlainText(); }

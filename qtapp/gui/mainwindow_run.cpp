@@ -12,6 +12,7 @@
 #include <QTreeWidget>
 
 #include "guitext.h"
+#include "smtpc/views.h"
 #include "stepbar.h"
 #include "transcriptview.h"
 
@@ -32,7 +33,8 @@ void MainWindow::start(bool sending) {
     emit runFinished(false);  // nothing ran: the form says why
     return;
   }
-  const bool needsEnvelope = runPlan(sending).needsEnvelope;
+  plan_ = runPlan(sending);
+  const bool needsEnvelope = plan_.needsEnvelope;
   std::optional<OutgoingMessage> message;
   if (needsEnvelope) {
     QString why;
@@ -91,8 +93,7 @@ void MainWindow::onEvent(const Event& event) {
           showCapabilities(e.capabilities, e.encrypted);
         } else if constexpr (std::is_same_v<T, TlsReady>) {
           showTls(e.info);
-          transcript_->addBoundary(tr("TLS established (%1, %2): everything below is encrypted")
-                                       .arg(qs(e.info.protocol), qs(e.info.cipher)));
+          transcript_->addBoundary(qs(view::tlsBoundary(e.info)));
         } else if constexpr (std::is_same_v<T, MessageProgress>) {
           if (e.total && *e.total > 0) {
             progress_->setRange(0, 1000);
@@ -101,9 +102,8 @@ void MainWindow::onEvent(const Event& event) {
         } else if constexpr (std::is_same_v<T, MessageResult>) {
           if (!e.error) progress_->setValue(progress_->maximum());
         } else if constexpr (std::is_same_v<T, SessionReady>) {
-          // A plain connection test without a stop phase: say goodbye once ready.
-          if (!sending_ && client_ && client_->session() && client_->session()->params().quitAfter == Phase::None)
-            client_->disconnectFromServer();
+          // A test that stops nowhere ("Don't stop"): say goodbye once ready (core's plan).
+          if (plan_.quitWhenReady && client_) client_->disconnectFromServer();
         } else if constexpr (std::is_same_v<T, Finished>) {
           onFinished(e);
         }

@@ -143,7 +143,10 @@ void MainWindow::forgetRememberedPassword() {
 // A password the store filled in belongs to its account: when the server, port or user changes
 // under it, it goes (it would otherwise be sent to another server).
 void MainWindow::onAccountEdited() {
-  if (!storedFor_ || *storedFor_ == currentAccount() || password_->text() != storedPassword_) return;
+  const auto savedFor = storedFor_ ? std::optional(storedFor_->toCore()) : std::nullopt;
+  if (form::rememberedPassword(savedFor, currentAccount().toCore(), password_->text().isEmpty(),
+                               storedFor_ && password_->text() == storedPassword_) != form::PasswordField::Clear)
+    return;
   password_->clear();
   storedFor_.reset();
   storedPassword_.clear();

@@ -40,10 +40,8 @@ QKeychain::Error run(QKeychain::Job& job, QString* problem) {
 
 }  // namespace
 
-QString Account::key() const {
-  return QStringLiteral("smtp://%1@%2:%3")
-      .arg(QString::fromLatin1(QUrl::toPercentEncoding(user)), server.toLower())
-      .arg(port);
+form::Account Account::toCore() const {
+  return form::Account{{}, server.toStdString(), static_cast<std::uint16_t>(port), user.toStdString()};
 }
 
 PasswordStore::PasswordStore(QSettings* settings) : settings_(settings) {}

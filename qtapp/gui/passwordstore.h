@@ -10,14 +10,18 @@
 #include <QSettings>
 #include <QString>
 
+#include "smtpc/form.h"
+
 namespace smtpc::gui {
 
 struct Account {
   QString server;
   int port = 0;
   QString user;
+  // Core's account (smtpc/form.h), whose rules the page shares.
+  form::Account toCore() const;
   // "smtp://user@server:port": one keychain entry, one settings key per account.
-  QString key() const;
+  QString key() const { return QString::fromStdString(toCore().key()); }
   bool operator==(const Account&) const = default;
 };
 

@@ -189,6 +189,19 @@ class TestGui : public QObject {
     QVERIFY(!child<QPushButton>(*w, "cancelButton")->isEnabled());
   }
 
+  // "Don't stop" (core's planRun: quitWhenReady): the test logs in, is ready, and says QUIT
+  // itself, without the "Stopping after" of a chosen phase; before, the list had no such entry.
+  void dontStopQuitsWhenReady() {
+    auto w = window();
+    select(child<QComboBox>(*w, "stopAfter"), QStringLiteral("none"));
+    QVERIFY2(press(*w, "testButton"), qPrintable(status(*w)));
+    const QString transcript = w->transcriptText();
+    QVERIFY2(transcript.contains(QStringLiteral("~> QUIT")), qPrintable(transcript));
+    QVERIFY2(transcript.contains(QStringLiteral("Logged in.")), qPrintable(transcript));
+    QVERIFY(!transcript.contains(QStringLiteral("Stopping after")));
+    QVERIFY(!transcript.contains(QStringLiteral("MAIL FROM")));
+  }
+
   void wrongPassword() {
     auto w = window(QStringLiteral("not-the-password"));
     QVERIFY(!press(*w, "testButton"));
