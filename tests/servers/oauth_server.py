@@ -651,15 +651,16 @@ def main():
     httpd.oauth = OAuthServer(options, httpd.store, httpd.issuer, key)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
 
+    # ready only once a SIGTERM would be handled: a test may stop the server at once
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
     print(json.dumps({"issuer": httpd.issuer, "port": port, "ca_file": certs["ca.pem"], "token_key_file": key_file,
                       "metadata_url": httpd.issuer + "/.well-known/" + (
                           "openid-configuration" if options.metadata == "openid" else "oauth-authorization-server"),
                       "client_id": options.client_ids[0], "user": options.user,
                       "scope": options.default_scope, "state": state}), flush=True)
 
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
     if options.exit_on_stdin_eof:
         def watch():
             while os.read(sys.stdin.fileno(), 4096):  # not sys.stdin.buffer: its lock aborts the exit

@@ -458,15 +458,16 @@ def main():
     servers["starttls"] = loop.run_until_complete(listen(smtp_factory(tls_context=context, require_starttls=True)))
     servers["tls"] = loop.run_until_complete(listen(smtp_factory(auth_require_tls=False), context))
 
+    # ready only once a SIGTERM would be handled: a test may stop the server at once
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
     print(json.dumps({"host": options.host, **{name: port for name, (_, port) in servers.items()},
                       "ca_file": certs["ca.pem"], "client_cert": certs["client.pem"], "client_key": certs["client.key"],
                       "maildir": maildir, "state": state, "ca_key": certs["ca.key"],
                       **({"oauth_key_file": oauth_key_file, "oauth_scopes": SlowSMTP.oauth.scopes}
                          if SlowSMTP.oauth else {})}), flush=True)
 
-    stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
     if options.exit_on_stdin_eof:
         def watch():
             while os.read(sys.stdin.fileno(), 4096):  # not sys.stdin.buffer: its lock aborts the exit
