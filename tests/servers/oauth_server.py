@@ -319,14 +319,17 @@ class DeviceCodeGrant(GrantTypeBase):
 
 
 class OAuthServer(WebApplicationServer):
-    def __init__(self, options, store, issuer, key):
+    def __init__(self, options, store, key):
         validator = Validator(options, store)
 
         def access_token(request):
-            now = int(time.time())
-            return sign_token(key, {"iss": issuer, "sub": request.user, "scope": " ".join(request.scopes),
-                                    "client_id": request.client_id, "iat": now, "exp": now + request.expires_in,
-                                    "jti": secrets.token_urlsafe(12)})
+            claims = {"sub": request.user, "scope": " ".join(request.scopes),
+                      "exp": int(time.time()) + request.expires_in, "jti": secrets.token_urlsafe(8)}
+            token = sign_token(key, claims)
+            while len(token) < options.token_size:  # a provider-sized token (Microsoft's are ~2 KB)
+                claims["pad"] = claims.get("pad", "") + "x" * max(1, (options.token_size - len(token)) * 3 // 4)
+                token = sign_token(key, claims)
+            return token
 
         super().__init__(validator, token_generator=access_token, token_expires_in=options.token_lifetime,
                          refresh_token_generator=lambda request: secrets.token_urlsafe(32))
@@ -602,6 +605,9 @@ def main():
     parser.add_argument("--client-secret", help="clients must authenticate with this secret (post or basic)")
     parser.add_argument("--default-scope", default="smtp", help="the scope when a client asks for none")
     parser.add_argument("--token-lifetime", type=int, default=3600, help="expires_in of access tokens")
+    parser.add_argument("--token-size", type=int, default=0,
+                        help="pad access tokens to at least this many characters (real ones are 1-2 KB, too "
+                             "long for AUTH with an initial response: RFC 4954 §4)")
     parser.add_argument("--no-refresh-token", action="store_true", help="token responses carry no refresh_token")
     parser.add_argument("--revoke-refresh", action="store_true", help="every refresh token is refused (invalid_grant)")
     parser.add_argument("--refuse-consent", action="store_true",
@@ -648,7 +654,7 @@ def main():
     httpd.options = options
     httpd.issuer = f"https://127.0.0.1:{port}"
     httpd.store = Store()
-    httpd.oauth = OAuthServer(options, httpd.store, httpd.issuer, key)
+    httpd.oauth = OAuthServer(options, httpd.store, key)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
 
     # ready only once a SIGTERM would be handled: a test may stop the server at once

@@ -47,7 +47,7 @@ import threading
 import time
 from typing import NamedTuple
 
-from aiosmtpd.smtp import MISSING, SMTP, AuthResult, LoginPassword
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -133,10 +133,12 @@ def make_certificates(folder, kind, ca_files=None):
 # ---- OAuth 2 access tokens -------------------------------------------------------------------------
 # The sandbox's authorization server (oauth_server.py) issues access tokens that this server checks
 # without asking it: "smtpc-sandbox." BASE64URL(JSON claims) "." BASE64URL(HMAC-SHA256(key, all
-# before the last dot)), claims {"iss", "sub" (the user), "scope", "client_id", "iat", "exp", "jti"}.
+# before the last dot)), claims {"sub" (the user), "scope", "exp", "jti"} (and "pad" when a test
+# wants provider-sized tokens). Short, so that AUTH with an initial response fits in 512 octets.
 # The key is 32 random bytes, written as hex in a file only its owner can read.
 
 TOKEN_PREFIX = "smtpc-sandbox."
+SASL_LINE_LIMIT = 12288  # RFC 4954 §4: what a server accepts in one line of an AUTH exchange
 DEFAULT_OAUTH_SCOPES = ["smtp", "https://mail.google.com/", "https://outlook.office.com/SMTP.Send"]
 
 
@@ -282,16 +284,50 @@ class SlowSMTP(SMTP):
             await asyncio.sleep(self.delay)
         await super().push(status)
 
+    async def _read_sasl_line(self):
+        """One client line of an AUTH exchange, up to RFC 4954's 12288 octets (aiosmtpd's own
+        challenge_auth stops at 1001, and a provider's token is ~2 KB); b"" when the client hung
+        up, None when the line was too long (already answered)."""
+        line = b""
+        while True:
+            try:
+                line += await self._reader.readuntil(b"\n")
+                break
+            except asyncio.LimitOverrunError as e:
+                line += await self._reader.readexactly(e.consumed)
+            except asyncio.IncompleteReadError:
+                return b""
+            if len(line) > SASL_LINE_LIMIT:
+                while True:  # drop the rest of it
+                    try:
+                        await self._reader.readuntil(b"\n")
+                        break
+                    except asyncio.LimitOverrunError as e:
+                        await self._reader.readexactly(e.consumed)
+                    except asyncio.IncompleteReadError:
+                        return b""
+                await self.push("500 5.5.6 Authentication Exchange line is too long")
+                return None
+        return line
+
     async def _initial_response(self, args):
         """The client's first SASL message: inline (RFC 4954 initial response, "=" for empty) or
         after an empty 334. None when the exchange already ended (aborted, not base64)."""
         if len(args) == 1:
-            blob = await self.challenge_auth("")
-            return None if blob is MISSING else blob
-        if args[1] == "=":
+            await self.push("334 ")
+            line = await self._read_sasl_line()
+            if not line:
+                return None
+            blob = line.strip()
+            if blob == b"*":
+                await self.push("501 5.7.0 Auth aborted")
+                return None
+        elif args[1] == "=":
             return b""
+        else:
+            blob = args[1].encode()
         try:
-            return base64.b64decode(args[1].encode(), validate=True)
+            return base64.b64decode(blob, validate=True)
         except ValueError:
             await self.push("501 5.5.2 Can't decode base64")
             return None
@@ -302,8 +338,8 @@ class SlowSMTP(SMTP):
         log(f"AUTH {mechanism} for {user!r} refused: {error.get('why')}")
         error = {k: v for k, v in error.items() if k != "why"}
         await self.push("334 " + base64.b64encode(json.dumps(error, separators=(",", ":")).encode()).decode())
-        line = await self._reader.readline()
-        if not line:  # the client hung up
+        line = await self._read_sasl_line()
+        if not line:  # the client hung up, or the line was too long
             return AuthResult(success=False, handled=True)
         if line.strip() == b"*":
             return AuthResult(success=False, handled=False, message="501 5.7.0 Auth aborted")

@@ -110,9 +110,9 @@ class Client:
         return self.post("/token", {"grant_type": "authorization_code", "code": code, "client_id": client_id,
                                     "redirect_uri": REDIRECT.format(port=port), "code_verifier": verifier, **extra})
 
-    def sign_in(self, port=50123):
+    def sign_in(self, port=50123, **extra):
         verifier, challenge = pkce()
-        status, location, parameters = self.authorize(challenge, port=port)
+        status, location, parameters = self.authorize(challenge, port=port, **extra)
         assert status == 302 and "code" in parameters, (status, location)
         status, _, token = self.exchange(parameters["code"], verifier, port=port)
         assert status == 200, token
@@ -455,6 +455,32 @@ class OAuthTest(unittest.TestCase):
         # a device-flow token is as good
         connection = self.smtp("tls")
         self.assertEqual(connection.docmd("AUTH", "OAUTHBEARER " + self.oauthbearer("demo", token))[0], 235)
+
+    def test_smtp_token_sizes(self):
+        # the sandbox's own tokens fit AUTH with an initial response (512 octets, RFC 4954 §4) even
+        # for a long address and Microsoft's scope
+        wordy, _ = self.other_server("--user", "someone.with.a.long.name@sandbox.smtpc.test")
+        token = wordy.sign_in(scope="https://outlook.office.com/SMTP.Send offline_access")["access_token"]
+        self.remember(token)
+        user = "someone.with.a.long.name@sandbox.smtpc.test"
+        for mechanism, blob in [("XOAUTH2", self.xoauth2(user, token)), ("OAUTHBEARER", self.oauthbearer(user, token))]:
+            line = f"AUTH {mechanism} {blob}"
+            self.assertLessEqual(len(line) + 2, 512, mechanism)
+            self.assertEqual(self.smtp().docmd(line)[0], 235, mechanism)
+        # a provider-sized token: too long to go inline, so after an empty 334 (up to 12288 octets)
+        big, _ = self.other_server("--token-size", "2500")
+        token = big.sign_in()["access_token"]
+        self.remember(token)
+        self.assertGreaterEqual(len(token), 2500)
+        for mechanism, blob in [("XOAUTH2", self.xoauth2("demo", token)), ("OAUTHBEARER", self.oauthbearer("demo", token))]:
+            connection = self.smtp()
+            self.assertEqual(connection.docmd(f"AUTH {mechanism} {blob}")[0], 500, "inline: the line is too long")
+            self.assertEqual(connection.docmd("AUTH", mechanism), (334, b""))
+            self.assertEqual(connection.docmd(blob)[0], 235, mechanism)
+        connection = self.smtp()
+        self.assertEqual(connection.docmd("AUTH", "XOAUTH2")[0], 334)
+        self.assertEqual(connection.docmd("A" * 13000)[0], 500, "over RFC 4954's 12288")
+        self.assertEqual(connection.docmd("AUTH", "XOAUTH2 " + self.xoauth2("demo", self.client.sign_in()["access_token"]))[0], 235)
 
     def refused(self, mechanism, message, listener="tls"):
         connection = self.smtp(listener)
