@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "smtpc/form.h"
+#include "smtpc/oauth.h"
 #include "smtpc/sasl.h"
 #include "smtpc/step.h"
 
@@ -22,6 +23,12 @@ const std::vector<Field> kFields = {
     {"username", "User name", K::Text, true, "user"},
     {"password", "Password", K::Secret, false, ""},
     {"token", "OAuth token", K::Secret, false, ""},
+    // OAuth 2 sign-in (smtpc/oauth.h). A link may propose none of them: a link that chose the
+    // issuer would choose the page a person types their password into.
+    {"oauthProvider", "Sign in with", K::Choice, true, ""},
+    {"clientId", "Client ID", K::Text, true, ""},
+    {"oauthIssuer", "Issuer URL", K::Text, true, ""},
+    {"tenant", "Tenant", K::Text, true, ""},
     {"caPem", "Extra CA (PEM)", K::Pem, false, "ca"},
     {"pin", "Pinned key", K::Text, true, "pin"},
     {"clientCert", "Client certificate", K::Pem, false, ""},
@@ -115,6 +122,9 @@ std::vector<Choice> choices(std::string_view fieldId) {
                    AuthMechanism::XOAuth2, AuthMechanism::OAuthBearer})
       out.push_back({std::string(mechanismName(m)),
                      m == AuthMechanism::Auto ? "Auto (best both sides know)" : std::string(mechanismName(m))});
+  } else if (fieldId == "oauthProvider") {
+    for (auto kind : {oauth::ProviderKind::Microsoft, oauth::ProviderKind::Google, oauth::ProviderKind::Custom})
+      out.push_back({std::string(oauth::provider(kind).name), std::string(oauth::provider(kind).label)});
   } else if (fieldId == "stopAfter") {
     // AUTH first: it is what "Test" stops after unless the person chooses otherwise.
     const std::pair<Phase, Step> stops[] = {{Phase::Auth, Step::Auth},         {Phase::Ehlo, Step::Ehlo},

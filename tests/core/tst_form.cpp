@@ -194,6 +194,29 @@ class TestForm : public QObject {
     QVERIFY(r.changes.empty() && r.refused.empty());
   }
 
+  void signInForm() {
+    QVERIFY(signInFields("custom").issuer && !signInFields("custom").tenant);
+    QVERIFY(signInFields("microsoft").tenant && !signInFields("microsoft").issuer);
+    QVERIFY(!signInFields("google").issuer && !signInFields("google").tenant);
+    for (const auto& c : choices("oauthProvider")) QVERIFY2(oauth::providerFromName(c.value), c.value.c_str());
+    Problem why;
+    // Each mistake names its field, so the front end can put the cursor there.
+    QVERIFY(!toSignInSettings({"", "id", "", "", "me", ""}, oauth::FlowKind::Browser, &why));
+    QCOMPARE(why.field, std::string("oauthProvider"));
+    QVERIFY(!toSignInSettings({"microsoft", " ", "", "common", "me", ""}, oauth::FlowKind::Browser, &why));
+    QCOMPARE(why.field, std::string("clientId"));
+    QVERIFY(!toSignInSettings({"custom", "id", "http://insecure.example", "", "me", ""}, oauth::FlowKind::Browser, &why));
+    QCOMPARE(why.field, std::string("oauthIssuer"));
+    QVERIFY(!toSignInSettings({"google", "id", "", "", "me", ""}, oauth::FlowKind::Device, &why));
+    QVERIFY2(why.explanation.find("device flow") != std::string::npos, why.explanation.c_str());
+    const auto settings = toSignInSettings({"microsoft", " id ", "", "", " me@example.com ", ""}, oauth::FlowKind::Browser, &why);
+    QVERIFY(settings);
+    QCOMPARE(settings->clientId, std::string("id"));
+    QCOMPARE(settings->tenant, std::string("common"));  // an empty tenant: the default
+    QCOMPARE(settings->user, std::string("me@example.com"));
+    QVERIFY(settings->clientSecret.empty());
+  }
+
   void resultViews() {
     Diagnosis ok;
     ok.ok = true;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "smtpc/message.h"
+#include "smtpc/oauth.h"
 #include "smtpc/session.h"
 
 namespace smtpc::form {
@@ -104,6 +105,28 @@ struct MessageForm {
 };
 
 std::optional<Message> toMessage(const MessageForm& form, Problem* problem);
+
+// ---------------------------------------------------------------------------------------------
+// OAuth 2 sign-in (smtpc/oauth.h) from the form: "Sign in…" sits beside the login method
+// whenever the method can use a token (credentialFields().token).
+
+// Which sign-in fields a provider ("microsoft", "google", "custom") uses.
+struct SignInFields {
+  bool issuer = false;  // custom: the issuer URL, for its metadata (RFC 8414)
+  bool tenant = false;  // Microsoft: common, organizations, consumers, an ID or a domain
+};
+SignInFields signInFields(std::string_view provider);
+
+struct SignInForm {
+  std::string provider;  // "microsoft", "google", "custom"
+  std::string clientId;
+  std::string issuer;
+  std::string tenant;
+  std::string user;  // the user name field: the mailbox signing in
+  std::string clientSecret;
+};
+// The form's sign-in fields as the flow's settings; the first problem otherwise (with the field).
+std::optional<oauth::Settings> toSignInSettings(const SignInForm& form, oauth::FlowKind flow, Problem* problem);
 
 // ---------------------------------------------------------------------------------------------
 // The fields themselves: one row each. The page builds its form state, what it remembers and
