@@ -8,6 +8,26 @@ namespace smtpc::oauth {
 
 using namespace detail;
 
+namespace {
+
+// "http://127.0.0.1:8080/cb?x" -> "/cb?x"; a target already without scheme and host stays.
+std::string_view pathAndQuery(std::string_view url) {
+  const std::size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos || url.substr(0, scheme).find('/') != std::string_view::npos) return url;
+  const std::size_t path = url.find_first_of("/?", scheme + 3);
+  return path == std::string_view::npos ? std::string_view("/") : url.substr(path);
+}
+
+// "http://127.0.0.1:8080/cb" -> "127.0.0.1:8080".
+std::string_view hostPortOf(std::string_view url) {
+  const std::size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos) return url;
+  const std::string_view rest = url.substr(scheme + 3);
+  return rest.substr(0, rest.find_first_of("/?"));
+}
+
+}  // namespace
+
 void Flow::performListen() {
   setState(FlowState::Listening);
   step(SignInStep::Listen, "opening a port on 127.0.0.1 where your browser will bring back the provider's answer");
@@ -30,9 +50,14 @@ void Flow::onListenFailed(Time now, std::string_view reason) {
 }
 
 void Flow::performAuthorization(std::uint16_t port) {
+  performAuthorizationAt("http://127.0.0.1:" + std::to_string(port) + "/");
+}
+
+void Flow::performAuthorizationAt(std::string redirectUri) {
   setState(FlowState::Authorizing);
-  const std::string hostPort = "127.0.0.1:" + std::to_string(port);
-  redirectUri_ = "http://" + hostPort + "/";
+  redirectUri_ = std::move(redirectUri);
+  const bool loopback = settings_.redirectUri.empty();
+  const std::string_view hostPort = hostPortOf(redirectUri_);
   const std::string challenge = pkceChallenge(verifier_.reveal());
   const std::string requested = scope();
   FormFields parameters = {{"response_type", "code"}, {"client_id", settings_.clientId}, {"redirect_uri", redirectUri_}};
@@ -47,9 +72,12 @@ void Flow::performAuthorization(std::uint16_t port) {
   url += formEncode(parameters);
   const std::string_view extra = provider(settings_.provider).extraAuthorizationParameters;
   if (!extra.empty()) url += '&' + std::string(extra);
-  step(SignInStep::Browser, "opening your browser at the provider's sign-in page: sign in there and allow SMTPc to "
-                            "send mail; SMTPc never sees your password");
-  step(SignInStep::Browser, "the provider will redirect your browser to " + hostPort +
+  step(SignInStep::Browser, loopback ? "opening your browser at the provider's sign-in page: sign in there and allow "
+                                       "SMTPc to send mail; SMTPc never sees your password"
+                                     : "opening the provider's sign-in page in a popup: sign in there and allow SMTPc "
+                                       "to send mail; this page never sees your password");
+  step(SignInStep::Browser, (loopback ? "the provider will redirect your browser to " + std::string(hostPort)
+                                      : "the provider will send the popup back to this page (" + redirectUri_ + ")") +
                                 " with a one-time code; the PKCE challenge in the address proves, later, that "
                                 "SMTPc asked for it");
   queue(OpenBrowser{std::move(url)});
@@ -63,13 +91,14 @@ void Flow::onRedirect(Time now, std::string_view target) {
     queue(BrowserPage{404, "Nothing to do here", "This sign-in is not waiting for the browser; you can close this tab."});
     return;
   }
-  if (text::startsWithIgnoreCase(target, "http://")) {  // the absolute form (RFC 9112 §3.2.2)
-    const std::size_t path = target.find('/', 7);
-    target = path == std::string_view::npos ? std::string_view("/") : target.substr(path);
-  }
+  // The absolute form (RFC 9112 §3.2.2), or the page's whole address: its path and query only.
+  // Where the answer came from is the adapter's to know (its own port, its own page).
+  target = pathAndQuery(target);
   const std::size_t question = target.find('?');
-  if (target.substr(0, question) != "/") {
-    queue(BrowserPage{404, "Not found", "SMTPc waits for the sign-in's answer at / only."});
+  const std::string_view expected = pathAndQuery(redirectUri_);
+  if (target.substr(0, question) != expected.substr(0, expected.find('?'))) {
+    queue(BrowserPage{404, "Not found", "SMTPc waits for the sign-in's answer at " +
+                                            std::string(expected.substr(0, expected.find('?'))) + " only."});
     return;
   }
   auto query = formDecode(question == std::string_view::npos ? std::string_view() : target.substr(question + 1));

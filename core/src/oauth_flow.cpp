@@ -130,6 +130,7 @@ void Flow::afterEndpoints() {
 }
 
 void Flow::performInteractive() {
+  if (settings_.flow == FlowKind::Browser && !settings_.redirectUri.empty()) return performAuthorizationAt(settings_.redirectUri);
   if (settings_.flow == FlowKind::Browser) return performListen();
   performDeviceAuthorization();
 }

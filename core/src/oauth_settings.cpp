@@ -182,6 +182,19 @@ std::optional<Problem> checkSettings(const Settings& settings) {
                              "Enter common, organizations, consumers, your tenant's ID "
                              "(00000000-0000-0000-0000-000000000000) or its domain (contoso.onmicrosoft.com).");
   }
+  if (!settings.redirectUri.empty()) {
+    // RFC 8252 §7.3 and §8.3: http only to the loopback interface; anything else is https.
+    const std::string_view uri = settings.redirectUri;
+    bool loopbackHttp = false;
+    for (std::string_view host : {"http://127.0.0.1", "http://localhost", "http://[::1]"})
+      if (uri.substr(0, host.size()) == host && (uri.size() == host.size() || uri[host.size()] == ':' ||
+                                                  uri[host.size()] == '/'))
+        loopbackHttp = true;
+    if ((!loopbackHttp && !isHttpsUrl(uri)) || uri.find('#') != std::string_view::npos || hasSpaceOrControl(uri))
+      return settingsProblem("redirectUri", "The redirect URI is not valid",
+                             "The page that receives the sign-in's answer must be served over https (or from "
+                             "this computer, http://127.0.0.1), without a fragment.");
+  }
   if (settings.clientId.empty())
     return settingsProblem("clientId", "No client ID",
                            "Register SMTPc as an application with the provider and enter the client ID it gives you.");

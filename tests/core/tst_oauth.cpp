@@ -533,6 +533,37 @@ class TestOAuth : public QObject {
     QCOMPARE(q(d.next()), q("signed in"));
   }
 
+  // The page is its own redirect URI: no loopback port; the popup's address comes back whole.
+  void fixedRedirectUri() {
+    Settings s = microsoft();
+    s.redirectUri = "https://smtpc.example/app/?x=1";
+    Driver d(s);
+    d.start();
+    const std::string next = d.next();
+    QVERIFY2(q(next).startsWith("browser https://login.microsoftonline.com/common/oauth2/v2.0/authorize?"), qPrintable(q(next)));
+    QVERIFY2(q(next).contains("&redirect_uri=https%3A%2F%2Fsmtpc.example%2Fapp%2F%3Fx%3D1&"), qPrintable(q(next)));
+    QVERIFY2(q(d.stepText()).contains("send the popup back to this page (https://smtpc.example/app/?x=1)"),
+             qPrintable(q(d.stepText())));
+    // Another path on the page's site is not the answer; the right path with a forged state fails.
+    d.flow.onRedirect(d.now, "https://smtpc.example/other/?code=" + kCode + "&state=" + kState);
+    QCOMPARE(q(d.next()), q("page 404 Not found"));
+    QCOMPARE(d.flow.state(), FlowState::Authorizing);
+    d.flow.onRedirect(d.now, "https://smtpc.example/app/?code=" + kCode + "&state=" + kState);
+    QCOMPARE(q(d.next()), q("page 200 Signed in"));
+    QCOMPARE(q(d.next()), q("stop listening"));
+    const std::string exchange = d.next();
+    QVERIFY2(q(exchange).contains("&redirect_uri=https%3A%2F%2Fsmtpc.example%2Fapp%2F%3Fx%3D1&"), qPrintable(q(exchange)));
+    d.answer(tokenResponse());
+    QCOMPARE(q(d.next()), q("signed in"));
+    // Only https, or http to this computer.
+    s.redirectUri = "http://smtpc.example/";
+    QCOMPARE(q(checkSettings(s) ? checkSettings(s)->field : ""), q("redirectUri"));
+    s.redirectUri = "http://127.0.0.1:8080/";
+    QVERIFY(!checkSettings(s));
+    s.redirectUri = "http://127.0.0.1.evil.example/";
+    QVERIFY(checkSettings(s));
+  }
+
   void listenFailedAndCancel() {
     Driver d(microsoft());
     d.start();

@@ -167,6 +167,12 @@ struct Settings {
   std::string user;               // the mailbox: a login hint, and the last part of the key
   Secret refreshToken;            // from the keychain: tried first, without asking the person
   bool signInIfRefreshFails = true;  // a refused refresh token goes on to `flow`
+  // The browser flow's redirect URI when it is fixed: the web page, which is its own redirect URI
+  // (its exact address, registered with the provider). https, or http on a loopback host. Empty:
+  // a loopback port the adapter opens (RFC 8252 §7.3), as the desktop app and the CLI do. With a
+  // fixed URI there is no ListenForRedirect: the adapter hands the flow the address it was sent
+  // back to (its path and query, or the whole URL) with onRedirect.
+  std::string redirectUri;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -471,6 +477,7 @@ class Flow {
   void performInteractive();
   void performListen();
   void performAuthorization(std::uint16_t port);
+  void performAuthorizationAt(std::string redirectUri);
   void performCodeExchange(std::string code);
   void onCodeExchangeResponse(const HttpResponse& response);
   void performDeviceAuthorization();
