@@ -106,6 +106,185 @@ class TestSasl : public QObject {
     if (!chosen) QVERIFY(!chosen.error().explanation().empty());
   }
 
+  // The flat JSON reader for the error challenge of a refused token (RFC 7628 §3.2.2).
+  void flatJsonReadsMembers() {
+    auto members = sasl::readFlatJsonObject("{\"status\":\"401\",\"schemes\":\"bearer\",\"scope\":\"https://mail.google.com/\"}");
+    QVERIFY(members);
+    QCOMPARE(members->size(), std::size_t(3));
+    QCOMPARE((*members)[0].name, std::string("status"));
+    QCOMPARE((*members)[0].value, std::string("401"));
+    QCOMPARE((*members)[2].value, std::string("https://mail.google.com/"));
+    // Numbers kept as written, true/false as words, null members left out; RFC 8259 whitespace.
+    members = sasl::readFlatJsonObject(" {\r\n\t\"status\" : 401 , \"ok\":true,\"no\":false, \"n\":null, \"x\":-1.5e+3 } ");
+    QVERIFY(members);
+    QCOMPARE(members->size(), std::size_t(4));
+    QCOMPARE((*members)[0].value, std::string("401"));
+    QCOMPARE((*members)[1].value, std::string("true"));
+    QCOMPARE((*members)[2].value, std::string("false"));
+    QCOMPARE((*members)[3].value, std::string("-1.5e+3"));
+    QVERIFY(sasl::readFlatJsonObject("{}") && sasl::readFlatJsonObject("{}")->empty());
+  }
+  void flatJsonEscapes() {
+    // \" \\ \/ \n, \u00e9 (é) and a surrogate pair (U+1F600) decoded to UTF-8; raw UTF-8 kept.
+    auto members = sasl::readFlatJsonObject("{\"a\":\"q\\\"b\\\\s\\/\\u00e9\\ud83d\\ude00\\n\",\"b\":\"é\"}");
+    QVERIFY(members);
+    QCOMPARE((*members)[0].value, std::string("q\"b\\s/\xC3\xA9\xF0\x9F\x98\x80\n"));
+    QCOMPARE((*members)[1].value, std::string("\xC3\xA9"));
+    // One, two and three UTF-8 bytes: A, Δ (U+0394), € (U+20AC).
+    QCOMPARE(sasl::readFlatJsonObject("{\"a\":\"\\u0041\\u0394\\u20AC\"}")->front().value,
+             std::string("A\xCE\x94\xE2\x82\xAC"));
+  }
+  void flatJsonRefuses_data() {
+    QTest::addColumn<QByteArray>("json");
+    QTest::addColumn<QString>("why");  // a part of the error's explanation
+    QTest::newRow("nested object") << QByteArray("{\"status\":{\"code\":\"401\"}}") << "nested object or array";
+    QTest::newRow("nested array") << QByteArray("{\"schemes\":[\"bearer\"]}") << "nested object or array";
+    QTest::newRow("not an object") << QByteArray("[\"status\"]") << "does not start with {";
+    QTest::newRow("empty") << QByteArray("") << "does not start with {";
+    QTest::newRow("duplicate") << QByteArray("{\"status\":\"401\",\"status\":\"200\"}") << "appears twice";
+    QTest::newRow("duplicate null") << QByteArray("{\"s\":null,\"s\":\"1\"}") << "appears twice";
+    QTest::newRow("trailing bytes") << QByteArray("{\"status\":\"401\"}x") << "more follows";
+    QTest::newRow("two objects") << QByteArray("{}{}") << "more follows";
+    QTest::newRow("truncated") << QByteArray("{\"status\":\"4") << "not closed";
+    QTest::newRow("no closing brace") << QByteArray("{\"status\":\"401\"") << "',' or '}' is missing";
+    QTest::newRow("trailing comma") << QByteArray("{\"status\":\"401\",}") << "name is not a string";
+    QTest::newRow("unquoted name") << QByteArray("{status:\"401\"}") << "name is not a string";
+    QTest::newRow("single quotes") << QByteArray("{'status':'401'}") << "name is not a string";
+    QTest::newRow("no colon") << QByteArray("{\"status\" \"401\"}") << "':' is missing";
+    QTest::newRow("bare word") << QByteArray("{\"status\":invalid}") << "not a string, number";
+    QTest::newRow("unknown escape") << QByteArray("{\"a\":\"\\x41\"}") << "unknown escape";
+    QTest::newRow("short \\u") << QByteArray("{\"a\":\"\\u00e\"}") << "four hex digits";
+    QTest::newRow("lone low surrogate") << QByteArray("{\"a\":\"\\udc00\"}") << "lone low surrogate";
+    QTest::newRow("high surrogate alone") << QByteArray("{\"a\":\"\\ud83dx\"}") << "without its low one";
+    QTest::newRow("escape at the end") << QByteArray("{\"a\":\"\\") << "cut short";
+    QTest::newRow("raw line break") << QByteArray("{\"a\":\"x\ny\"}") << "raw control character";
+    QTest::newRow("overlong UTF-8") << QByteArray("{\"a\":\"\xC0\xAF\"}") << "not valid UTF-8";
+    QTest::newRow("UTF-8 surrogate") << QByteArray("{\"a\":\"\xED\xA0\x80\"}") << "not valid UTF-8";
+    QTest::newRow("above U+10FFFF") << QByteArray("{\"a\":\"\xF5\x80\x80\x80\"}") << "not valid UTF-8";
+    QTest::newRow("cut UTF-8") << QByteArray("{\"a\":\"\xE2\x82") << "not valid UTF-8";
+    QTest::newRow("leading zero") << QByteArray("{\"a\":01}") << "',' or '}' is missing";
+    QTest::newRow("minus alone") << QByteArray("{\"a\":-}") << "no digits";
+    QTest::newRow("no fraction digits") << QByteArray("{\"a\":1.}") << "no digits after";
+    QTest::newRow("no exponent digits") << QByteArray("{\"a\":1e}") << "exponent has no digits";
+  }
+  void flatJsonRefuses() {
+    QFETCH(QByteArray, json);
+    QFETCH(QString, why);
+    auto members = sasl::readFlatJsonObject(std::string_view(json.constData(), json.size()));
+    QVERIFY(!members);
+    QVERIFY2(QString::fromStdString(members.error().explanation()).contains(why),
+             members.error().explanation().c_str());
+  }
+  void flatJsonEveryPrefixIsRefused() {
+    // A challenge cut anywhere (a line limit, a hostile server) is refused, never read past its end.
+    const std::string json = "{\"status\":\"invalid_token\",\"scope\":\"a b\",\"n\":-12.5E-3,\"t\":true,\"e\":\"\\u00e9\\ud83d\\ude00\"}";
+    QVERIFY(sasl::readFlatJsonObject(json));
+    for (std::size_t length = 0; length < json.size(); ++length)
+      QVERIFY2(!sasl::readFlatJsonObject(std::string_view(json).substr(0, length)), json.substr(0, length).c_str());
+  }
+  void flatJsonIsBounded() {
+    const std::string head = "{\"scope\":\"";
+    const std::string atLimit = head + std::string(sasl::kMaxFlatJsonBytes - head.size() - 2, 'x') + "\"}";
+    QCOMPARE(atLimit.size(), sasl::kMaxFlatJsonBytes);
+    QVERIFY(sasl::readFlatJsonObject(atLimit));
+    const std::string over = head + std::string(sasl::kMaxFlatJsonBytes - head.size() - 1, 'x') + "\"}";
+    auto refused = sasl::readFlatJsonObject(over);
+    QVERIFY(!refused);
+    QVERIFY(refused.error().explanation().find("longer than 4096 bytes") != std::string::npos);
+    // A megabyte of nesting is refused by its size, before any of it is looked at.
+    QVERIFY(!sasl::readFlatJsonObject(std::string(1 << 20, '[')));
+    QVERIFY(!sasl::readFlatJsonObject("{\"a\":" + std::string(4000, '[')));
+    // At most kMaxFlatJsonMembers members.
+    std::string members = "{";
+    for (std::size_t i = 0; i < sasl::kMaxFlatJsonMembers; ++i)
+      members += (i ? ",\"m" : "\"m") + std::to_string(i) + "\":1";
+    QVERIFY(sasl::readFlatJsonObject(members + "}"));
+    auto tooMany = sasl::readFlatJsonObject(members + ",\"one more\":1}");
+    QVERIFY(!tooMany);
+    QVERIFY(tooMany.error().explanation().find("more than 32 members") != std::string::npos);
+  }
+
+  void tokenRefusal_data() {
+    QTest::addColumn<QString>("json");     // encoded to base64 here; "!" + text: sent as it is
+    QTest::addColumn<QString>("granted");  // Credentials::oauthScope
+    QTest::addColumn<int>("problem");
+    QTest::addColumn<QString>("status");
+    QTest::addColumn<QString>("missing");
+    using P = sasl::TokenProblem;
+    QTest::newRow("google 401") << "{\"status\":\"401\",\"schemes\":\"bearer\",\"scope\":\"https://mail.google.com/\"}" << ""
+                                << int(P::InvalidToken) << "401" << "";
+    QTest::newRow("rfc 7628 invalid_token") << "{\"status\":\"invalid_token\",\"scope\":\"s\",\"openid-configuration\":\"u\"}"
+                                            << "" << int(P::InvalidToken) << "invalid_token" << "";
+    QTest::newRow("insufficient_scope") << "{\"status\":\"insufficient_scope\",\"scope\":\"smtp\"}" << ""
+                                        << int(P::InsufficientScope) << "insufficient_scope" << "";
+    QTest::newRow("google 400") << "{\"status\":\"400\",\"schemes\":\"Bearer\",\"scope\":\"https://mail.google.com/\"}" << ""
+                                << int(P::InvalidRequest) << "400" << "";
+    QTest::newRow("status as a number") << "{\"status\":401}" << "" << int(P::InvalidToken) << "401" << "";
+    QTest::newRow("unknown status") << "{\"status\":\"teapot\"}" << "" << int(P::Other) << "teapot" << "";
+    QTest::newRow("granted another scope") << "{\"status\":\"401\",\"scope\":\"https://mail.google.com/\"}"
+                                           << "https://www.googleapis.com/auth/gmail.send openid"
+                                           << int(P::InsufficientScope) << "401" << "https://mail.google.com/";
+    QTest::newRow("granted the scope") << "{\"status\":\"401\",\"scope\":\"https://mail.google.com/\"}"
+                                       << "openid https://mail.google.com/" << int(P::InvalidToken) << "401" << "";
+    QTest::newRow("not base64") << "!{\"status\":\"401\"}" << "" << int(P::NotUnderstood) << "" << "";
+    QTest::newRow("empty") << "!" << "" << int(P::NotUnderstood) << "" << "";
+    QTest::newRow("no status") << "{\"scope\":\"s\"}" << "" << int(P::NotUnderstood) << "" << "";
+    QTest::newRow("nested") << "{\"status\":{\"code\":\"401\"}}" << "" << int(P::NotUnderstood) << "" << "";
+    QTest::newRow("line break in status") << "{\"status\":\"401\\r\\n250 ok\"}" << "" << int(P::NotUnderstood) << "" << "";
+    QTest::newRow("escape code in scope") << "{\"status\":\"401\",\"scope\":\"\\u001b[2J\"}" << "" << int(P::NotUnderstood)
+                                          << "" << "";
+  }
+  void tokenRefusal() {
+    QFETCH(QString, json);
+    QFETCH(QString, granted);
+    QFETCH(int, problem);
+    QFETCH(QString, status);
+    QFETCH(QString, missing);
+    const std::string challenge =
+        json.startsWith('!') ? json.mid(1).toStdString() : base64::encode(json.toStdString());
+    const sasl::TokenRefusal refusal = sasl::readTokenRefusal(challenge, granted.toStdString());
+    QCOMPARE(int(refusal.problem), problem);
+    QCOMPARE(QString::fromStdString(refusal.status), status);
+    QCOMPARE(QString::fromStdString(refusal.missingScope), missing);
+    QCOMPARE(refusal.notUnderstood.empty(), refusal.problem != sasl::TokenProblem::NotUnderstood);
+    const std::string sentence = sasl::describe(refusal);
+    QVERIFY(!sentence.empty());
+    for (unsigned char c : sentence) QVERIFY2(c >= 0x20 && c != 0x7F, sentence.c_str());  // one transcript line
+    if (!status.isEmpty()) QVERIFY(sentence.find("(status " + status.toStdString() + ")") != std::string::npos);
+    QVERIFY(!sasl::refusalReason(&refusal).empty());
+  }
+  void tokenRefusalSentences() {
+    const auto google = sasl::readTokenRefusal(
+        base64::encode("{\"status\":\"401\",\"schemes\":\"bearer\",\"scope\":\"https://mail.google.com/\"}"));
+    QCOMPARE(sasl::describe(google),
+             std::string("The server says the token is not valid (status 401) for scope https://mail.google.com/: it "
+                         "has expired (access tokens last about an hour), was revoked, or was issued for another "
+                         "service."));
+    QCOMPARE(sasl::refusalReason(&google), std::string("it is not valid, most likely expired or revoked"));
+    QCOMPARE(sasl::refusalReason(nullptr), std::string());
+    QCOMPARE(sasl::missingScopes("a b  c", "c a"), std::string("b"));
+    QCOMPARE(sasl::missingScopes("", "a"), std::string());
+  }
+  void exchangeKeepsTheRefusal() {
+    Credentials creds;
+    creds.username = "someone@example.com";
+    creds.oauthToken = Secret("ya29.token-123");
+    const std::string challenge = base64::encode("{\"status\":\"invalid_token\",\"scope\":\"smtp\"}");
+    sasl::Exchange xoauth2(AuthMechanism::XOAuth2, creds, "mx", 587);
+    QVERIFY(!xoauth2.tokenRefusal());
+    QCOMPARE(*xoauth2.respond(challenge), std::string());
+    QVERIFY(xoauth2.tokenRefusal());
+    QCOMPARE(int(xoauth2.tokenRefusal()->problem), int(sasl::TokenProblem::InvalidToken));
+    QCOMPARE(xoauth2.tokenRefusal()->scope, std::string("smtp"));
+    sasl::Exchange bearer(AuthMechanism::OAuthBearer, creds, "mx", 587);
+    QCOMPARE(*bearer.respond("%%%"), std::string("AQ=="));  // RFC 7628 §3.2.3, whatever the challenge
+    QCOMPARE(int(bearer.tokenRefusal()->problem), int(sasl::TokenProblem::NotUnderstood));
+    const Credentials loginCreds = password("demo", "Pa55-word");
+    sasl::Exchange login(AuthMechanism::Login, loginCreds, "mx", 587);
+    (void)login.respond("VXNlcm5hbWU6");
+    QVERIFY(!login.tokenRefusal());
+  }
+
   void secretsPrintRedacted() {
     Secret secret("hunter2");
     std::ostringstream out;

@@ -1,13 +1,18 @@
 // SASL for SMTP AUTH (RFC 4954): PLAIN (RFC 4616), LOGIN (draft-murchison-sasl-login),
 // CRAM-MD5 (RFC 2195), XOAUTH2 (Google's), OAUTHBEARER (RFC 7628).
 //
-// Every mechanism is a pure function of (credentials, challenge) → response; no I/O.
+// Every mechanism is a pure function of (credentials, challenge) → response; no I/O. The error
+// challenge a server sends when it refuses a token (base64 of a small JSON object, RFC 7628
+// §3.2.2 and Google's XOAUTH2) is decoded here too, for the transcript and the diagnosis.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "smtpc/capabilities.h"
 #include "smtpc/result.h"
@@ -24,6 +29,9 @@ struct Credentials {
   std::string username;
   Secret password;
   Secret oauthToken;            // for XOAUTH2 / OAUTHBEARER
+  // The scope the token was granted, space-separated, when the sign-in said (RFC 6749 §5.1); lets
+  // a refusal that names the scope the server needs be told apart from an expired token.
+  std::string oauthScope;
   std::string authorizationId;  // PLAIN's authzid; empty = act as `username`
 };
 
@@ -40,6 +48,8 @@ Result<std::string> cramMd5(std::string_view username, std::string_view password
 // secret (or something to crack it from) to anyone on the path? True of every mechanism here,
 // CRAM-MD5 included: its HMAC of a challenge the attacker may choose is crackable offline.
 bool exposesSecretWithoutTls(AuthMechanism mechanism);
+// XOAUTH2 and OAUTHBEARER log in with an OAuth access token, the others with a password.
+bool usesToken(AuthMechanism mechanism);
 
 // Picks the mechanism to use. `Auto`: with a token, OAUTHBEARER then XOAUTH2; with a password over
 // TLS, PLAIN then LOGIN then CRAM-MD5; without TLS (only when `allowPlaintext`), CRAM-MD5 first
@@ -47,6 +57,60 @@ bool exposesSecretWithoutTls(AuthMechanism mechanism);
 // Without TLS nothing is chosen unless `allowPlaintext` is set (RFC 4954 §4, DESIGN.md rule 6).
 Result<AuthMechanism> choose(AuthMechanism wanted, const Capabilities& capabilities,
                              const Credentials& credentials, bool tlsActive, bool allowPlaintext);
+
+// ---------------------------------------------------------------------------------------------
+// A refused token. After XOAUTH2's or OAUTHBEARER's initial response, a server that refuses the
+// token sends "334 " + base64 of a JSON object before its final 5xx:
+//   RFC 7628 §3.2.2  {"status":"invalid_token","scope":"...","openid-configuration":"https://..."}
+//   Google (XOAUTH2) {"status":"401","schemes":"bearer","scope":"https://mail.google.com/"}
+// The statuses are RFC 6750 §3.1's error codes, or HTTP status codes in Google's dialect.
+
+// A flat JSON object (RFC 8259): string, number, true and false members (null ones are left out),
+// each value as text (a string decoded, a number as written, "true"/"false"). This JSON arrives
+// inside the SMTP conversation the engine reads, so core reads it; it is the only JSON core reads,
+// and it refuses anything but a flat object: a nested object or array, a duplicate name, a bad
+// escape or UTF-8, bytes after the object, more than kMaxFlatJsonBytes or kMaxFlatJsonMembers.
+// One pass, no recursion; the error says what was wrong and where.
+inline constexpr std::size_t kMaxFlatJsonBytes = 4096;
+inline constexpr std::size_t kMaxFlatJsonMembers = 32;
+struct JsonMember {
+  std::string name;
+  std::string value;
+};
+Result<std::vector<JsonMember>> readFlatJsonObject(std::string_view text);
+
+// What the refusal means for the person who signed in.
+enum class TokenProblem {
+  NotUnderstood,      // not base64 of a flat JSON object with a "status": why is not known
+  InvalidToken,       // "invalid_token" or "401": expired, revoked, or not for this server
+  InsufficientScope,  // "insufficient_scope" or "403", or a scope the server needs that the token
+                      // was not granted (Credentials::oauthScope)
+  InvalidRequest,     // "invalid_request" or "400": Gmail's answer when user= is not the account
+                      // the token was issued for (or the token's scope does not cover mail)
+  Other,              // a status not listed here
+};
+
+struct TokenRefusal {
+  TokenProblem problem = TokenProblem::NotUnderstood;
+  std::string status;               // as the server wrote it: "invalid_token", "401", ...
+  std::string scope;                // the scope(s) the server needs, space-separated; may be empty
+  std::string openidConfiguration;  // RFC 7628: where the server's authorization server describes itself
+  std::string grantedScope;         // the scope the sign-in granted, when known (Credentials::oauthScope)
+  std::string missingScope;         // scopes the server needs that grantedScope lacks
+  std::string notUnderstood;        // NotUnderstood: what was wrong with the challenge
+};
+
+// Decodes the error challenge (the text after "334 "). `grantedScope` is the scope the token was
+// granted, if known. Never fails: what cannot be read is NotUnderstood, with the reason.
+TokenRefusal readTokenRefusal(std::string_view challenge, std::string_view grantedScope = {});
+// The scopes in `needed` (space-separated) that `granted` lacks, space-separated; "" when none.
+std::string missingScopes(std::string_view needed, std::string_view granted);
+// One sentence for the transcript, in a learner's words: "The server says the token is not
+// valid (status 401) for scope https://mail.google.com/: ...".
+std::string describe(const TokenRefusal& refusal);
+// Why the final reply refused the login: a clause to finish "The server refused the OAuth access
+// token (535): ..."; `refusal` may be null (the server sent no error challenge).
+std::string refusalReason(const TokenRefusal* refusal);
 
 // One AUTH conversation: the initial response (if the mechanism has one), then answers to
 // each 334 challenge in turn.
@@ -59,6 +123,9 @@ class Exchange {
   std::optional<std::string> initialResponse() const;
   // The line answering a 334 challenge (the reply text after "334 ").
   Result<std::string> respond(std::string_view challenge);
+  // For XOAUTH2 and OAUTHBEARER, once the server has sent its error challenge: what it said.
+  // Shared, so that the session's Error can carry it to the diagnosis (Error::tokenRefusal).
+  const std::shared_ptr<const TokenRefusal>& tokenRefusal() const { return tokenRefusal_; }
 
  private:
   AuthMechanism mechanism_;
@@ -66,6 +133,7 @@ class Exchange {
   std::string host_;
   std::uint16_t port_;
   int step_ = 0;
+  std::shared_ptr<const TokenRefusal> tokenRefusal_;
 };
 
 }  // namespace sasl
