@@ -49,6 +49,119 @@ std::string clearTextWarning(SecurityMode mode) {
   return {};
 }
 
+// The --oauth provider a refused login points to: Google's or Microsoft's by what the server said
+// or the host, else one named by its issuer, which RFC 7628's openid-configuration gives away.
+std::string oauthProvider(bool google, bool microsoft, const sasl::TokenRefusal* refusal) {
+  if (google) return "google";
+  if (microsoft) return "microsoft";
+  static constexpr std::string_view kWellKnown = "/.well-known/openid-configuration";
+  std::string issuer = refusal ? refusal->openidConfiguration : std::string();
+  if (issuer.size() > kWellKnown.size() && issuer.compare(issuer.size() - kWellKnown.size(), kWellKnown.size(), kWellKnown) == 0)
+    issuer.resize(issuer.size() - kWellKnown.size());
+  else
+    issuer = "ISSUER-URL";
+  return "custom --oauth-issuer " + issuer;
+}
+
+// A sentence of advice that ends in how to sign in (advice::kSignInWith).
+std::string signIn(std::string_view sentence, const std::string& provider) {
+  return std::string(sentence) + std::string(advice::kSignInWith) + provider + ").";
+}
+
+// A refused login (AuthFailed): a token or a password; what the token's error challenge said
+// (Error::tokenRefusal); Microsoft 365's and Gmail's refusals by their enhanced codes and words.
+void explainRefusedLogin(Diagnosis& d, const Error& error, const ConnectParams& params) {
+  const std::optional<Reply>& reply = error.reply();
+  const Preset* preset = presetForHost(params.host);
+  const sasl::TokenRefusal* refusal = error.tokenRefusal();
+  const bool token = refusal || sasl::usesToken(params.authMechanism) ||
+                     (params.authMechanism == AuthMechanism::Auto && !params.credentials.oauthToken.empty());
+  // Microsoft 365 refuses with 5.7.139 (its own detail code) or 5.7.3 "Authentication unsuccessful".
+  const bool microsoft = (preset && preset->id == "outlook") || enhancedIs(reply, 5, 7, 139) ||
+                         (enhancedIs(reply, 5, 7, 3) && replyMentions(reply, "authentication unsuccessful"));
+  // Gmail's replies link to support.google.com; its words alone ("Username and Password not
+  // accepted") are imitated by other servers, such as the sandbox with its own issuer.
+  const bool google = (preset && preset->id == "gmail") || replyMentions(reply, "support.google.com") ||
+                      replyMentions(reply, "application-specific password") ||
+                      (refusal && refusal->scope.find("google.com") != std::string::npos);
+  const std::string provider = oauthProvider(google, microsoft, refusal);
+  const auto add = [&d](std::string s) { d.suggestions.push_back(std::move(s)); };
+  const auto scopeAdvice = [&](const std::string& scope) {
+    add(signIn(std::string(advice::kSignInForScope) + scope + " ", provider + " --scope " + scope));
+  };
+
+  if (token) {
+    const sasl::TokenProblem problem = refusal ? refusal->problem : sasl::TokenProblem::NotUnderstood;
+    const std::string scope = !refusal ? std::string() : refusal->missingScope.empty() ? refusal->scope : refusal->missingScope;
+    if (problem == sasl::TokenProblem::InsufficientScope) {
+      d.headline = "The token lacks the scope the server needs";
+      if (!scope.empty()) scopeAdvice(scope);
+      else add(signIn(advice::kSignInAgain, provider));
+    } else if (problem == sasl::TokenProblem::InvalidRequest) {
+      d.headline = "The token does not fit this user name";
+      add(signIn(advice::kTokenUserMustMatch, provider));
+      if (!scope.empty()) scopeAdvice(scope);
+    } else if (microsoft && !refusal) {
+      d.headline = "Microsoft 365 refused the token";
+      add(signIn(advice::kTokenUserMustMatch, provider));
+      add(std::string(advice::kMicrosoftAuthenticatedSmtp));
+      add(signIn(advice::kSignInAgain, provider));
+    } else if (google && (!refusal || problem == sasl::TokenProblem::InvalidToken)) {
+      // Gmail's 401 (then 535 5.7.8) stands for an expired token and for another account's alike.
+      d.headline = "The token is not valid for this user";
+      add(signIn(advice::kSignInAgain, provider));
+      add(signIn(advice::kTokenUserMustMatch, provider));
+    } else {
+      d.headline = problem == sasl::TokenProblem::InvalidToken ? "The token is not valid" : "The token was refused";
+      add(signIn(advice::kSignInAgain, provider));
+      add(signIn(advice::kTokenUserMustMatch, provider));
+    }
+    return;
+  }
+
+  const bool appPassword = replyMentions(reply, "application-specific") || replyMentions(reply, "app password") ||
+                           enhancedIs(reply, 5, 7, 9);
+  const std::string checkPassword = "Check the user name (usually the whole e-mail address) and the password.";
+  if (microsoft) {
+    if (replyMentions(reply, "basic authentication is disabled")) {
+      d.headline = "Password logins are switched off";
+      d.explanation = "Microsoft 365 no longer accepts a password for SMTP AUTH here: basic authentication is "
+                      "disabled for this tenant or mailbox.";
+      add(signIn(advice::kMicrosoftBasicAuthEnds, provider));
+      add(std::string(advice::kMicrosoftAuthenticatedSmtp));
+    } else if (replyMentions(reply, "SmtpClientAuthentication") || replyMentions(reply, "security defaults")) {
+      d.headline = "SMTP AUTH is off for this mailbox";
+      add(std::string(advice::kMicrosoftAuthenticatedSmtp));
+      add(signIn(advice::kMicrosoftBasicAuthEnds, provider));
+    } else if (enhancedIs(reply, 5, 7, 3)) {
+      // 5.7.3 says nothing more: the switch, the security defaults and a wrong password look alike.
+      d.headline = "Microsoft 365 refused the login";
+      add(std::string(advice::kMicrosoftAuthenticatedSmtp));
+      add(checkPassword);
+      add(signIn(advice::kMicrosoftBasicAuthEnds, provider));
+    } else {  // 5.7.139 "the user credentials were incorrect", and the rest of 5.7.139
+      d.headline = "Login refused";
+      add(checkPassword);
+      add(signIn(advice::kMicrosoftBasicAuthEnds, provider));
+    }
+    return;
+  }
+  if (appPassword) {
+    d.headline = "An app password or OAuth sign-in is needed";
+    add(signIn(advice::kAppPasswordOrSignIn, provider));
+    return;
+  }
+  d.headline = "Login refused";
+  add(checkPassword);
+  if (google) {  // Gmail refuses the account password itself, as "Username and Password not accepted"
+    add(signIn(advice::kAppPasswordOrSignIn, provider));
+    return;
+  }
+  if (preset && !preset->note.empty()) add(std::string(preset->name) + ": " + std::string(preset->note));
+  if (replyMentions(reply, "disabled") || replyMentions(reply, "basic auth"))
+    add(signIn(advice::kPasswordLoginsOff, provider));
+}
+
 }  // namespace
 
 Diagnosis diagnose(const Finished& finished, const ConnectParams& params, std::optional<Step> failedAt,
@@ -216,21 +329,9 @@ Diagnosis diagnose(const Finished& finished, const ConnectParams& params, std::o
         add("OAuth2 mechanisms need an access token instead of a password.");
       break;
     }
-    case ErrorCode::AuthFailed: {
-      d.headline = "Login refused";
-      const Preset* preset = presetForHost(params.host);
-      const bool appPassword = replyMentions(error.reply(), "application-specific") ||
-                               replyMentions(error.reply(), "app password") || enhancedIs(error.reply(), 5, 7, 9);
-      if (appPassword) {
-        add("The server asks for an app password: create one in the provider's account security settings and "
-            "use it instead of your normal password.");
-      }
-      add("Check the user name (usually the whole e-mail address) and the password.");
-      if (preset && !preset->note.empty()) add(std::string(preset->name) + ": " + std::string(preset->note));
-      if (replyMentions(error.reply(), "disabled") || replyMentions(error.reply(), "basic auth"))
-        add("The provider has switched off password logins for SMTP: use OAuth2 (XOAUTH2) with a token.");
+    case ErrorCode::AuthFailed:
+      explainRefusedLogin(d, error, params);
       break;
-    }
     case ErrorCode::PlaintextAuthRefused:
       d.headline = "Password not sent without encryption";
       add("Use " + std::string(advice::kEncryptedModes) + ".");

@@ -571,7 +571,11 @@ void Session::onAuthReply(const Reply& reply) {
     return;
   }
   if (reply.code == reply_code::AuthChallenge) {
+    const bool refusalKnown = sasl_->tokenRefusal() != nullptr;
     auto response = sasl_->respond(reply.lines.empty() ? std::string_view() : std::string_view(reply.lines.front()));
+    // XOAUTH2's and OAUTHBEARER's error challenge says why the token was refused: in words here,
+    // as it arrives; the final reply's Error carries it on to the diagnosis.
+    if (!refusalKnown && sasl_->tokenRefusal()) note(TranscriptKind::Info, sasl::describe(*sasl_->tokenRefusal()));
     if (!response) {
       authCancelled_ = true;
       authError_ = response.error();
@@ -581,11 +585,14 @@ void Session::onAuthReply(const Reply& reply) {
     sendMasked(*response + "\r\n", std::string(Secret::redacted()), State::Auth);
     return;
   }
+  const bool token = sasl::usesToken(sasl_->mechanism());
+  const std::shared_ptr<const sasl::TokenRefusal> refusal = sasl_->tokenRefusal();
   sasl_.reset();
   std::string why;
   ErrorCode code = ErrorCode::AuthFailed;
   switch (reply.code) {
     case reply_code::AuthCredentialsInvalid:
+      if (token) break;  // below
       why = "The server refused the user name or password (535). Check both; Gmail, Outlook, Yahoo and iCloud need "
             "an app password when two-step verification is on.";
       break;
@@ -606,10 +613,18 @@ void Session::onAuthReply(const Reply& reply) {
       why = "The server requires a login of another kind (530).";
       break;
     default:
+      if (token) break;  // below
       why = "The server refused the login: " + reply.text();
       break;
   }
-  fail(Error(code, why, reply));
+  if (why.empty()) {  // a token refused: no password to check, and the error challenge may say why
+    const std::string reason = sasl::refusalReason(refusal.get());
+    why = "The server refused the OAuth access token (" + std::to_string(reply.code) + ")" +
+          (reason.empty() ? std::string(".") : ": " + reason + ".");
+  }
+  Error error(code, why, reply);
+  error.setTokenRefusal(refusal);
+  fail(std::move(error));
 }
 
 void Session::afterAuth() {

@@ -38,4 +38,41 @@ inline constexpr std::string_view kChooseTls = "Choose STARTTLS or implicit TLS"
 // STARTTLS is missing or broken on this port; a phrase that a sentence goes on from.
 inline constexpr std::string_view kTryImplicitTlsOrAnotherPort = "Try implicit TLS on port 465, or another port";
 
+// Signing in with OAuth 2, in the app and in the CLI: a parenthesis that the caller finishes with
+// the provider ("google", "microsoft", "custom --oauth-issuer URL") and ")". The sentences below
+// that end in "… " go on with it.
+inline constexpr std::string_view kSignInWith = "(the \"Sign in…\" button, or smtpc --oauth ";
+
+// A token refused as not valid: a new sign-in gets a new one.
+inline constexpr std::string_view kSignInAgain =
+    "Access tokens expire (most within an hour) and can be revoked: sign in again for a new one ";
+
+// A token without the scope the server needs; goes on with that scope, then kSignInWith.
+inline constexpr std::string_view kSignInForScope = "Sign in again and ask for the scope the server needs, ";
+
+// XOAUTH2 and OAUTHBEARER name the user beside the token, and the two must agree.
+inline constexpr std::string_view kTokenUserMustMatch =
+    "The user name must be the mailbox the token was issued for (XOAUTH2 sends it as user=, OAUTHBEARER as a=): give that account's "
+    "address as the user name, or sign in again as this user ";
+
+// Microsoft 365's switch for SMTP AUTH per mailbox, which OAuth logins need as well as passwords.
+inline constexpr std::string_view kMicrosoftAuthenticatedSmtp =
+    "Microsoft 365 accepts SMTP AUTH for a mailbox only when \"Authenticated SMTP\" is on for it (admin center: "
+    "Users, Active users, the user, Mail, Manage email apps) and the tenant's security defaults do not block it; "
+    "an administrator turns it on, and OAuth logins need it too.";
+
+// The end of passwords for SMTP AUTH at Microsoft (announced; the refusal reads 535 5.7.139).
+inline constexpr std::string_view kMicrosoftBasicAuthEnds =
+    "Microsoft 365 turns password (basic) authentication for SMTP AUTH off by default at the end of December 2026, "
+    "and new tenants have it off already: sign in with OAuth instead ";
+
+// A provider that refuses the account's own password (Gmail's 534 5.7.9, Yahoo, iCloud, ...).
+inline constexpr std::string_view kAppPasswordOrSignIn =
+    "Use an app password (made in the account's security settings, with 2-step verification on) instead of the "
+    "account password, or sign in with OAuth ";
+
+// A provider that has switched password logins off altogether.
+inline constexpr std::string_view kPasswordLoginsOff =
+    "The provider has switched off password logins for SMTP: sign in with OAuth ";
+
 }  // namespace smtpc::advice

@@ -6,6 +6,7 @@
 // replaced by a generic "server error".
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,6 +16,10 @@
 #include "smtpc/step.h"
 
 namespace smtpc {
+
+namespace sasl {
+struct TokenRefusal;  // smtpc/sasl.h
+}
 
 // µC/SMTPc's error codes, named as in smtp-c.h (qtapp/net/include/smtpc/smtp-c.h holds their
 // numbers, which are the C API's business: core only says which one an error is, and the C API
@@ -186,6 +191,10 @@ class Error {
   const std::optional<Reply>& reply() const { return reply_; }
   // A 4xx reply means "try again later"; everything else is permanent.
   bool isTransient() const;
+  // A refused OAuth token: what the server's error challenge before that reply said, decoded
+  // (smtpc/sasl.h); null otherwise. The diagnosis reads it.
+  const sasl::TokenRefusal* tokenRefusal() const { return tokenRefusal_.get(); }
+  void setTokenRefusal(std::shared_ptr<const sasl::TokenRefusal> refusal) { tokenRefusal_ = std::move(refusal); }
 
   // One or two sentences a person can act on; never empty for an error.
   std::string explanation() const;
@@ -196,6 +205,7 @@ class Error {
   ErrorCode code_ = ErrorCode::None;
   std::string explanation_;
   std::optional<Reply> reply_;
+  std::shared_ptr<const sasl::TokenRefusal> tokenRefusal_;
 };
 
 }  // namespace smtpc
