@@ -12,7 +12,7 @@
 #include <memory>
 #include <optional>
 
-#include "passwordstore.h"
+#include "smtpc/qt/secretstore.h"
 #include "smtpc/explain.h"
 #include "smtpc/form.h"
 #include "smtpc/qt/client.h"

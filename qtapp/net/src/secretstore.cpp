@@ -1,4 +1,4 @@
-#include "passwordstore.h"
+#include "smtpc/qt/secretstore.h"
 
 #include <QDir>
 #include <QEventLoop>
@@ -6,15 +6,13 @@
 #include <QFileInfo>
 #include <QTimer>
 #include <QUrl>
-#include <memory>
 #include <qt6keychain/keychain.h>
 
-namespace smtpc::gui {
+namespace smtpc::qt {
 
 namespace {
 
 const QString kService = QStringLiteral("SMTPc");
-const QString kGroup = QStringLiteral("rememberedPasswords");
 
 // Runs a keychain job to its end, or gives up after the timeout (a keychain that never answers
 // is no keychain). The event loop ignores the person's input meanwhile, so nothing re-enters.
@@ -26,12 +24,12 @@ QKeychain::Error run(QKeychain::Job& job, QString* problem) {
     done = true;
     loop.quit();
   });
-  QTimer::singleShot(PasswordStore::kKeychainTimeoutMs, &loop, &QEventLoop::quit);
+  QTimer::singleShot(SecretStore::kKeychainTimeoutMs, &loop, &QEventLoop::quit);
   job.setAutoDelete(false);
   job.start();
   if (!done) loop.exec(QEventLoop::ExcludeUserInputEvents);
   if (!done) {
-    *problem = QObject::tr("the keychain did not answer within %1 s").arg(PasswordStore::kKeychainTimeoutMs / 1000);
+    *problem = QObject::tr("the keychain did not answer within %1 s").arg(SecretStore::kKeychainTimeoutMs / 1000);
     return QKeychain::OtherError;
   }
   if (job.error() != QKeychain::NoError && job.error() != QKeychain::EntryNotFound) *problem = job.errorString();
@@ -44,57 +42,57 @@ form::Account Account::toCore() const {
   return form::Account{{}, server.toStdString(), static_cast<std::uint16_t>(port), user.toStdString()};
 }
 
-PasswordStore::PasswordStore(QSettings* settings) : settings_(settings) {}
+SecretStore::SecretStore(QSettings* settings, QString group) : settings_(settings), group_(std::move(group)) {}
 
-QString PasswordStore::settingsKey(const Account& account) const {
+QString SecretStore::settingsKey(const QString& key) const {
   // QSettings treats '/' and '\' in a key as groups: percent-encode the whole key.
-  return kGroup + u'/' + QString::fromLatin1(QUrl::toPercentEncoding(account.key()));
+  return group_ + u'/' + QString::fromLatin1(QUrl::toPercentEncoding(key));
 }
 
-PasswordStore::Where PasswordStore::save(const Account& account, const QString& password) {
+SecretStore::Where SecretStore::save(const QString& key, const QString& secret) {
   keychainProblem_.clear();
   QKeychain::WritePasswordJob job(kService);
-  job.setKey(account.key());
-  job.setTextData(password);
+  job.setKey(key);
+  job.setTextData(secret);
   if (run(job, &keychainProblem_) == QKeychain::NoError) {
-    settings_->remove(settingsKey(account));  // no stale plain-text copy
+    settings_->remove(settingsKey(key));  // no stale plain-text copy
     settings_->sync();
     return Where::Keychain;
   }
   restrictPermissions(settings_->fileName());
-  settings_->setValue(settingsKey(account), password);
+  settings_->setValue(settingsKey(key), secret);
   settings_->sync();
   restrictPermissions(settings_->fileName());
   return Where::SettingsFile;
 }
 
-QString PasswordStore::load(const Account& account, Where* where) {
+QString SecretStore::load(const QString& key, Where* where) {
   keychainProblem_.clear();
   QKeychain::ReadPasswordJob job(kService);
-  job.setKey(account.key());
+  job.setKey(key);
   if (run(job, &keychainProblem_) == QKeychain::NoError) {
     if (where) *where = Where::Keychain;
     return job.textData();
   }
-  const QString key = settingsKey(account);
-  if (settings_->contains(key)) {
+  const QString inSettings = settingsKey(key);
+  if (settings_->contains(inSettings)) {
     if (where) *where = Where::SettingsFile;
-    return settings_->value(key).toString();
+    return settings_->value(inSettings).toString();
   }
   if (where) *where = Where::Nowhere;
   return {};
 }
 
-void PasswordStore::forget(const Account& account) {
+void SecretStore::forget(const QString& key) {
   QKeychain::DeletePasswordJob job(kService);
-  job.setKey(account.key());
+  job.setKey(key);
   QString ignored;
   run(job, &ignored);
-  settings_->remove(settingsKey(account));
+  settings_->remove(settingsKey(key));
   settings_->sync();
 }
 
-void PasswordStore::restrictPermissions(const QString& file) {
+void SecretStore::restrictPermissions(const QString& file) {
   if (file.isEmpty()) return;
   QFile settingsFile(file);
   if (!settingsFile.exists()) {
@@ -104,4 +102,35 @@ void PasswordStore::restrictPermissions(const QString& file) {
   settingsFile.setPermissions(QFile::ReadOwner | QFile::WriteOwner);
 }
 
-}  // namespace smtpc::gui
+// ---------------------------------------------------------------------------------------------
+
+RefreshTokenStore::RefreshTokenStore()
+    // An INI file on every platform (not the Windows registry), so that its permissions mean something.
+    : settings_(std::make_unique<QSettings>(QSettings::IniFormat, QSettings::UserScope, QStringLiteral("SMTPc"),
+                                            QStringLiteral("refresh-tokens"))),
+      store_(std::make_unique<SecretStore>(settings_.get(), QStringLiteral("refreshTokens"))) {
+  // Owner-only before anything is written (the file may hold tokens).
+  if (QFileInfo::exists(settings_->fileName())) SecretStore::restrictPermissions(settings_->fileName());
+}
+
+RefreshTokenStore::~RefreshTokenStore() = default;
+
+RefreshTokenStore::Where RefreshTokenStore::save(const std::string& key, const Secret& refreshToken) {
+  return store_->save(QString::fromStdString(key), QString::fromUtf8(refreshToken.reveal().data(),
+                                                                      static_cast<qsizetype>(refreshToken.reveal().size())));
+}
+
+Secret RefreshTokenStore::load(const std::string& key, Where* where) {
+  return Secret(store_->load(QString::fromStdString(key), where).toStdString());
+}
+
+void RefreshTokenStore::forget(const std::string& key) { store_->forget(QString::fromStdString(key)); }
+
+QString RefreshTokenStore::fallbackWarning(Where where) const {
+  if (where != Where::SettingsFile) return {};
+  const QString why = keychainProblem().isEmpty() ? QObject::tr("no keychain answered") : keychainProblem();
+  return QObject::tr("No system keychain (%1): the refresh token is kept in plain text in %2, readable only by you.")
+      .arg(why, QDir::toNativeSeparators(settingsFile()));
+}
+
+}  // namespace smtpc::qt

@@ -1,43 +1,42 @@
-// Remembered passwords (and, later, OAuth refresh tokens), each bound to the server, port and
-// user it was saved for: a password is given back only for exactly that account.
+// Secrets kept between runs: the GUI's remembered passwords and the OAuth refresh tokens that the
+// CLI and the GUI share. Each is bound to what it was saved for (a password to its server, port and
+// user; a refresh token to its issuer, client ID and user) and given back only for exactly that.
 //
-// Kept in the operating system's keychain through QtKeychain (Secret Service on Linux, Keychain
-// on macOS, Credential Manager on Windows). Where no keychain answers (no secret service, as on
-// a headless machine), in the settings file instead, in plain text: the file is made readable by
-// its owner only and the window says so (usedFallback, fallbackReason).
+// Kept in the operating system's keychain through QtKeychain, service "SMTPc" (Secret Service on
+// Linux, Keychain on macOS, Credential Manager on Windows). Where no keychain answers (no secret
+// service, as on a headless machine), in a settings file instead, in plain text: the file is made
+// readable by its owner only, and the caller says so to the person (Where::SettingsFile and
+// keychainProblem()).
+//
+// Library smtpc_keychain (smtpc::keychain), apart from smtpc_qt so that programs using only the
+// client do not link QtKeychain. Every call runs the keychain's job to its end in a local event
+// loop (at most kKeychainTimeoutMs): call it where a short wait is fine (before or after a run).
 #pragma once
 
 #include <QSettings>
 #include <QString>
+#include <memory>
+#include <string>
 
 #include "smtpc/form.h"
+#include "smtpc/secret.h"
 
-namespace smtpc::gui {
+namespace smtpc::qt {
 
-struct Account {
-  QString server;
-  int port = 0;
-  QString user;
-  // Core's account (smtpc/form.h), whose rules the page shares.
-  form::Account toCore() const;
-  // "smtp://user@server:port": one keychain entry, one settings key per account.
-  QString key() const { return QString::fromStdString(toCore().key()); }
-  bool operator==(const Account&) const = default;
-};
-
-class PasswordStore {
+// Any secret under a key: the keychain first, else group/KEY in `settings`.
+class SecretStore {
  public:
   enum class Where { Nowhere, Keychain, SettingsFile };
 
-  // `settings` holds the fallback copies; it must outlive the store.
-  explicit PasswordStore(QSettings* settings);
+  // `settings` holds the fallback copies under `group`; it must outlive the store.
+  SecretStore(QSettings* settings, QString group);
 
-  // Stores `password` for `account`: in the keychain, else in the settings file.
-  Where save(const Account& account, const QString& password);
-  // The password saved for exactly `account` (empty if none), and where it was found.
-  QString load(const Account& account, Where* where = nullptr);
-  // Removes what is stored for `account`, in the keychain and in the settings file.
-  void forget(const Account& account);
+  // Stores `secret` under `key`: in the keychain, else in the settings file.
+  Where save(const QString& key, const QString& secret);
+  // The secret stored under exactly `key` (empty if none), and where it was found.
+  QString load(const QString& key, Where* where = nullptr);
+  // Removes what is stored under `key`, in the keychain and in the settings file.
+  void forget(const QString& key);
 
   // Why the keychain was not used the last time it was asked ("" when it answered).
   const QString& keychainProblem() const { return keychainProblem_; }
@@ -51,10 +50,76 @@ class PasswordStore {
   static constexpr int kKeychainTimeoutMs = 5000;
 
  private:
-  QString settingsKey(const Account& account) const;
+  QString settingsKey(const QString& key) const;
 
   QSettings* settings_;
+  QString group_;
   QString keychainProblem_;
 };
 
+// The GUI's remembered passwords.
+struct Account {
+  QString server;
+  int port = 0;
+  QString user;
+  // Core's account (smtpc/form.h), whose rules the page shares.
+  form::Account toCore() const;
+  // "smtp://user@server:port": one keychain entry, one settings key per account.
+  QString key() const { return QString::fromStdString(toCore().key()); }
+  bool operator==(const Account&) const = default;
+};
+
+class PasswordStore {
+ public:
+  using Where = SecretStore::Where;
+
+  // `settings` holds the fallback copies (group rememberedPasswords); it must outlive the store.
+  explicit PasswordStore(QSettings* settings) : store_(settings, QStringLiteral("rememberedPasswords")) {}
+
+  Where save(const Account& account, const QString& password) { return store_.save(account.key(), password); }
+  // The password saved for exactly `account` (empty if none), and where it was found.
+  QString load(const Account& account, Where* where = nullptr) { return store_.load(account.key(), where); }
+  void forget(const Account& account) { store_.forget(account.key()); }
+
+  const QString& keychainProblem() const { return store_.keychainProblem(); }
+  QString settingsFile() const { return store_.settingsFile(); }
+  static void restrictPermissions(const QString& file) { SecretStore::restrictPermissions(file); }
+  static constexpr int kKeychainTimeoutMs = SecretStore::kKeychainTimeoutMs;
+
+ private:
+  SecretStore store_;
+};
+
+// OAuth refresh tokens (issue 14), shared by the CLI and the GUI: the keychain entry is the one
+// key core names (oauth::refreshTokenKey: "ISSUER CLIENT_ID USER"); the fallback is its own file,
+// SMTPc/refresh-tokens.ini in the user's configuration folder (XDG_CONFIG_HOME on Linux), so
+// that both programs find what the other stored.
+class RefreshTokenStore {
+ public:
+  using Where = SecretStore::Where;
+
+  RefreshTokenStore();
+  ~RefreshTokenStore();
+
+  Where save(const std::string& key, const Secret& refreshToken);
+  Secret load(const std::string& key, Where* where = nullptr);
+  void forget(const std::string& key);
+
+  const QString& keychainProblem() const { return store_->keychainProblem(); }
+  QString settingsFile() const { return settings_->fileName(); }
+  // A sentence for the person when a token went to (or came from) the settings file: which file,
+  // and why no keychain was used. Empty for the keychain.
+  QString fallbackWarning(Where where) const;
+
+ private:
+  std::unique_ptr<QSettings> settings_;
+  std::unique_ptr<SecretStore> store_;
+};
+
+}  // namespace smtpc::qt
+
+// The GUI knew these as its own before the refresh tokens needed them too.
+namespace smtpc::gui {
+using qt::Account;
+using qt::PasswordStore;
 }  // namespace smtpc::gui
