@@ -8,6 +8,7 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
+import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
@@ -47,6 +48,27 @@ export async function startSandbox(args = []) {
     { stdio: ['pipe', 'pipe', 'pipe'] });
   children.push(child);
   return JSON.parse(await firstLine(child, 'the sandbox'));
+}
+
+// The local OAuth 2 authorization server (tests/servers/oauth_server.py): {issuer, port, ...}.
+export async function startOAuthServer(args = []) {
+  const child = spawn('/usr/bin/python3', [path.join(root, 'tests/servers/oauth_server.py'), '--exit-on-stdin-eof', ...args],
+    { stdio: ['pipe', 'pipe', 'pipe'] });
+  children.push(child);
+  return JSON.parse(await firstLine(child, 'the authorization server'));
+}
+
+// base64(SHA-256(SPKI)) of the certificate a TLS server on 127.0.0.1:port presents: what
+// Chromium's --ignore-certificate-errors-spki-list takes, to trust exactly that key and no other.
+export function spkiHash(port) {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
+      const der = new crypto.X509Certificate(socket.getPeerCertificate(true).raw).publicKey.export({ type: 'spki', format: 'der' });
+      socket.end();
+      resolve(crypto.createHash('sha256').update(der).digest('base64'));
+    });
+    socket.on('error', reject);
+  });
 }
 
 // A TCP relay to targetPort that keeps every byte in order, per connection:
@@ -189,11 +211,13 @@ export async function startProxy(binary, origin, allowPrivate, extra = []) {
 }
 
 // Debian's Chromium, headless, as root: the flags the machine notes ask for.
-export async function launchChromium() {
+// `trustedKeys`: SPKI hashes (spkiHash) of test servers whose certificates the browser accepts.
+export async function launchChromium(trustedKeys = []) {
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
+      '--disable-component-update', '--disable-sync',
+      ...(trustedKeys.length ? [`--ignore-certificate-errors-spki-list=${trustedKeys.join(',')}`] : [])],
   });
   return browser;
 }

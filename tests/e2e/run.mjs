@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fakeRelay, fill, launchChromium, newContext, openPage as open, option as arg, press, root, smtpPeer, startProxy, startRun,
+import { fakeRelay, fill, launchChromium, newContext, openPage as open, option as arg, press, root, smtpPeer, spkiHash, startOAuthServer, startProxy, startRun,
   startSandbox, staticServer, stop, tap, waitForRun } from './harness.mjs';
 import { findSecret } from './secret_leaks.mjs';
 
@@ -72,8 +72,16 @@ async function main() {
   const origin = `http://127.0.0.1:${web}`;
   const slow = await startSandbox(['--slow', '5', ...user]);  // 5 s before every reply: time to press Cancel
   const mutual = await startSandbox(['--require-client-cert', ...user]);  // mutual TLS: wants a client certificate
+  // OAuth: a sandbox that takes the tokens of a local authorization server (and one of those
+  // that refuses consent, one that sends no CORS headers), all under the sandbox's CA.
+  const oauthSandbox = await startSandbox(['--oauth', ...user]);
+  const issuerArgs = ['--ca-cert', oauthSandbox.ca_file, '--ca-key', oauthSandbox.ca_key, '--token-key-file',
+    oauthSandbox.oauth_key_file, '--user', USER];
+  const issuer = await startOAuthServer(issuerArgs);
+  const refusingIssuer = await startOAuthServer([...issuerArgs, '--refuse-consent']);
+  const corslessIssuer = await startOAuthServer([...issuerArgs, '--no-cors']);
   const proxyPort = await startProxy(proxyBin, origin, [`localhost:${starttlsTap.port}`, `localhost:${tlsTap.port}`,
-    `localhost:${slow.starttls}`, `localhost:${mutual.starttls}`]);
+    `localhost:${slow.starttls}`, `localhost:${mutual.starttls}`, `localhost:${oauthSandbox.starttls}`]);
   const relayUrl = `ws://127.0.0.1:${proxyPort}`;
   // The page's own settings, as scripts/demo serves them: the relay and the sandbox with its CA.
   served['settings.json'] = { body: JSON.stringify({ relay: relayUrl, server: 'localhost', port: starttlsTap.port,
@@ -105,7 +113,7 @@ async function main() {
     port: starttlsTap.port, security: 'starttls', user: USER, caFile: 'sandbox-ca.pem' }) };
   console.log(`page ${pageUrl} (relay ${relayUrl}); sandbox STARTTLS ${sandbox.starttls} via tap ${starttlsTap.port}, TLS ${sandbox.tls} via tap ${tlsTap.port}`);
 
-  await launchChromium();
+  await launchChromium(await Promise.all([issuer, refusingIssuer, corslessIssuer].map((i) => spkiHash(i.port))));
   fs.mkdirSync(shots, { recursive: true });
   const openPage = () => open(pageUrl);
   const text = (page, id) => page.textContent(`[data-testid=${id}]`);
@@ -115,6 +123,40 @@ async function main() {
   const stored = (page) => page.evaluate(() => JSON.parse(localStorage.getItem('smtpc.settings') || 'null'));
 
   const scenarios = {
+    async oauthSignInPkce() {
+      // "Sign in…": authorization code + PKCE in a popup that comes back to the page, the token
+      // exchange by fetch, then the test logs in with the token; the token is shown nowhere.
+      const page = await openPage();
+      const oauthForm = { server: 'localhost', port: oauthSandbox.starttls, security: 'starttls', username: USER, password: '',
+        caPem: fs.readFileSync(oauthSandbox.ca_file, 'utf8') };
+      await fill(page, oauthForm);
+      check(await page.isVisible('[data-testid=signInButton]'), 'Sign in is offered beside Auto');
+      await page.selectOption('[data-testid=auth]', 'PLAIN');
+      check(!(await page.isVisible('[data-testid=signInButton]')), 'and not beside a password-only method');
+      await page.selectOption('[data-testid=auth]', 'AUTO');
+      await page.selectOption('[data-testid=oauthProvider]', 'custom');
+      check(await page.isVisible('[data-testid=oauthIssuer]') && !(await page.isVisible('[data-testid=tenant]')), 'the issuer field for custom');
+      await fill(page, { oauthIssuer: issuer.issuer, clientId: issuer.client_id });
+      const r = await press(page, 'signInButton');
+      const transcript = await text(page, 'transcript');
+      check(r.ok, 'signed in and tested: ' + (await text(page, 'status')) + ' / ' + (await text(page, 'explanation')) + '\n' + transcript);
+      for (const step of ['Discovery', 'Browser', 'Redirect', 'Exchange', 'Signed in', 'AUTH OAUTHBEARER ********', '235'])
+        check(transcript.includes(step), `the transcript shows "${step}":\n${transcript}`);
+      const token = await value(page, 'token');
+      check(token.startsWith('smtpc-sandbox.'), 'the token is in the token field');
+      check(!findSecret(transcript, token), 'the token is not in the transcript: ' + findSecret(transcript, token));
+      check(!JSON.stringify(await stored(page)).includes(token.slice(14, 40)), 'the token is not remembered');
+      check(page.context().pages().length === 1, 'the popup closed');
+      await page.screenshot({ path: path.join(shots, 'page-oauth-signed-in.png'), fullPage: true });
+      // A sign-in whose consent is refused, and a provider that does not let pages call it.
+      await fill(page, { oauthIssuer: refusingIssuer.issuer, token: '' });
+      check(!(await press(page, 'signInButton')).ok, 'a refused consent fails');
+      check((await text(page, 'status')).includes('Consent refused'), await text(page, 'status'));
+      await fill(page, { oauthIssuer: corslessIssuer.issuer });
+      check(!(await press(page, 'signInButton')).ok, 'no CORS fails');
+      check((await text(page, 'explanation')).includes('does not let web pages call it (no CORS)'), await text(page, 'explanation'));
+    },
+
     async dontStopQuitsWhenReady() {
       // "Don't stop": the test logs in, reaches the ready state and says QUIT itself, without
       // the "Stopping after" of a chosen phase (core's planRun: quitWhenReady).

@@ -68,6 +68,8 @@
     $('insecureWarning').hidden = !hints.insecure;
     $('password').disabled = !hints.password;
     $('token').disabled = !hints.token;
+    $('signIn').hidden = !hints.signIn;
+    for (const id of ['oauthIssuer', 'tenant']) $(id).hidden = document.querySelector(`label[for=${id}]`).hidden = !hints[id];
   }
 
   function readStore() {
@@ -146,10 +148,11 @@
   // ---------------------------------------------------------------------------------------------
   // A run
 
-  async function run(send) {
-    if (!smtpc || client.running() || document.body.dataset.running === 'yes') return;
+  // `signedIn`: the test that ends a sign-in, in the same run (signin.js).
+  async function run(send, signedIn) {
+    if (!smtpc || client.running() || (document.body.dataset.running === 'yes' && !signedIn)) return;
     syncRememberedPassword();
-    view.begin(send);
+    if (!signedIn) view.begin(send);
     const values = formValues();
     for (const f of fields) if ($(f.id).type === 'file') values[f.id] = await readFileText($(f.id));
     const now = new Date();
@@ -179,7 +182,7 @@
       updateHints();
       if (!client.running()) view.showSteps(smtpc.plannedSteps(formValues(), false));
     });
-    for (const id of ['auth', 'acceptInvalid', 'allowPlaintext']) $(id).addEventListener('change', updateHints);
+    for (const id of ['auth', 'acceptInvalid', 'allowPlaintext', 'oauthProvider']) $(id).addEventListener('change', updateHints);
     $('showPassword').addEventListener('click', () => {
       const shown = $('password').type === 'password';
       $('password').type = shown ? 'text' : 'password';
@@ -196,9 +199,11 @@
     $('linkIgnore').addEventListener('click', () => closeLinkPanel(false));
     $('caFile').addEventListener('change', async () => { $('caPem').value = await readFileText($('caFile')); });
     view.wire();
+    window.smtpcSignIn.wire({ smtpc, view, formValues, test: () => run(false, true) });
   }
 
   async function boot() {
+    if (window.smtpcSignIn.isCallback) return;  // this page is the sign-in's popup: signin.js answers
     view.setRunning(false, false);
     try {
       const [module, bundle] = await Promise.all([createSmtpc(), fetch('ca-bundle.pem').then((r) => {
