@@ -31,7 +31,9 @@
 //   cancel(now) stops the flow at any time.
 //
 // JSON is parsed by the adapter (QJsonDocument, the page's JSON.parse) into HttpResponse::fields,
-// so core reasons about plain strings and core never grows a JSON parser.
+// so core reasons about plain strings. (The one JSON core reads itself arrives inside the SMTP
+// conversation: a refused token's 334 challenge, read by sasl::readFlatJsonObject, a strict reader
+// of flat objects only: the engine has no adapter in that loop.)
 //
 // Secrets (tokens, the code, the PKCE verifier, the device code, the client secret) live in
 // smtpc::Secret and in HttpRequest::body / ::authorization, which are Secrets too. No text the flow
