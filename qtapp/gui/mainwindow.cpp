@@ -30,6 +30,7 @@ MainWindow::MainWindow(const StartupValues& startup, QWidget* parent) : QMainWin
     // Owner-only before anything is written: the file may hold a password (PasswordStore).
     PasswordStore::restrictPermissions(settings_->fileName());
     passwords_ = std::make_unique<PasswordStore>(settings_.get());
+    refreshTokens_ = std::make_unique<qt::RefreshTokenStore>();
   }
   buildUi();
   connectSignals();
@@ -42,6 +43,7 @@ MainWindow::MainWindow(const StartupValues& startup, QWidget* parent) : QMainWin
 
 MainWindow::~MainWindow() {
   if (client_) client_->disconnect(this);
+  if (signIn_) signIn_->disconnect(this);
 }
 
 void MainWindow::buildUi() {
@@ -81,6 +83,7 @@ void MainWindow::connectSignals() {
     updateSecurityHints();
   });
   connect(auth_, qOverload<int>(&QComboBox::currentIndexChanged), this, &MainWindow::updateSecurityHints);
+  connectSignIn();
   connect(acceptInvalid_, &QCheckBox::toggled, this, &MainWindow::updateSecurityHints);
   connect(allowPlaintext_, &QCheckBox::toggled, this, &MainWindow::updateSecurityHints);
   connect(showPassword_, &QToolButton::toggled, this, [this](bool shown) {
@@ -108,6 +111,7 @@ void MainWindow::resizeEvent(QResizeEvent* event) {
 
 void MainWindow::closeEvent(QCloseEvent* event) {
   if (isRunning()) client_->cancel();
+  if (isSigningIn()) signIn_->cancel();
   saveSettings();
   event->accept();
 }

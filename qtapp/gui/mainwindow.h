@@ -4,7 +4,9 @@
 //
 // Widgets that tests (and the web page's data-testids) address have these objectNames: server,
 // port, security, auth, username, password, testButton, sendButton, cancelButton, transcript,
-// steps, status, explanation, rememberPassword, passwordWarning.
+// steps, status, explanation, rememberPassword, passwordWarning; the OAuth 2 sign-in's signIn (its
+// box), oauthProvider, clientId, oauthIssuer, tenant, clientSecret, oauthFlow, signInButton,
+// signInNote, deviceCode, userCode, verificationUri, copyUserCode.
 #pragma once
 
 #include <QMainWindow>
@@ -16,6 +18,7 @@
 #include "smtpc/explain.h"
 #include "smtpc/form.h"
 #include "smtpc/qt/client.h"
+#include "smtpc/qt/oauth.h"
 
 class QCheckBox;
 class QComboBox;
@@ -30,6 +33,7 @@ class QTabWidget;
 class QToolButton;
 class QTreeWidget;
 class QGroupBox;
+class QFormLayout;
 
 namespace smtpc::gui {
 
@@ -54,6 +58,7 @@ class MainWindow : public QMainWindow {
   ~MainWindow() override;
 
   bool isRunning() const { return client_ && client_->isRunning(); }
+  bool isSigningIn() const;
   const Explainer* explainer() const { return explainer_.get(); }
   // The transcript as plain text (what Copy and Save give).
   QString transcriptText() const;
@@ -64,10 +69,15 @@ class MainWindow : public QMainWindow {
   void runSend();
   void cancelRun();
   void applyPreset(int index);
+  // "Sign in…": OAuth 2 sign-in with the form's provider, then a test with the token.
+  void signIn();
 
  signals:
   // A run ended (ok: it did what was asked), or could not start (the form shows why).
   void runFinished(bool ok);
+  // A sign-in ended (ok: a token is in the token field; the test that follows ends with
+  // runFinished), or could not start (the form shows why).
+  void signInFinished(bool ok);
 
  protected:
   void closeEvent(QCloseEvent* event) override;
@@ -118,6 +128,15 @@ class MainWindow : public QMainWindow {
   void onAccountEdited();
   void showPasswordStorage(PasswordStore::Where where);
 
+  // OAuth 2 sign-in (mainwindow_signin.cpp): core's flow through the Qt adapter
+  QWidget* buildSignIn(QWidget* parent);
+  void connectSignIn();
+  void updateSignInFields();
+  void showSignInSteps(StepStatus authStatus);
+  void onSignInStep(const oauth::StepEvent& step);
+  void onUserCode(const oauth::ShowUserCode& code);
+  void onSignInFinished(const oauth::Finished& result);
+
   // form
   QComboBox* preset_ = nullptr;
   QLabel* presetNote_ = nullptr;
@@ -134,6 +153,19 @@ class MainWindow : public QMainWindow {
   QCheckBox* rememberPassword_ = nullptr;
   QLabel* passwordWarning_ = nullptr;
   QLineEdit* token_ = nullptr;
+  QWidget* signInBox_ = nullptr;
+  QFormLayout* signInForm_ = nullptr;
+  QComboBox* oauthProvider_ = nullptr;
+  QLineEdit* clientId_ = nullptr;
+  QLineEdit* oauthIssuer_ = nullptr;
+  QLineEdit* tenant_ = nullptr;
+  QLineEdit* clientSecret_ = nullptr;
+  QComboBox* oauthFlow_ = nullptr;
+  QPushButton* signInButton_ = nullptr;
+  QLabel* signInNote_ = nullptr;
+  QWidget* deviceCode_ = nullptr;
+  QLabel* userCode_ = nullptr;
+  QLabel* verificationUri_ = nullptr;
   QToolButton* advanced_ = nullptr;
   QLineEdit* caFile_ = nullptr;
   QLineEdit* pin_ = nullptr;
@@ -178,6 +210,12 @@ class MainWindow : public QMainWindow {
   std::optional<Account> storedFor_;
   QString storedPassword_;
   std::unique_ptr<qt::QtClient> client_;
+  // The sign-in (none until the first), and where its refresh tokens are kept (none with
+  // useSettings off: nothing is remembered then).
+  std::unique_ptr<qt::OAuthSignIn> signIn_;
+  std::unique_ptr<qt::RefreshTokenStore> refreshTokens_;
+  std::string signInKey_;     // the sign-in under way: its refresh token's key (core's refreshTokenKey)
+  bool afterSignIn_ = false;  // the next test continues the sign-in's transcript
   std::unique_ptr<Explainer> explainer_;
   bool sending_ = false;
   form::RunPlan plan_;  // the run's plan (core's): what it stops after, whether it quits when ready

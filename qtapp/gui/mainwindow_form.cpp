@@ -84,6 +84,7 @@ QWidget* MainWindow::buildForm() {
   auth_->setObjectName(QStringLiteral("auth"));
   for (const auto& c : form::choices("auth")) auth_->addItem(qs(c.text), qs(c.value));
   form->addRow(tr("&Login method:"), auth_);
+  form->addRow(buildSignIn(connection));  // shown when the method can use a token
   username_ = new QLineEdit(connection);
   username_->setObjectName(QStringLiteral("username"));
   username_->setPlaceholderText(tr("empty: no login"));

@@ -51,6 +51,7 @@ void MainWindow::updateSecurityHints() {
   password_->setEnabled(fields.password);
   showPassword_->setEnabled(fields.password);
   token_->setEnabled(fields.token);
+  signInBox_->setVisible(fields.token);  // "Sign in…" gets a token: only where one can be used
 }
 
 form::RunPlan MainWindow::runPlan(bool sending) const {

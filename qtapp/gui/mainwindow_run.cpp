@@ -23,10 +23,11 @@ void MainWindow::runSend() { start(true); }
 
 void MainWindow::cancelRun() {
   if (isRunning()) client_->cancel();
+  if (isSigningIn()) signIn_->cancel();
 }
 
 void MainWindow::start(bool sending) {
-  if (isRunning()) return;
+  if (isRunning() || isSigningIn()) return;
   if (password_->text().isEmpty() && rememberPassword_->isChecked()) loadRememberedPassword();
   auto params = paramsFromForm(sending);
   if (!params) {
@@ -56,7 +57,9 @@ void MainWindow::start(bool sending) {
 
   const QString target = QStringLiteral("%1 port %2, %3").arg(qs(params->host)).arg(params->effectivePort())
                              .arg(security_->currentText());
-  transcript_->begin(sending ? tr("Sending a test message via %1").arg(target) : tr("Testing %1").arg(target));
+  const QString title = sending ? tr("Sending a test message via %1").arg(target) : tr("Testing %1").arg(target);
+  if (afterSignIn_) transcript_->addSection(title);  // the sign-in's steps stay above
+  else transcript_->begin(title);
   tabs_->setCurrentIndex(0);
   capabilities_->clear();
   capabilitiesNote_->setText(tr("What the server offers appears here after EHLO."));
@@ -112,9 +115,10 @@ void MainWindow::onEvent(const Event& event) {
 }
 
 void MainWindow::updateButtons() {
-  const bool running = isRunning();
+  const bool running = isRunning() || isSigningIn();
   testButton_->setEnabled(!running);
   sendButton_->setEnabled(!running);
+  signInButton_->setEnabled(!running);
   cancelButton_->setEnabled(running);
   preset_->setEnabled(!running);
 }

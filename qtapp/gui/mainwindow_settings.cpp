@@ -1,6 +1,6 @@
 // What the window remembers between sessions: the form's values in QSettings (never "accept an
-// invalid certificate" or "allow a password without TLS"), and a remembered password in the
-// PasswordStore, bound to its server, port and user.
+// invalid certificate" or "allow a password without TLS", never a token), and a remembered
+// password in the PasswordStore, bound to its server, port and user.
 #include "mainwindow.h"
 
 #include <QCheckBox>
@@ -34,6 +34,13 @@ void MainWindow::loadSettings(const StartupValues& startup) {
       const QSignalBlocker quiet(rememberPassword_);  // loading is not the person unticking it
       rememberPassword_->setChecked(s.value(QStringLiteral("rememberPassword"), false).toBool());
     }
+    // The sign-in's choices (core's remembered fields); its tokens never: the access token lives
+    // in memory, the refresh token in the RefreshTokenStore.
+    oauthProvider_->setCurrentIndex(std::max(0, oauthProvider_->findData(s.value(QStringLiteral("oauthProvider")).toString())));
+    clientId_->setText(s.value(QStringLiteral("clientId")).toString());
+    oauthIssuer_->setText(s.value(QStringLiteral("oauthIssuer")).toString());
+    tenant_->setText(s.value(QStringLiteral("tenant")).toString());
+    oauthFlow_->setCurrentIndex(std::max(0, oauthFlow_->findData(s.value(QStringLiteral("oauthFlow")).toString())));
     caFile_->setText(s.value(QStringLiteral("caFile")).toString());
     pin_->setText(s.value(QStringLiteral("pin")).toString());
     clientCert_->setText(s.value(QStringLiteral("clientCert")).toString());
@@ -91,6 +98,11 @@ void MainWindow::saveSettings() {
   s.setValue(QStringLiteral("username"), username_->text());
   s.setValue(QStringLiteral("rememberPassword"), rememberPassword_->isChecked());
   saveRememberedPassword();
+  s.setValue(QStringLiteral("oauthProvider"), oauthProvider_->currentData());
+  s.setValue(QStringLiteral("clientId"), clientId_->text().trimmed());
+  s.setValue(QStringLiteral("oauthIssuer"), oauthIssuer_->text().trimmed());
+  s.setValue(QStringLiteral("tenant"), tenant_->text().trimmed());
+  s.setValue(QStringLiteral("oauthFlow"), oauthFlow_->currentData());
   s.setValue(QStringLiteral("caFile"), caFile_->text());
   s.setValue(QStringLiteral("pin"), pin_->text());
   s.setValue(QStringLiteral("clientCert"), clientCert_->text());

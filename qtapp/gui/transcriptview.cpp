@@ -71,4 +71,9 @@ void TranscriptView::addBoundary(const QString& text) {
   cursor.insertText(QStringLiteral("──── %1 ────").arg(text), format);
 }
 
+void TranscriptView::addSection(const QString& title) {
+  addBoundary(title);
+  start_.reset();
+}
+
 }  // namespace smtpc::gui

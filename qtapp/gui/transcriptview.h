@@ -18,6 +18,9 @@ class TranscriptView : public QPlainTextEdit {
   void addEntry(const TranscriptEntry& entry);
   // A full-width marker, e.g. "TLS established: everything below is encrypted".
   void addBoundary(const QString& text);
+  // The next part of the same story (the test after a sign-in): a boundary, and times count
+  // again from the next entry (it runs on another clock).
+  void addSection(const QString& title);
 
  private:
   void appendLine(const QString& time, const QString& prefix, const QString& text, const QTextCharFormat& format);
