@@ -2,7 +2,8 @@
 //
 // Exit status: 0 success; 1 bad usage or input; 2 network (name, refused, lost, timeout);
 // 3 TLS (handshake, certificate, STARTTLS); 4 login (AUTH); 5 message refused (sender,
-// recipients, size, content); 6 server refused or broke the protocol; 7 cancelled.
+// recipients, size, content); 6 server refused or broke the protocol; 7 cancelled; 8 the OAuth
+// sign-in was refused or could not be completed (oauth_options.cpp).
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDateTime>
@@ -21,6 +22,7 @@
 #include "smtpc/message.h"
 #include "smtpc/qt/client.h"
 #include "smtpc/tls_policy.h"
+#include "oauth_options.h"
 
 using namespace smtpc;
 
@@ -93,7 +95,8 @@ int main(int argc, char** argv) {
       "Test an SMTP server's setup, or send a message, and watch the conversation explained.\n"
       "Without --to (or --data-file), only the connection is tested: it stops after AUTH.\n"
       "Transcript: === notes, -> / <- clear text, ~> / <~ inside TLS, *** errors.\n"
-      "Exit status: 0 ok, 1 usage/input, 2 network, 3 TLS, 4 login, 5 message refused, 6 server, 7 cancelled."));
+      "Exit status: 0 ok, 1 usage/input, 2 network, 3 TLS, 4 login, 5 message refused, 6 server, 7 cancelled,\n"
+      "8 OAuth sign-in refused or not completed.") + cli::oauthHelp());
   parser.addHelpOption();
   const QCommandLineOption version(QStringList{"version"}, "Print the version and exit.");
   parser.addOption(version);
@@ -109,6 +112,7 @@ int main(int argc, char** argv) {
   const auto passwordEnv = opt({"password-env"}, "Read the password from environment variable VAR.", "VAR");
   const auto passwordStdin = opt({"password-stdin"}, "Read the password from the first line of standard input.");
   const auto tokenEnv = opt({"token-env"}, "Read an OAuth2 access token from VAR (XOAUTH2 / OAUTHBEARER).", "VAR");
+  const cli::OAuthOptions oauthOptions = cli::addOAuthOptions(parser);
   const auto auth = opt({"auth"}, "auto | plain | login | cram-md5 | xoauth2 | oauthbearer", "MECH");
   const auto allowPlain = opt({"allow-plaintext-auth"}, "Allow sending the password without TLS (test servers only).");
   const auto caFile = opt({"ca-file"}, "Trust the CA certificates in FILE (PEM) too.", "FILE");
@@ -144,6 +148,17 @@ int main(int argc, char** argv) {
   }
 
   if (!parser.positionalArguments().isEmpty()) return usage("unexpected argument " + parser.positionalArguments().first());
+
+  // --- OAuth 2: the settings now, the sign-in itself just before connecting (oauth_options.cpp)
+  std::optional<oauth::Settings> oauthSettings;
+  if (cli::oauthRequested(parser, oauthOptions)) {
+    QString why;
+    oauthSettings = cli::readOAuthSettings(parser, oauthOptions, parser.value(user).toStdString(), &why);
+    if (!oauthSettings) return usage(why);
+    if (parser.isSet(oauthOptions.forget)) return cli::forgetRefreshToken(*oauthSettings);
+    if (parser.isSet(passwordEnv) || parser.isSet(passwordStdin) || parser.isSet(tokenEnv))
+      return usage("--oauth signs in for a token: leave out --password-env, --password-stdin and --token-env");
+  }
 
   // --- the message, if any
   std::shared_ptr<BodySource> messageBody;
@@ -259,8 +274,10 @@ int main(int argc, char** argv) {
     if (value.isNull()) return usage("--token-env: the variable " + parser.value(tokenEnv) + " is not set");
     params.credentials.oauthToken = Secret(value.toStdString());
   }
-  if (!params.credentials.username.empty() && params.credentials.password.empty() && params.credentials.oauthToken.empty())
-    return usage("--user needs --password-env, --password-stdin or --token-env (never a password on the command line)");
+  if (!params.credentials.username.empty() && params.credentials.password.empty() && params.credentials.oauthToken.empty() &&
+      !oauthSettings)
+    return usage("--user needs --password-env, --password-stdin, --token-env or --oauth (never a password on the command "
+                 "line)");
   if (parser.isSet(auth)) {
     auto mechanism = mechanismFromName(parser.value(auth).toUpper().toStdString());
     if (!mechanism) return usage("--auth must be auto, plain, login, cram-md5, xoauth2 or oauthbearer");
@@ -314,6 +331,21 @@ int main(int argc, char** argv) {
 
   // --- run
   const bool asJson = parser.isSet(json), isQuiet = parser.isSet(quiet), isVerbose = parser.isSet(verbose);
+  std::signal(SIGINT, [](int) { QMetaObject::invokeMethod(qApp, [] { qApp->exit(Cancelled); }, Qt::QueuedConnection); });
+  QJsonArray signInSteps;
+  if (oauthSettings) {
+    const cli::Output output{asJson, isQuiet, isVerbose};
+    const cli::SignInOutcome signedIn = cli::signIn(std::move(*oauthSettings), params.tls.caCertificatesPem, output);
+    if (signedIn.problem) {
+      cli::printSignInFailure(signedIn, output,
+                              QJsonObject{{"server", QString::fromStdString(params.host)}, {"port", params.effectivePort()},
+                                          {"security", QString::fromStdString(std::string(securityModeName(params.security)))}});
+      return signedIn.status;
+    }
+    if (signedIn.status != Ok) return signedIn.status;
+    params.credentials.oauthToken = signedIn.accessToken;
+    signInSteps = signedIn.steps;
+  }
   qt::QtClient client;
   // The same story as the GUI and the page: where it failed, in plain words, what to try.
   Explainer explainer(params, messageBody != nullptr);
@@ -372,7 +404,6 @@ int main(int argc, char** argv) {
     if (!outcome) outcome = f;
     QMetaObject::invokeMethod(&app, &QCoreApplication::quit, Qt::QueuedConnection);
   });
-  std::signal(SIGINT, [](int) { QMetaObject::invokeMethod(qApp, [] { qApp->exit(Cancelled); }, Qt::QueuedConnection); });
 
   if (Error error = client.connectToServer(params)) return usage(QString::fromStdString(error.explanation()));
   const int loopResult = app.exec();
@@ -389,6 +420,7 @@ int main(int argc, char** argv) {
                        {"server", QString::fromStdString(params.host)}, {"port", params.effectivePort()},
                        {"security", QString::fromStdString(std::string(securityModeName(params.security)))},
                        {"capabilities", capabilities}, {"messages", messages}, {"transcript", transcript}};
+    if (!signInSteps.isEmpty()) result["signIn"] = signInSteps;
     const Diagnosis d = explainer.diagnosis();
     result["encrypted"] = d.encrypted;
     if (!d.warning.empty()) result["warning"] = QString::fromStdString(d.warning);
