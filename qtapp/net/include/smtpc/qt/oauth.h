@@ -16,7 +16,8 @@
 //   StepEvent          step()
 //   Finished           finished()
 //
-// Asynchronous: start() returns at once, nothing blocks, no nested event loop runs. The random
+// Asynchronous: start() returns at once, nothing blocks, no nested event loop runs. A slot may
+// call cancel() or start() again; it must not delete the OAuthSignIn (deleteLater() is fine). The random
 // bytes come from QRandomGenerator::system() (the OS's CSPRNG). Nothing here logs a token, a code,
 // a verifier or a body: the signals carry only what the flow wrote for people, and the token
 // inside finished()'s result (a Secret).
