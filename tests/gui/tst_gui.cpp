@@ -21,6 +21,7 @@
 #include <QTextDocument>
 #include <QTreeWidget>
 
+#include "gui_test.h"
 #include "mainwindow.h"
 #include "sandbox.h"
 #include "secret_leaks.h"
@@ -31,19 +32,6 @@ using smtpc::gui::StartupValues;
 using smtpc::testing::findSecret;
 
 namespace {
-
-template <typename T>
-T* child(MainWindow& window, const char* name) {
-  auto* widget = window.findChild<T*>(QLatin1String(name));
-  if (!widget) qFatal("no widget named %s", name);
-  return widget;
-}
-
-void select(QComboBox* box, const QString& data) {
-  const int index = box->findData(data);
-  QVERIFY2(index >= 0, qPrintable(data));
-  box->setCurrentIndex(index);
-}
 
 QString treeText(QTreeWidget* tree) {
   QString all;

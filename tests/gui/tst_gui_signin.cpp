@@ -27,6 +27,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include "gui_test.h"
 #include "mainwindow.h"
 #include "sandbox.h"
 #include "secret_leaks.h"
@@ -38,31 +39,14 @@ using smtpc::testing::findSecret;
 
 namespace {
 
-template <typename T>
-T* child(MainWindow& window, const char* name) {
-  auto* widget = window.findChild<T*>(QLatin1String(name));
-  if (!widget) qFatal("no widget named %s", name);
-  return widget;
-}
-
-void select(QComboBox* box, const QString& data) {
-  const int index = box->findData(data);
-  QVERIFY2(index >= 0, qPrintable(data));
-  box->setCurrentIndex(index);
-}
-
 // The user codes oauth_server.py hands out (RFC 8628 §6.1's consonants).
 const QRegularExpression kUserCode(QStringLiteral("^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$"));
 
-class AuthServer : public ServerProcess {
+// The authorization server, and what a test asks it over HTTPS.
+class TestAuthServer : public AuthServer {
  public:
-  AuthServer(const ServerProcess& sandbox, const QStringList& arguments)
-      : ServerProcess(QStringLiteral(SMTPC_OAUTH_SERVER),
-                      QStringList{"--ca-cert", sandbox.caFile(), "--ca-key", sandbox.value("ca_key"), "--token-key-file",
-                                  sandbox.value("oauth_key_file")} +
-                          arguments),
-        ca_(sandbox.caFile()) {}
-  QString issuer() const { return value("issuer"); }
+  TestAuthServer(const ServerProcess& sandbox, const QStringList& arguments)
+      : AuthServer(sandbox, arguments), ca_(sandbox.caFile()) {}
 
   // GET /control/stats: what was asked and issued (counts only).
   QJsonObject stats() const { return https(QStringLiteral("/control/stats")); }
@@ -98,11 +82,11 @@ class TestGuiSignIn : public QObject {
   QTemporaryDir config_;
   QString browserLog_;
   std::unique_ptr<Sandbox> sandbox_;
-  std::unique_ptr<AuthServer> auth_;  // approves the browser at once, devices after one pending poll
+  std::unique_ptr<TestAuthServer> auth_;  // approves the browser at once, devices after one pending poll
 
   // A window filled for the sandbox's STARTTLS port, user demo, no password: the custom provider
   // at `auth`, the browser flow.
-  std::unique_ptr<MainWindow> window(const AuthServer& auth, const char* flow = "browser") {
+  std::unique_ptr<MainWindow> window(const TestAuthServer& auth, const char* flow = "browser") {
     auto w = std::make_unique<MainWindow>(StartupValues{.useSettings = true});
     w->show();
     child<QLineEdit>(*w, "server")->setText(QStringLiteral("localhost"));
@@ -182,7 +166,7 @@ class TestGuiSignIn : public QObject {
     // The sandbox first: --oauth makes the key its authorization server signs tokens with.
     sandbox_ = std::make_unique<Sandbox>(QStringList{"--oauth", "--user", "demo:demo"});
     QVERIFY2(sandbox_->ok(), qPrintable(sandbox_->error()));
-    auth_ = std::make_unique<AuthServer>(*sandbox_, QStringList{"--auto-approve-device", "--interval", "1"});
+    auth_ = std::make_unique<TestAuthServer>(*sandbox_, QStringList{"--auto-approve-device", "--interval", "1"});
     QVERIFY2(auth_->ok(), qPrintable(auth_->error()));
     browserLog_ = config_.filePath(QStringLiteral("browser.json"));
     qputenv("SMTPC_OPEN_URL", SMTPC_TEST_BROWSER);
@@ -319,7 +303,7 @@ class TestGuiSignIn : public QObject {
   // The person (or an administrator) refuses consent: the window says so, with the provider's
   // words as text, the AUTH step failed on the step bar, no token and no test.
   void refusedConsentIsExplained() {
-    AuthServer refusing(*sandbox_, {"--refuse-consent"});
+    TestAuthServer refusing(*sandbox_, {"--refuse-consent"});
     QVERIFY2(refusing.ok(), qPrintable(refusing.error()));
     auto w = window(refusing);
     const Outcome o = signIn(*w);
@@ -339,7 +323,7 @@ class TestGuiSignIn : public QObject {
   // The device flow: the code and where to enter it appear in the window (with a Copy button);
   // the server approves it by itself after one pending poll, and the test follows.
   void deviceFlowShowsTheCode() {
-    AuthServer devices(*sandbox_, {"--auto-approve-device", "--interval", "1"});
+    TestAuthServer devices(*sandbox_, {"--auto-approve-device", "--interval", "1"});
     QVERIFY2(devices.ok(), qPrintable(devices.error()));
     auto w = window(devices, "device");
     QSignalSpy tested(w.get(), &MainWindow::runFinished);
@@ -367,7 +351,7 @@ class TestGuiSignIn : public QObject {
 
   // Cancel stops a sign-in that waits for the person (a device code nobody approves).
   void cancelStopsTheSignIn() {
-    AuthServer waiting(*sandbox_, {"--interval", "1"});
+    TestAuthServer waiting(*sandbox_, {"--interval", "1"});
     QVERIFY2(waiting.ok(), qPrintable(waiting.error()));
     auto w = window(waiting, "device");
     QSignalSpy signedIn(w.get(), &MainWindow::signInFinished);

@@ -56,6 +56,20 @@ class Sandbox : public ServerProcess {
   explicit Sandbox(const QStringList& arguments = {}) : ServerProcess(QStringLiteral(SMTPC_SANDBOX), arguments) {}
 };
 
+#ifdef SMTPC_OAUTH_SERVER
+// The local OAuth 2 authorization server (tests/servers/oauth_server.py), under the CA of a
+// sandbox started with --oauth and signing tokens with that sandbox's key, so it accepts them.
+class AuthServer : public ServerProcess {
+ public:
+  AuthServer(const ServerProcess& sandbox, const QStringList& arguments)
+      : ServerProcess(QStringLiteral(SMTPC_OAUTH_SERVER),
+                      QStringList{"--ca-cert", sandbox.caFile(), "--ca-key", sandbox.value("ca_key"), "--token-key-file",
+                                  sandbox.value("oauth_key_file")} +
+                          arguments) {}
+  QString issuer() const { return value("issuer"); }
+};
+#endif
+
 // A private Postfix instance (tests/servers/postfix.py; needs root).
 class PostfixServer : public ServerProcess {
  public:

@@ -45,16 +45,6 @@ constexpr const char* kTokenPrefix = "smtpc-sandbox.";
 // The user codes oauth_server.py hands out (RFC 8628 §6.1's consonants).
 const QRegularExpression kUserCodeLine(QStringLiteral("^    [BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$"));
 
-class AuthServer : public ServerProcess {
- public:
-  AuthServer(const ServerProcess& sandbox, const QStringList& arguments)
-      : ServerProcess(QStringLiteral(SMTPC_OAUTH_SERVER),
-                      QStringList{"--ca-cert", sandbox.caFile(), "--ca-key", sandbox.value("ca_key"), "--token-key-file",
-                                  sandbox.value("oauth_key_file")} +
-                          arguments) {}
-  QString issuer() const { return value("issuer"); }
-};
-
 }  // namespace
 
 class TestCliOAuth : public QObject {
