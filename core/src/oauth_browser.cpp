@@ -81,6 +81,7 @@ void Flow::performAuthorizationAt(std::string redirectUri) {
                                 " with a one-time code; the PKCE challenge in the address proves, later, that "
                                 "SMTPc asked for it");
   queue(OpenBrowser{std::move(url)});
+  deadline_ = now_ + kBrowserTimeout;  // a browser that never comes back must not hang the sign-in
 }
 
 void Flow::onRedirect(Time now, std::string_view target) {
@@ -131,6 +132,7 @@ void Flow::onRedirect(Time now, std::string_view target) {
   queue(BrowserPage{200, "Signed in", "SMTPc received the provider's answer: you can close this tab and return to SMTPc."});
   queue(StopListening{});
   listening_ = false;
+  deadline_.reset();
   step(SignInStep::Redirect, "your browser came back with a one-time code, and the state matches the one SMTPc sent");
   performCodeExchange(std::move(code));
 }

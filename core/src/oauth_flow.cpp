@@ -173,8 +173,10 @@ void Flow::onHttpFailed(Time now, std::string_view reason) {
 
 void Flow::onTimeout(Time now) {
   now_ = now;
-  // Early or late wake-ups are harmless: only the deadline of a pending poll means anything.
-  if (state_ != FlowState::WaitingToPoll || !deadline_ || now < *deadline_) return;
+  // Early or late wake-ups are harmless: only a deadline that has come means anything.
+  if (!deadline_ || now < *deadline_) return;
+  if (state_ == FlowState::Authorizing) return fail(ProblemKind::BrowserTimedOut);
+  if (state_ != FlowState::WaitingToPoll) return;
   deadline_.reset();
   performPoll();
 }

@@ -46,6 +46,7 @@ constexpr SignInExit kSignInExits[] = {
     {oauth::ProblemKind::TokenRefused, kSignInExit},
     {oauth::ProblemKind::NotBearer, kSignInExit},
     {oauth::ProblemKind::RefreshTokenRejected, kSignInExit},
+    {oauth::ProblemKind::BrowserTimedOut, kSignInExit},
     {oauth::ProblemKind::DeviceCodeExpired, kSignInExit},
     {oauth::ProblemKind::Cancelled, exitOf(ExitClass::Cancelled)},
     {oauth::ProblemKind::InvalidState, kSignInExit},

@@ -513,6 +513,24 @@ class TestOAuth : public QObject {
     QVERIFY(d.requests.empty());
   }
 
+  // A browser that never comes back ends the sign-in after kBrowserTimeout, instead of hanging
+  // it (and the CLI) for ever; an answer in time clears the deadline.
+  void browserTimesOut() {
+    Driver d(microsoft());
+    toRedirect(d);
+    QCOMPARE(d.flow.nextDeadline(), std::optional<Time>(Flow::kBrowserTimeout));
+    d.at(Flow::kBrowserTimeout - 1s);
+    QCOMPARE(q(d.next()), q("(nothing)"));
+    d.at(Flow::kBrowserTimeout);
+    QCOMPARE(q(d.next()), q("stop listening"));
+    QCOMPARE(q(d.next()), q("problem BrowserTimedOut"));
+    QVERIFY(!d.flow.nextDeadline());
+    Driver inTime(microsoft());
+    toRedirect(inTime);
+    inTime.flow.onRedirect(inTime.now, "/?code=" + kCode + "&state=" + kState);
+    QVERIFY(!inTime.flow.nextDeadline());
+  }
+
   void otherPathsOnTheLoopbackPort() {
     Driver d(microsoft());
     toRedirect(d);

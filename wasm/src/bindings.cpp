@@ -513,9 +513,8 @@ class SignIn {
         o.set("type", std::string("code"));
         o.set("userCode", u->userCode);
         o.set("uri", u->verificationUri);
-      } else if (auto* w = std::get_if<oauth::Wait>(&*out)) {
-        schedule(w->until);
-        continue;
+      } else if (std::get_if<oauth::Wait>(&*out)) {
+        continue;  // the timer follows nextDeadline(), below
       } else if (auto* f = std::get_if<oauth::Finished>(&*out)) {
         clearTimer();
         o.set("type", std::string("finished"));
@@ -534,6 +533,10 @@ class SignIn {
       }
       emit(o);
     }
+    // The flow's next deadline (a device poll, the browser's time limit), whatever set it.
+    const auto deadline = flow_ ? flow_->nextDeadline() : std::nullopt;
+    if (deadline) schedule(*deadline);
+    else clearTimer();
   }
 
   void schedule(Time until) {

@@ -221,6 +221,9 @@ struct Settings {
     "SMTP's XOAUTH2 and OAUTHBEARER carry Bearer tokens only (RFC 6750); the provider issued another type.")   \
   X(RefreshTokenRejected, Remote, "The refresh token is no longer valid",                                     \
     "The stored refresh token was refused (expired, revoked, or the password changed): sign in again.")      \
+  X(BrowserTimedOut, Local, "The browser did not come back",                                                  \
+    "The sign-in in the browser was not finished within 10 minutes, so SMTPc stopped waiting. Start again, "  \
+    "or try the device flow.")                                                                                \
   X(DeviceCodeExpired, Remote, "The code expired",                                                            \
     "The sign-in on the other device was not finished in time; start again for a new code.")                  \
   X(Cancelled, Local, "Sign-in cancelled", "The sign-in was cancelled.")                                      \
@@ -423,6 +426,8 @@ class Flow {
   // RFC 8628 §3.2: the interval when the device response names none, and §3.5: what slow_down adds.
   static constexpr Duration kDefaultPollInterval = std::chrono::seconds(5);
   static constexpr Duration kSlowDownStep = std::chrono::seconds(5);
+  // How long the browser flow waits for the browser to come back (nextDeadline() says when).
+  static constexpr Duration kBrowserTimeout = std::chrono::minutes(10);
 
   Flow(Settings settings, std::string_view randomBytes);
   ~Flow();
