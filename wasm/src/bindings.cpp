@@ -14,6 +14,8 @@
 //   client.cancel();
 //   smtpc.formHints(values), smtpc.account(values), smtpc.passwordAction(saved, values, holdsFilled),
 //   smtpc.reviewLink([[key, value], ...], values, {named, path, pem})
+// The form's model is form_binding.cpp, the OAuth sign-in signin_binding.cpp; the helpers they
+// share to read and write JS values, js_values.h.
 // Event objects: {type: "transcript"|"state"|"steps"|"capabilities"|"tls"|"auth"|"ready"|
 // "recipient"|"progress"|"message"|"finished", ...}; see onEvent below.
 #include <emscripten/bind.h>
@@ -21,17 +23,15 @@
 #include <emscripten/eventloop.h>
 #include <emscripten/val.h>
 
-#include <openssl/rand.h>
-
 #include <memory>
 
 #include "smtpc/client.h"
 #include "smtpc/explain.h"
 #include "smtpc/form.h"
 #include "smtpc/message.h"
-#include "smtpc/oauth.h"
 #include "smtpc/tls_policy.h"
 #include "smtpc/views.h"
+#include "js_values.h"
 #include "tls_engine.h"
 #include "websocket_transport.h"
 
@@ -66,21 +66,6 @@ class WebTimer final : public Timer {
   }
   long id_ = 0;
 };
-
-std::string str(const val& object, const char* key) {
-  const val v = object[key];
-  return v.isString() ? v.as<std::string>() : std::string();
-}
-double number(const val& object, const char* key, double otherwise) {
-  const val v = object[key];
-  return v.isNumber() ? v.as<double>() : otherwise;
-}
-
-val stringArray(const std::vector<std::string>& items) {
-  val array = val::array();
-  for (const auto& s : items) array.call<void>("push", s);
-  return array;
-}
 
 val replyToJs(const std::optional<Reply>& reply) {
   if (!reply) return val::null();
@@ -166,45 +151,6 @@ val resultToJs(const view::Result& r) {
   o.set("suggestions", stringArray(r.suggestions));
   o.set("warning", r.warning);
   return o;
-}
-
-val problemToJs(const form::Problem& problem) {
-  val o = val::object();
-  o.set("field", problem.field);
-  o.set("headline", problem.headline);
-  o.set("explanation", problem.explanation);
-  return o;
-}
-
-form::Problem problem(std::string field, std::string headline, std::string explanation) {
-  return form::Problem{std::move(field), std::move(headline), std::move(explanation)};
-}
-
-// The page's form values (keyed by core's field ids, smtpc/form.h) into core's form model.
-form::Values valuesFromJs(const val& o) {
-  form::Values values;
-  for (const auto& field : form::fields()) {
-    const val v = o[std::string(field.id)];
-    if (v.isString()) values[std::string(field.id)] = v.as<std::string>();
-    else if (v.isNumber()) values[std::string(field.id)] = std::to_string(static_cast<long long>(v.as<double>()));
-    else if (!v.isUndefined() && !v.isNull() && v.as<bool>()) values[std::string(field.id)] = "1";
-  }
-  return values;
-}
-
-std::string value(const form::Values& values, const char* id) {
-  const auto it = values.find(id);
-  return it == values.end() ? std::string() : it->second;
-}
-
-int integer(const std::string& text, int otherwise) {
-  if (text.empty() || text.size() > 6) return otherwise;
-  int n = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return otherwise;
-    n = n * 10 + (c - '0');
-  }
-  return n;
 }
 
 std::optional<ConnectParams> paramsFrom(const form::Values& v, const form::RunPlan& plan, form::Problem* out) {
@@ -401,166 +347,6 @@ class SmtpClient {
   val callback_ = val::null();
 };
 
-// OAuth 2 sign-in for the page (smtpc/oauth.h): authorization code + PKCE, the page itself as
-// the redirect URI (a popup comes back to it). The flow decides; the page only fetches, opens
-// the popup and hands the popup's address back. Outputs reach the JS callback as
-//   {type: "http", method, url, headers: [[name, value]], body, authorization, description}
-//   {type: "browser", url}   {type: "step", step, label, text}   {type: "code", userCode, uri}
-//   {type: "finished", ok, token, scope, problem: {field, headline, explanation, serverSaid}}
-// The access token is in memory only: in the "finished" object and then in the token field.
-class SignIn {
- public:
-  ~SignIn() { clearTimer(); }
-
-  // null when started, else the form's problem {field, headline, explanation}.
-  val start(val values, const std::string& redirectUri, val callback) {
-    if (flow_ && !flow_->finished()) return problemToJs(problem("", "Busy", "A sign-in is already running."));
-    const form::Values v = valuesFromJs(values);
-    form::Problem why;
-    auto settings = form::toSignInSettings({value(v, "oauthProvider"), value(v, "clientId"), value(v, "oauthIssuer"),
-                                            value(v, "tenant"), value(v, "username"), ""},
-                                           oauth::FlowKind::Browser, &why);
-    if (!settings) return problemToJs(why);
-    settings->redirectUri = redirectUri;
-    if (const auto bad = oauth::checkSettings(*settings)) return problemToJs(problem(bad->field, bad->headline, bad->explanation));
-    std::string random(oauth::Flow::kRandomBytes, '\0');
-    if (!TlsEngine::entropyOk() ||
-        RAND_bytes(reinterpret_cast<unsigned char*>(random.data()), static_cast<int>(random.size())) != 1)
-      return problemToJs(problem("", "No safe random numbers", "This browser gives no good random numbers: a sign-in cannot be made safe here."));
-    callback_ = std::move(callback);
-    flow_ = std::make_unique<oauth::Flow>(std::move(*settings), random);
-    OPENSSL_cleanse(random.data(), random.size());
-    flow_->start(now());
-    drain();
-    return val::null();
-  }
-
-  void onHttpResponse(int status, const std::string& contentType, bool json, val fields) {
-    if (!flow_) return;
-    oauth::HttpResponse response;
-    response.status = status;
-    response.contentType = contentType;
-    response.json = json;
-    if (json) {
-      const val keys = val::global("Object").call<val>("keys", fields);
-      const unsigned count = keys["length"].as<unsigned>();
-      for (unsigned i = 0; i < count; ++i) {
-        const std::string key = keys[i].as<std::string>();
-        if (fields[key].isString()) response.fields[key] = fields[key].as<std::string>();
-      }
-    }
-    flow_->onHttpResponse(now(), response);
-    drain();
-  }
-
-  // fetch() rejected: the page cannot tell a refused CORS request from an unreachable or
-  // untrusted address, so it names all three and the way around them.
-  void onFetchFailed(const std::string& message) {
-    if (!flow_) return;
-    flow_->onHttpFailed(now(), "the browser gave this page no answer it may read (" + message +
-                                   "): the address is unreachable, its certificate is not trusted by this browser, "
-                                   "or the provider does not let web pages call it (no CORS). Microsoft allows it for "
-                                   "apps registered as \"Single-page application\"; where a provider does not, sign "
-                                   "in with the desktop app or the command-line tool, or paste a token");
-    drain();
-  }
-
-  // The popup came back to this page: its address.
-  void onRedirect(const std::string& url) {
-    if (!flow_) return;
-    flow_->onRedirect(now(), url);
-    drain();
-  }
-
-  void cancel() {
-    if (!flow_ || flow_->finished()) return;
-    flow_->cancel(now());
-    drain();
-  }
-  bool running() const { return flow_ && !flow_->finished(); }
-
- private:
-  static Time now() { return Time(static_cast<std::int64_t>(emscripten_get_now())); }
-
-  void emit(val o) {
-    if (!callback_.isNull() && !callback_.isUndefined()) callback_(o);
-  }
-
-  void drain() {
-    while (flow_) {
-      auto out = flow_->poll();
-      if (!out) break;
-      val o = val::object();
-      if (auto* r = std::get_if<oauth::HttpRequest>(&*out)) {
-        o.set("type", std::string("http"));
-        o.set("method", r->method);
-        o.set("url", r->url);
-        val headers = val::array();
-        for (const auto& [name, header] : r->headers) headers.call<void>("push", stringArray({name, header}));
-        o.set("headers", headers);
-        o.set("body", std::string(r->body.reveal()));
-        o.set("authorization", std::string(r->authorization.reveal()));
-        o.set("description", r->description);
-      } else if (auto* b = std::get_if<oauth::OpenBrowser>(&*out)) {
-        o.set("type", std::string("browser"));
-        o.set("url", b->url);
-      } else if (auto* e = std::get_if<oauth::StepEvent>(&*out)) {
-        o.set("type", std::string("step"));
-        o.set("step", std::string(oauth::signInStepName(e->step)));
-        o.set("label", std::string(oauth::signInStepLabel(e->step)));
-        o.set("text", e->text);
-      } else if (auto* u = std::get_if<oauth::ShowUserCode>(&*out)) {
-        o.set("type", std::string("code"));
-        o.set("userCode", u->userCode);
-        o.set("uri", u->verificationUri);
-      } else if (std::get_if<oauth::Wait>(&*out)) {
-        continue;  // the timer follows nextDeadline(), below
-      } else if (auto* f = std::get_if<oauth::Finished>(&*out)) {
-        clearTimer();
-        o.set("type", std::string("finished"));
-        o.set("ok", f->ok());
-        o.set("token", f->token ? std::string(f->token->accessToken.reveal()) : std::string());
-        o.set("scope", f->token ? f->token->scope : std::string());
-        if (f->problem) {
-          val p = problemToJs(problem(f->problem->field, f->problem->headline, f->problem->explanation));
-          p.set("serverSaid", f->problem->serverSaid);
-          o.set("problem", p);
-        } else {
-          o.set("problem", val::null());
-        }
-      } else {
-        continue;  // ListenForRedirect, BrowserPage, StopListening: the page has no port to listen on
-      }
-      emit(o);
-    }
-    // The flow's next deadline (a device poll, the browser's time limit), whatever set it.
-    const auto deadline = flow_ ? flow_->nextDeadline() : std::nullopt;
-    if (deadline) schedule(*deadline);
-    else clearTimer();
-  }
-
-  void schedule(Time until) {
-    clearTimer();
-    const double delay = std::max<double>(0, static_cast<double>((until - now()).count()));
-    timer_ = emscripten_set_timeout(&SignIn::fire, delay, this);
-  }
-  void clearTimer() {
-    if (timer_) emscripten_clear_timeout(timer_);
-    timer_ = 0;
-  }
-  static void fire(void* self) {
-    auto* s = static_cast<SignIn*>(self);
-    s->timer_ = 0;
-    if (!s->flow_) return;
-    s->flow_->onTimeout(now());
-    s->drain();
-  }
-
-  std::unique_ptr<oauth::Flow> flow_;
-  val callback_ = val::null();
-  long timer_ = 0;
-};
-
 // Returns how many certificates the bundle held (0: not PEM).
 int setCaBundle(const std::string& pem) {
   trustedRoots() = std::make_shared<const TrustedRoots>(pem);
@@ -592,100 +378,6 @@ val plannedSteps(val values, bool sending) {
   return stepsToJs(Explainer(p, sending).steps());
 }
 
-// The form's table (smtpc/form.h): the page builds its state, what it remembers and what a link
-// may propose from it, and fills its lists from the choices.
-val fieldsJs() {
-  static constexpr const char* kKinds[] = {"text", "number", "choice", "check", "secret", "pem"};
-  val array = val::array();
-  for (const auto& field : form::fields()) {
-    val o = val::object();
-    o.set("id", std::string(field.id));
-    o.set("label", std::string(field.label));
-    o.set("kind", std::string(kKinds[static_cast<int>(field.kind)]));
-    o.set("remembered", field.remembered);
-    o.set("linkKey", std::string(field.linkKey));
-    val choices = val::array();
-    for (const auto& c : form::choices(field.id)) choices.call<void>("push", stringArray({c.value, c.text}));
-    o.set("choices", choices);
-    array.call<void>("push", o);
-  }
-  return array;
-}
-
-// What the form shows beside its fields: the security hint, the "insecure switches" warning,
-// which credential fields the login method uses.
-val formHints(val values) {
-  const form::Values v = valuesFromJs(values);
-  val o = val::object();
-  const auto mode = securityModeFromName(value(v, "security"));
-  o.set("securityWarning", mode ? form::securityHint(*mode, static_cast<std::uint16_t>(integer(value(v, "port"), 0))) : std::string());
-  o.set("insecure", form::insecureSwitches(!value(v, "acceptInvalid").empty(), !value(v, "allowPlaintext").empty()));
-  const auto fields = form::credentialFields(mechanismFromName(value(v, "auth")).value_or(AuthMechanism::Auto));
-  o.set("password", fields.password);
-  o.set("token", fields.token);
-  o.set("signIn", fields.token);  // "Sign in…" sits beside the method whenever it can use a token
-  const form::SignInFields signIn = form::signInFields(value(v, "oauthProvider"));
-  o.set("oauthIssuer", signIn.issuer);
-  o.set("tenant", signIn.tenant);
-  return o;
-}
-
-// The account a remembered password belongs to: {relay, server, port (text), user}.
-val accountJs(val values) {
-  const form::Account a = form::accountOf(valuesFromJs(values));
-  val o = val::object();
-  o.set("relay", a.relay);
-  o.set("server", a.server);
-  o.set("port", std::to_string(a.port));
-  o.set("user", a.user);
-  return o;
-}
-
-// "fill", "clear" or "keep": what the password field does now. `saved`: the account the
-// remembered password was saved for ({relay, server, port, user}), or null.
-std::string passwordAction(val saved, val values, bool fieldHoldsFilled) {
-  std::optional<form::Account> savedFor;
-  if (!saved.isNull() && !saved.isUndefined() && saved["port"].isString() && saved["server"].isString()) {
-    form::Values fromSaved{{"proxy", str(saved, "relay")}, {"server", str(saved, "server")},
-                           {"port", str(saved, "port")}, {"username", str(saved, "user")}};
-    savedFor = form::accountOf(fromSaved);
-  }
-  const form::Values v = valuesFromJs(values);
-  switch (form::rememberedPassword(savedFor, form::accountOf(v), value(v, "password").empty(), fieldHoldsFilled)) {
-    case form::PasswordField::Fill: return "fill";
-    case form::PasswordField::Clear: return "clear";
-    case form::PasswordField::Keep: break;
-  }
-  return "keep";
-}
-
-// A link's proposals: {changes: [{field, label, from, to, value}], refused: [text],
-// customServer, portChosen}. `query`: [[key, value], ...]; `ca`: {named, path, pem} or null.
-val reviewLinkJs(val query, val values, val ca) {
-  std::vector<std::pair<std::string, std::string>> pairs;
-  const unsigned count = query.isArray() ? query["length"].as<unsigned>() : 0;
-  for (unsigned i = 0; i < count; ++i) pairs.emplace_back(query[i][0].as<std::string>(), query[i][1].as<std::string>());
-  form::LinkCa linkCa;
-  if (!ca.isNull() && !ca.isUndefined()) linkCa = form::LinkCa{str(ca, "named"), str(ca, "path"), str(ca, "pem")};
-  const form::LinkReview review = form::reviewLink(pairs, valuesFromJs(values), linkCa);
-  val changes = val::array();
-  for (const auto& c : review.changes) {
-    val o = val::object();
-    o.set("field", c.field);
-    o.set("label", c.label);
-    o.set("from", c.from);
-    o.set("to", c.to);
-    o.set("value", c.value);
-    changes.call<void>("push", o);
-  }
-  val o = val::object();
-  o.set("changes", changes);
-  o.set("refused", stringArray(review.refused));
-  o.set("customServer", review.customServer);
-  o.set("portChosen", review.portChosen);
-  return o;
-}
-
 int defaultPortFor(const std::string& mode) {
   const auto m = securityModeFromName(mode);
   return m ? defaultPort(*m) : 0;
@@ -701,22 +393,9 @@ EMSCRIPTEN_BINDINGS(smtpc) {
       .function("send", &SmtpClient::send)
       .function("cancel", &SmtpClient::cancel)
       .function("running", &SmtpClient::running);
-  emscripten::class_<SignIn>("SignIn")
-      .constructor<>()
-      .function("start", &SignIn::start)
-      .function("onHttpResponse", &SignIn::onHttpResponse)
-      .function("onFetchFailed", &SignIn::onFetchFailed)
-      .function("onRedirect", &SignIn::onRedirect)
-      .function("cancel", &SignIn::cancel)
-      .function("running", &SignIn::running);
   emscripten::function("setCaBundle", &setCaBundle);
   emscripten::function("entropyOk", &entropyOk);
   emscripten::function("presets", &presetsJs);
   emscripten::function("plannedSteps", &plannedSteps);
   emscripten::function("defaultPort", &defaultPortFor);
-  emscripten::function("fields", &fieldsJs);
-  emscripten::function("formHints", &formHints);
-  emscripten::function("account", &accountJs);
-  emscripten::function("passwordAction", &passwordAction);
-  emscripten::function("reviewLink", &reviewLinkJs);
 }
