@@ -11,8 +11,9 @@ so that it never outlives the test that started it).
   tls       implicit TLS from the first byte; AUTH (submissions, 465)
 
 A throwaway CA and server certificate are made at start (--cert picks a broken one for tests:
-expired, wronghost, selfsigned). Messages are saved in --maildir as N.eml (the bytes the client
-sent, dot-stuffing removed) with N.json (envelope). Users: --user NAME:PASSWORD (default
+expired, wronghost, selfsigned; --names a.test,b.test adds host names to any but wronghost, which
+are all for localhost and 127.0.0.1 anyway). Messages are saved in --maildir as N.eml (the bytes the
+client sent, dot-stuffing removed) with N.json (envelope). Users: --user NAME:PASSWORD (default
 demo:demo). Misbehaviour: --slow SECONDS before every reply, --drop-at ehlo|mail|rcpt|data,
 --greeting-554, --reject-rcpt PREFIX, --size-limit OCTETS, --temp-fail-rcpt PREFIX.
 A client certificate from the same CA is made too (client_cert, client_key in the JSON line);
@@ -54,10 +55,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 
-def make_certificates(folder, kind, ca_files=None):
+def make_certificates(folder, kind, ca_files=None, extra_names=()):
     """A CA, and a server certificate for localhost/127.0.0.1/::1 signed by it (or broken as asked).
 
-    ca_files=(cert path, key path) signs with that CA instead of a new one (another sandbox's)."""
+    ca_files=(cert path, key path) signs with that CA instead of a new one (another sandbox's).
+    extra_names: more subject alternative names, but not for "wronghost" (DNS names, or IP addresses
+    written as such), e.g. the host names of discovery_world.py's test domains."""
     now = datetime.datetime.now(datetime.timezone.utc)
     if ca_files:
         with open(ca_files[0], "rb") as f:
@@ -82,6 +85,12 @@ def make_certificates(folder, kind, ca_files=None):
     key = ec.generate_private_key(ec.SECP256R1())
     names = ["localhost"] if kind != "wronghost" else ["mail.wrong-host.example"]
     ips = [ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1")] if kind != "wronghost" else []
+    if kind != "wronghost":
+        for name in extra_names:
+            try:
+                ips.append(ipaddress.ip_address(name))
+            except ValueError:
+                names.append(name)
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
     not_before, not_after = now - datetime.timedelta(days=1), now + datetime.timedelta(days=30)
     if kind == "expired":
@@ -423,6 +432,8 @@ def main():
     parser.add_argument("--user", action="append", help="NAME:PASSWORD (default demo:demo)")
     parser.add_argument("--maildir")
     parser.add_argument("--cert", default="valid", choices=["valid", "expired", "wronghost", "selfsigned"])
+    parser.add_argument("--names", default="", metavar="A,B,...",
+                        help="more names (or IP addresses) the certificate is valid for, beside localhost")
     parser.add_argument("--slow", type=float, default=0.0)
     parser.add_argument("--drop-at", choices=["ehlo", "mail", "rcpt", "data"])
     parser.add_argument("--greeting-554", action="store_true")
@@ -449,7 +460,8 @@ def main():
     state = tempfile.mkdtemp(prefix="smtpc-sandbox-")
     maildir = options.maildir or os.path.join(state, "mail")
     os.makedirs(maildir, exist_ok=True)
-    certs = make_certificates(state, options.cert)
+    extra_names = [name.strip() for name in options.names.split(",") if name.strip()]
+    certs = make_certificates(state, options.cert, extra_names=extra_names)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(certs["server.pem"], certs["server.key"])
     if options.require_client_cert:  # the handshake fails without a certificate from the sandbox's CA
