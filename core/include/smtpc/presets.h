@@ -16,10 +16,17 @@ struct Preset {
   std::uint16_t port;
   SecurityMode security;
   std::string_view note;  // the provider's login rules (app password, OAuth2), or empty
+  // For settings discovery (smtpc/discovery.h), space-separated:
+  std::string_view domains = {};    // the addresses it hosts: "gmail.com googlemail.com"
+  std::string_view mxDomains = {};  // registrable domains of its MX hosts: a custom domain it hosts
+  std::string_view oauthProvider = {};  // smtpc::oauth's provider name, when it signs in with OAuth 2
 };
 const std::vector<Preset>& presets();
 const Preset* findPreset(std::string_view id);
 // The preset whose host is `host` or a name under the same provider domain, if any.
 const Preset* presetForHost(std::string_view host);
+// The preset for addresses at `domain` ("gmail.com"), or whose MX hosts are under `mxDomain`.
+const Preset* presetForDomain(std::string_view domain);
+const Preset* presetForMxDomain(std::string_view mxDomain);
 
 }  // namespace smtpc
