@@ -14,8 +14,9 @@
 //   client.cancel();
 //   smtpc.formHints(values), smtpc.account(values), smtpc.passwordAction(saved, values, holdsFilled),
 //   smtpc.reviewLink([[key, value], ...], values, {named, path, pem})
-// The form's model is form_binding.cpp, the OAuth sign-in signin_binding.cpp; the helpers they
-// share to read and write JS values, js_values.h.
+// The form's model is form_binding.cpp, the OAuth sign-in signin_binding.cpp, settings discovery
+// discovery_binding.cpp; the helpers they share to read and write JS values, js_values.h, and the
+// clock and trusted roots, web_runtime.h.
 // Event objects: {type: "transcript"|"state"|"steps"|"capabilities"|"tls"|"auth"|"ready"|
 // "recipient"|"progress"|"message"|"finished", ...}; see onEvent below.
 #include <emscripten/bind.h>
@@ -33,39 +34,19 @@
 #include "smtpc/views.h"
 #include "js_values.h"
 #include "tls_engine.h"
+#include "web_runtime.h"
 #include "websocket_transport.h"
 
 using emscripten::val;
 
 namespace smtpc::web {
 
-namespace {
-
 std::shared_ptr<const TrustedRoots>& trustedRoots() {
   static std::shared_ptr<const TrustedRoots> roots;
   return roots;
 }
 
-class WebTimer final : public Timer {
- public:
-  ~WebTimer() override { schedule(std::nullopt); }
-  Time now() const override { return Time(static_cast<std::int64_t>(emscripten_get_now())); }
-  void schedule(std::optional<Time> deadline) override {
-    if (id_) emscripten_clear_timeout(id_);
-    id_ = 0;
-    if (!deadline) return;
-    const double delay = std::max<double>(0, static_cast<double>((*deadline - now()).count()));
-    id_ = emscripten_set_timeout(&WebTimer::fire, delay, this);
-  }
-
- private:
-  static void fire(void* self) {
-    auto* t = static_cast<WebTimer*>(self);
-    t->id_ = 0;
-    if (t->handler_) t->handler_->onTimerFired();
-  }
-  long id_ = 0;
-};
+namespace {
 
 val replyToJs(const std::optional<Reply>& reply) {
   if (!reply) return val::null();
