@@ -15,6 +15,8 @@ using K = FieldKind;
 
 // Adding a field is one row here (and its widget in the desktop app and index.html).
 const std::vector<Field> kFields = {
+    // Settings discovery (smtpc/discovery.h) starts from it; a link may not propose it.
+    {"emailAddress", "E-mail address", K::Text, true, ""},
     {"proxy", "Relay (smtpc-proxy)", K::Text, true, "proxy"},
     {"server", "Server", K::Text, true, "server"},
     {"port", "Port", K::Number, true, "port"},

@@ -62,6 +62,14 @@
     updateHints();
   }
 
+  // Settings discovery found these (by core's field ids: server, port, security, username).
+  function applyFound(values) {
+    for (const [id, v] of Object.entries(values)) write(id, v);
+    [$('preset').value, $('presetNote').textContent, portEdited] = ['custom', '', true];
+    syncRememberedPassword();
+    updateHints();
+  }
+
   function updateHints() {
     const hints = smtpc.formHints(formValues());
     show('securityWarning', hints.securityWarning);
@@ -200,6 +208,7 @@
     $('caFile').addEventListener('change', async () => { $('caPem').value = await readFileText($('caFile')); });
     view.wire();
     window.smtpcSignIn.wire({ smtpc, view, formValues, test: () => run(false, true) });
+    window.smtpcDiscover.wire({ smtpc, view, formValues, relayToken, site, fill: applyFound, save: saveSettings });
   }
 
   async function boot() {

@@ -38,6 +38,7 @@ window.smtpcResults = (function () {
     const atBottom = view.scrollTop + view.clientHeight >= view.scrollHeight - 4;
     view.append(line);
     if (atBottom) view.scrollTop = view.scrollHeight;
+    return line;
   }
 
   function showSteps(steps) {
@@ -97,7 +98,7 @@ window.smtpcResults = (function () {
 
   // `ready`: the engine has loaded (before that, nothing can run).
   function setRunning(running, ready) {
-    for (const id of ['testButton', 'sendButton']) $(id).disabled = running || !ready;
+    for (const id of ['testButton', 'sendButton', 'discoverButton']) $(id).disabled = running || !ready;
     $('cancelButton').disabled = !running;
     $('preset').disabled = running;
     document.body.dataset.running = running ? 'yes' : 'no';
