@@ -58,6 +58,15 @@ export async function startOAuthServer(args = []) {
   return JSON.parse(await firstLine(child, 'the authorization server'));
 }
 
+// The loopback Internet for settings discovery (tests/servers/discovery_world.py): {dns, web,
+// http, ispdb, ca_file, smtp: {host, tls, starttls}, domains}. It needs root (port 53, 443, 80).
+export async function startDiscoveryWorld() {
+  const child = spawn('/usr/bin/python3', [path.join(root, 'tests/servers/discovery_world.py'), '--exit-on-stdin-eof'],
+    { stdio: ['pipe', 'pipe', 'pipe'] });
+  children.push(child);
+  return JSON.parse(await firstLine(child, 'the discovery world'));
+}
+
 // base64(SHA-256(SPKI)) of the certificate a TLS server on 127.0.0.1:port presents: what
 // Chromium's --ignore-certificate-errors-spki-list takes, to trust exactly that key and no other.
 export function spkiHash(port) {

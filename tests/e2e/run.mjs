@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fakeRelay, fill, launchChromium, newContext, openPage as open, option as arg, press, root, smtpPeer, spkiHash, startOAuthServer, startProxy, startRun,
   startSandbox, staticServer, stop, tap, waitForRun } from './harness.mjs';
+import { discoveryScenarios } from './discovery.mjs';
 import { findSecret } from './secret_leaks.mjs';
 
 const webDir = path.resolve(arg('web', path.join(root, 'build/wasm/web')));
@@ -506,6 +507,8 @@ async function main() {
         'no token for another relay: ' + otherRelay.connections.map((c) => c.url));
     },
   };
+
+  Object.assign(scenarios, discoveryScenarios({ webDir, proxyBin, shots }));  // "Find settings" (discovery.mjs)
 
   for (const [name, scenario] of Object.entries(scenarios)) {
     if (only.length && !only.includes(name)) continue;
