@@ -100,16 +100,20 @@ QHostAddress canonical(const QHostAddress& address) {
   return QHostAddress(bytes);  // without the scope id
 }
 
-bool isNonPublic(const QHostAddress& address) {
-  if (address.isNull()) return true;
+bool isNonPublic(const QHostAddress& address) { return !nonPublicRange(address).isEmpty(); }
+
+QString nonPublicRange(const QHostAddress& address) {
+  if (address.isNull()) return QStringLiteral("not an address");
   const QHostAddress a = canonical(address);
   // Only 2000::/3 is allocated for global unicast (RFC 4291 §2.4, IANA "IPv6 Address Space");
   // the rest is special or reserved (fe00::/9, "ip6-localnet" in many /etc/hosts, for one).
   static const QPair<QHostAddress, int> globalUnicast = QHostAddress::parseSubnet(QStringLiteral("2000::/3"));
-  if (a.protocol() == QAbstractSocket::IPv6Protocol && !a.isInSubnet(globalUnicast)) return true;
-  for (const auto& subnet : nonPublicSubnets())
-    if (a.isInSubnet(subnet)) return true;
-  return false;
+  const QList<QPair<QHostAddress, int>>& subnets = nonPublicSubnets();
+  for (qsizetype i = 0; i < subnets.size(); ++i)
+    if (a.isInSubnet(subnets[i])) return QLatin1String(kNonPublicRanges[i].name);
+  if (a.protocol() == QAbstractSocket::IPv6Protocol && !a.isInSubnet(globalUnicast))
+    return QStringLiteral("outside IPv6 global unicast 2000::/3 (RFC 4291)");
+  return QString();
 }
 
 QString clientKey(const QHostAddress& address) {

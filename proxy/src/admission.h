@@ -23,6 +23,8 @@ namespace smtpc::proxy {
 // An IPv4-mapped address (::ffff:a.b.c.d) is judged by its IPv4 part. See the table in
 // admission.cpp for each range and its RFC.
 bool isNonPublic(const QHostAddress& address);
+// Why isNonPublic(address): the range's name and RFC ("loopback (RFC 1122)"); empty when public.
+QString nonPublicRange(const QHostAddress& address);
 
 // The address as one family writes it: IPv4-mapped IPv6 becomes IPv4, the scope id goes.
 QHostAddress canonical(const QHostAddress& address);

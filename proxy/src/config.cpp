@@ -105,6 +105,48 @@ bool Config::set(const QString& name, const QString& value, QString* why) {
     }
     return true;
   }
+  if (name == QLatin1String("lookup")) {
+    const QString v = value.toLower();
+    if (v == QLatin1String("on") || v == QLatin1String("yes") || v == QLatin1String("true") || v == QLatin1String("1"))
+      return lookup = true, true;
+    if (v == QLatin1String("off") || v == QLatin1String("no") || v == QLatin1String("false") || v == QLatin1String("0"))
+      return lookup = false, true;
+    *why = QStringLiteral("lookup wants on or off, not \"%1\"").arg(value);
+    return false;
+  }
+  if (name == QLatin1String("max-lookups-per-minute")) return number(maxLookupsPerMinute);
+  if (name == QLatin1String("lookup-timeout")) return number(lookupTimeoutMs, 1000);
+  if (name == QLatin1String("ispdb")) {
+    QUrl base(value, QUrl::StrictMode);
+    const QString scheme = base.scheme().toLower();
+    if (!base.isValid() || (scheme != QLatin1String("https") && scheme != QLatin1String("http")) ||
+        base.host().isEmpty() || !base.userInfo().isEmpty() || base.hasQuery() || base.hasFragment()) {
+      *why = QStringLiteral("ispdb wants an http:// or https:// URL without a query, not \"%1\"").arg(value);
+      return false;
+    }
+    // The domain is appended to the base: https://autoconfig.thunderbird.net/v1.1/ + example.org.
+    if (!base.path().endsWith(QLatin1Char('/'))) base.setPath(base.path() + QLatin1Char('/'));
+    ispdbBase = base;
+    return true;
+  }
+  if (name == QLatin1String("ca-file")) {
+    const QList<QSslCertificate> certificates = QSslCertificate::fromPath(value, QSsl::Pem);
+    if (certificates.isEmpty()) {
+      *why = QStringLiteral("ca-file: \"%1\" holds no PEM certificate").arg(value);
+      return false;
+    }
+    extraCas += certificates;
+    return true;
+  }
+  if (name == QLatin1String("dns-server")) {
+    // The resolver library takes an IPv4 server on port 53 only (what QDnsLookup also allows).
+    dnsServer = canonical(QHostAddress(value));
+    if (dnsServer.protocol() != QAbstractSocket::IPv4Protocol) {
+      *why = QStringLiteral("dns-server wants an IPv4 address (port 53), not \"%1\"").arg(value);
+      return false;
+    }
+    return true;
+  }
   *why = QStringLiteral("unknown setting \"%1\"").arg(name);
   return false;
 }

@@ -6,8 +6,10 @@
 #include <QHostAddress>
 #include <QList>
 #include <QPair>
+#include <QSslCertificate>
 #include <QString>
 #include <QStringList>
+#include <QUrl>
 #include <string_view>
 
 #include "smtpc/relay.h"
@@ -59,6 +61,16 @@ struct Config {
   // --token-file: the shared secret a page must present as ?token=; empty: none asked for.
   // Never printed.
   QByteArray token;
+
+  // The lookup endpoint (relay::kLookupPath, lookup.h): off unless --lookup.
+  bool lookup = false;
+  int maxLookupsPerMinute = 30;  // per client (clientKey), admitted lookups only
+  int lookupTimeoutMs = 10000;   // one lookup, from its admission to its answer
+  QUrl ispdbBase = QUrl(QStringLiteral("https://autoconfig.thunderbird.net/v1.1/"));  // ends in '/'
+  QList<QSslCertificate> extraCas;  // --ca-file: trusted for the lookups' HTTPS fetches, beside the system's
+  // --dns-server: the DNS server (an IPv4 address, port 53) for the lookups' SRV and MX queries and
+  // for every address lookup, the relay's included; null: the system's resolver.
+  QHostAddress dnsServer;
 
   // Reads one "name = value" line of a config file or one "--name value" option.
   bool set(const QString& name, const QString& value, QString* why);

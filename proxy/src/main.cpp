@@ -77,10 +77,27 @@ int main(int argc, char** argv) {
       {"idle-timeout", QStringLiteral("Seconds without traffic before closing (default %1).").arg(defaults.idleTimeoutMs / 1000), "SECONDS"},
       {"max-frame", QStringLiteral("Largest frame or message accepted, in bytes (default %1).").arg(defaults.maxFrameSize), "BYTES"},
       {"high-water", QStringLiteral("Bytes queued per direction before reading stops (default %1).").arg(defaults.highWater), "BYTES"},
+      {"max-lookups-per-minute", QStringLiteral("Most lookups (--lookup) one client address may make in a minute "
+                                                "(default %1).").arg(defaults.maxLookupsPerMinute), "N"},
+      {"lookup-timeout", QStringLiteral("Seconds for one lookup, its DNS and its fetch (default %1).")
+                             .arg(defaults.lookupTimeoutMs / 1000), "SECONDS"},
+      {"ispdb", QStringLiteral("The ISPDB the lookup endpoint reads, ending in / (default %1).")
+                    .arg(defaults.ispdbBase.toString()), "URL"},
+      {"ca-file", "Also trust this CA (PEM) for the lookups' HTTPS fetches (the relay itself does no TLS).", "FILE"},
+      {"dns-server", "Ask this DNS server (IPv4, port 53) instead of the system's resolver: the lookups' SRV and MX "
+                     "queries and every address lookup, the relay's included.", "ADDR"},
       {"cert", "Serve wss:// with this certificate chain (PEM).", "FILE"},
       {"key", "The private key for --cert (PEM).", "FILE"},
   };
   for (const Setting& s : settings) parser.addOption(QCommandLineOption(QString::fromLatin1(s.name), s.help, QString::fromLatin1(s.value)));
+  const QCommandLineOption lookup(
+      QStringList{"lookup"},
+      QStringLiteral("Serve the lookup endpoint  http(s)://HOST:PORT%1?%2=srv|mx|autoconfig|well-known|ispdb&...  "
+                     "for the page's settings discovery: SRV and MX answers, and autoconfig documents fetched from "
+                     "fixed URL patterns only, from public addresses only (or --allow-private HOST:443), under the "
+                     "Origin, token and rate rules. Off by default (then a 404). Config file: lookup = on.")
+          .arg(smtpc::proxy::fromView(smtpc::relay::kLookupPath), smtpc::proxy::fromView(smtpc::relay::kLookupTypeParameter)));
+  parser.addOption(lookup);
   const QCommandLineOption configFile(QStringList{"config"}, "Read settings from FILE: one \"name = value\" per line, # comments; "
                                                              "the names are the options' (token-file = FILE, trust-forwarded-for = ADDR).", "FILE");
   parser.addOption(configFile);
@@ -112,7 +129,9 @@ int main(int argc, char** argv) {
   for (const Setting& s : settings)
     for (const QString& value : parser.values(QString::fromLatin1(s.name)))
       if (!config.set(QString::fromLatin1(s.name), value, &why)) return fail(why);
-  if (config.allow.isEmpty()) return fail("no destination is allowed: give --allow HOST:PORT (see --help)");
+  if (parser.isSet(lookup)) config.set(QStringLiteral("lookup"), QStringLiteral("on"), &why);
+  if (config.allow.isEmpty() && !config.lookup)
+    return fail("no destination is allowed: give --allow HOST:PORT (see --help)");
   if (config.allowOrigins.isEmpty()) return fail("no Origin is allowed: give --allow-origin ORIGIN (see --help)");
   if (config.certFile.isEmpty() != config.keyFile.isEmpty()) return fail("--cert and --key go together");
 

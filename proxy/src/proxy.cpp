@@ -1,5 +1,7 @@
 #include "proxy.h"
 
+#include "lookup.h"
+
 #include <QFile>
 #include <QSslConfiguration>
 #include <QSslKey>
@@ -67,17 +69,21 @@ void logConnection(const QString& client, const QString& destination, qint64 up,
 Proxy::Proxy(Config config, QObject* parent)
     : QObject(parent),
       config_(std::move(config)),
+      resolver_(config_.dnsServer),
       acceptor_(std::make_unique<Acceptor>([this](qintptr descriptor) { onAccepted(descriptor); })),
       upgrader_(QStringLiteral("smtpc-proxy"),
                 config_.certFile.isEmpty() ? QWebSocketServer::NonSecureMode : QWebSocketServer::SecureMode) {
   // Every connection handed to the upgrader was admitted and counted already.
   upgrader_.setMaxPendingConnections(std::numeric_limits<int>::max());
   connect(&upgrader_, &QWebSocketServer::newConnection, this, &Proxy::onUpgraded);
+  clock_.start();
 }
 
 Proxy::~Proxy() {
   for (Relay* relay : relays_) relay->disconnect(this);
   qDeleteAll(relays_);
+  for (Lookup* lookup : lookups_) lookup->disconnect(this);
+  qDeleteAll(lookups_);
   for (auto& [socket, handshake] : handshakes_) socket->disconnect(this);
 }
 
@@ -172,6 +178,7 @@ void Proxy::onHandshakeBytes(QTcpSocket* socket) {
       return dropHandshake(socket, 0, QStringLiteral("malformed request"));
     case HeadStatus::Complete: break;
   }
+  if (isLookupTarget(request.target)) return onLookupRequest(socket, request);
   const Admission admission = admit(config_, handshake.peer, request, Load{connections_, &perClient_, shuttingDown_});
   if (!admission.admitted()) {
     socket->write(refusalBytes(request, admission.code, admission.reason));
@@ -185,17 +192,24 @@ void Proxy::onHandshakeBytes(QTcpSocket* socket) {
   upgrader_.handleConnection(socket);
 }
 
-void Proxy::dropHandshake(QTcpSocket* socket, int code, const QString& reason, const Admission* refusal) {
+std::unique_ptr<Proxy::Handshake> Proxy::takeHandshake(QTcpSocket* socket) {
   auto node = handshakes_.extract(socket);
-  if (node.empty()) return;
-  const Handshake& handshake = *node.mapped();
+  if (node.empty()) return nullptr;
+  std::unique_ptr<Handshake> handshake = std::move(node.mapped());
   socket->disconnect(this);
-  handshake.timeout->stop();
-  if (--handshakesFrom_[handshake.peerKey] <= 0) handshakesFrom_.remove(handshake.peerKey);
-  if (handshake.admission) {
+  handshake->timeout->stop();
+  if (--handshakesFrom_[handshake->peerKey] <= 0) handshakesFrom_.remove(handshake->peerKey);
+  if (handshake->admission) {
     --connections_;
-    if (--perClient_[handshake.admission->clientKey] <= 0) perClient_.remove(handshake.admission->clientKey);
+    if (--perClient_[handshake->admission->clientKey] <= 0) perClient_.remove(handshake->admission->clientKey);
   }
+  return handshake;
+}
+
+void Proxy::dropHandshake(QTcpSocket* socket, int code, const QString& reason, const Admission* refusal) {
+  const std::unique_ptr<Handshake> taken = takeHandshake(socket);
+  if (!taken) return;
+  const Handshake& handshake = *taken;
   const Admission* decided = handshake.admission ? &*handshake.admission : refusal;
   const QString client = decided ? decided->client.toString() : handshake.peer.toString();
   const QString destination =
@@ -206,6 +220,46 @@ void Proxy::dropHandshake(QTcpSocket* socket, int code, const QString& reason, c
   socket->flush();
   socket->abort();
   socket->deleteLater();
+  checkDrained();
+}
+
+void Proxy::onLookupRequest(QTcpSocket* socket, const HandshakeRequest& request) {
+  const std::unique_ptr<Handshake> handshake = takeHandshake(socket);
+  if (!handshake) return;
+  auto close = [&] {
+    socket->flush();
+    socket->abort();
+    socket->deleteLater();
+    checkDrained();
+  };
+  if (!config_.lookup) {  // off: as if there were no such path
+    logLookup(handshake->peer.toString(), QStringLiteral("-"), QString(), QStringLiteral("404"),
+              QStringLiteral("the lookup endpoint is off (--lookup)"), handshake->age.elapsed());
+    socket->write(httpErrorBytes(404, "Not Found"));
+    return close();
+  }
+  const LookupAdmission admission = admitLookup(config_, handshake->peer, request, lookupBudget_, clock_.elapsed(),
+                                                static_cast<int>(lookups_.size()), shuttingDown_);
+  if (!admission.admitted()) {
+    const bool read = !admission.query.subject().isEmpty();  // the form was read before the refusal
+    logLookup(admission.client.toString(), read ? admission.query.typeName() : QStringLiteral("-"), admission.query.subject(),
+              QStringLiteral("%1 %2").arg(admission.httpStatus).arg(admission.status), admission.reason, handshake->age.elapsed());
+    socket->write(lookupResponse(admission.httpStatus, admission.allowedOrigin, lookupStatus(admission.status.toStdString(), admission.reason),
+                                 admission.retryAfterSeconds));
+    return close();
+  }
+  // The request (peeked so far) is consumed; anything more the page sends stays unread, under
+  // the handshake's read buffer limit (then TCP holds it back).
+  socket->read(socket->bytesAvailable());
+  auto* lookup = new Lookup(config_, resolver_, socket, admission, handshake->age);
+  lookups_.append(lookup);
+  connect(lookup, &Lookup::finished, this, &Proxy::onLookupFinished);
+  lookup->start();
+}
+
+void Proxy::onLookupFinished(Lookup* lookup) {
+  lookups_.removeOne(lookup);
+  lookup->deleteLater();
   checkDrained();
 }
 
@@ -243,7 +297,7 @@ void Proxy::onRelayFinished(Relay* relay) {
 }
 
 void Proxy::checkDrained() {
-  if (!shuttingDown_ || drainedSignalled_ || !relays_.isEmpty() || !handshakes_.empty()) return;
+  if (!shuttingDown_ || drainedSignalled_ || !relays_.isEmpty() || !handshakes_.empty() || !lookups_.isEmpty()) return;
   drainedSignalled_ = true;
   emit drained();
 }
@@ -256,6 +310,8 @@ void Proxy::shutdown() {
   for (QTcpSocket* socket : pending) dropHandshake(socket, 0, QStringLiteral("proxy shutting down"));
   const auto relays = relays_;
   for (Relay* relay : relays) relay->close(ShuttingDown);
+  const auto lookups = lookups_;
+  for (Lookup* lookup : lookups) lookup->abort();
   QMetaObject::invokeMethod(this, &Proxy::checkDrained, Qt::QueuedConnection);  // when nothing was open
 }
 

@@ -25,12 +25,15 @@
 
 #include "admission.h"
 #include "config.h"
+#include "dns.h"
+#include "lookup_rules.h"
 #include "tcp_link.h"
 
 Q_DECLARE_LOGGING_CATEGORY(lcProxy)
 
 namespace smtpc::proxy {
 
+class Lookup;
 class Relay;
 
 // One log line per connection, refused or relayed: never payload, never the request's query.
@@ -48,6 +51,7 @@ class Proxy : public QObject {
   // Closes every connection with ShuttingDown and stops listening; emits drained() when all are gone.
   void shutdown();
   const Config& config() const { return config_; }
+  Resolver& resolver() { return resolver_; }
 
  signals:
   void drained();
@@ -61,10 +65,16 @@ class Proxy : public QObject {
   // frame; `refusal`: the decision that refused it, for the client and destination logged),
   // gives back what it counted, and closes the socket at once.
   void dropHandshake(QTcpSocket* socket, int code, const QString& reason, const Admission* refusal = nullptr);
+  // Takes a handshake out of the books (its counts given back, its timer stopped), the socket left open.
+  std::unique_ptr<Handshake> takeHandshake(QTcpSocket* socket);
+  // A request for the lookup endpoint (lookup.h) instead of a WebSocket.
+  void onLookupRequest(QTcpSocket* socket, const HandshakeRequest& request);
+  void onLookupFinished(Lookup* lookup);
   void onRelayFinished(Relay* relay);
   void checkDrained();
 
   Config config_;
+  Resolver resolver_;  // destroyed last: it waits for DNS queries still running
   std::unique_ptr<QTcpServer> acceptor_;  // accepts; the proxy reads and decides the request
   QWebSocketServer upgrader_;             // completes the handshake of admitted connections
   std::map<QTcpSocket*, std::unique_ptr<Handshake>> handshakes_;
@@ -72,6 +82,9 @@ class Proxy : public QObject {
   QHash<QString, int> perClient_;       // admitted connections by the client's clientKey
   int connections_ = 0;                 // admitted connections: relays and admitted handshakes
   QList<Relay*> relays_;
+  QList<Lookup*> lookups_;
+  LookupBudget lookupBudget_;
+  QElapsedTimer clock_;  // the lookup budget's time
   bool shuttingDown_ = false, drainedSignalled_ = false;
 };
 

@@ -1,6 +1,5 @@
 #include "proxy.h"
 
-#include <QHostInfo>
 #include <QSslSocket>
 
 #include <algorithm>
@@ -138,14 +137,10 @@ Relay::~Relay() {
 // Admitted already (admit(): Origin, token, allowlist, capacity): what is left is the name.
 void Relay::start() {
   idleTimer_.start(config_.idleTimeoutMs);
-  const QHostAddress literal(host_);
-  if (!literal.isNull()) {
-    resolved({literal}, QString());
-    return;
-  }
-  QPointer<Relay> self(this);
-  QHostInfo::lookupHost(host_, this, [self](const QHostInfo& info) {
-    if (self) self->resolved(info.addresses(), info.error() == QHostInfo::NoError ? QString() : info.errorString());
+  // An IP literal is itself; a name goes to --dns-server when there is one, else the system's
+  // resolver. The connect timeout bounds the lookup too.
+  proxy_.resolver().resolve(host_, config_.connectTimeoutMs, this, [this](const DnsResult& result) {
+    resolved(result.addresses, result.status == DnsResult::Status::Ok ? QString() : result.error);
   });
 }
 

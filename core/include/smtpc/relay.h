@@ -12,6 +12,7 @@
 // without linking core.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -24,6 +25,61 @@ inline constexpr std::string_view kPath = "/smtp";
 inline constexpr std::string_view kHostParameter = "host";
 inline constexpr std::string_view kPortParameter = "port";
 inline constexpr std::string_view kTokenParameter = "token";  // smtpc-proxy --token-file
+
+// The lookup endpoint (smtpc-proxy --lookup; off by default, and then a 404): the DNS answers and
+// autoconfig documents settings discovery needs (smtpc/discovery.h), for a page, which can make no
+// DNS query and cannot read most autoconfig hosts (they send no CORS headers). A plain GET:
+//
+//   http(s)://<relay>/lookup?type=srv&name=_submissions._tcp.DOMAIN      (or _submission._tcp.)
+//   http(s)://<relay>/lookup?type=mx&name=DOMAIN
+//   http(s)://<relay>/lookup?type=autoconfig&domain=DOMAIN&address=ADDRESS[&scheme=http]
+//       GET https://autoconfig.DOMAIN/mail/config-v1.1.xml?emailaddress=ADDRESS
+//   http(s)://<relay>/lookup?type=well-known&domain=DOMAIN[&scheme=http]
+//       GET https://DOMAIN/.well-known/autoconfig/mail/config-v1.1.xml
+//   http(s)://<relay>/lookup?type=ispdb&domain=DOMAIN
+//       GET <the relay's --ispdb base>DOMAIN
+//   each with &token=SECRET when the relay asks for one, as for kPath.
+//
+// DOMAIN: letters, digits and hyphens (xn-- for an IDN), two labels or more, never an IP address.
+// The relay builds every URL from these patterns only, and fetches from public addresses only
+// (unless its operator allowed the host with --allow-private). The answer is JSON with a "status":
+//   200 {"status":"ok","srv":[{"priority":0,"weight":1,"port":465,"target":"mail.example"}]}
+//         (target "." : the service is not offered, RFC 2782)
+//   200 {"status":"ok","mx":[{"preference":10,"exchange":"mx1.example"}]}    (NODATA: [])
+//   200 {"status":"ok","http":200,"url":"https://…","body":"<?xml …"}
+//         (another HTTP status: "body":""; a 3xx is not followed, its Location is in "error")
+//   200 {"status":"nxdomain"|"failed"|"timeout"|"too-large"|"refused","error":"…"[,"url":"…"]}
+//   400 bad-request, 403 refused (Origin or token), 429 rate-limited ("retryAfter": seconds), 503 busy
+// "error" is one sentence a person can be shown. A page from an origin the relay does not allow
+// gets no Access-Control-Allow-Origin, so it cannot read any of it.
+inline constexpr std::string_view kLookupPath = "/lookup";
+inline constexpr std::string_view kLookupTypeParameter = "type";
+inline constexpr std::string_view kLookupNameParameter = "name";        // srv, mx
+inline constexpr std::string_view kLookupDomainParameter = "domain";    // autoconfig, well-known, ispdb
+inline constexpr std::string_view kLookupAddressParameter = "address";  // autoconfig
+inline constexpr std::string_view kLookupSchemeParameter = "scheme";    // autoconfig, well-known
+inline constexpr std::string_view kLookupPlainHttp = "http";            // the only value of scheme=
+
+inline constexpr std::string_view kLookupSrv = "srv";
+inline constexpr std::string_view kLookupMx = "mx";
+inline constexpr std::string_view kLookupAutoconfig = "autoconfig";
+inline constexpr std::string_view kLookupWellKnown = "well-known";
+inline constexpr std::string_view kLookupIspdb = "ispdb";
+// The only SRV names asked for (RFC 8314 §5.1, RFC 6186 §3.1): each followed by DOMAIN.
+inline constexpr std::string_view kSrvSubmissions = "_submissions._tcp.";
+inline constexpr std::string_view kSrvSubmission = "_submission._tcp.";
+
+inline constexpr std::string_view kLookupOk = "ok";
+inline constexpr std::string_view kLookupNxDomain = "nxdomain";
+inline constexpr std::string_view kLookupFailed = "failed";
+inline constexpr std::string_view kLookupTimeout = "timeout";
+inline constexpr std::string_view kLookupTooLarge = "too-large";
+inline constexpr std::string_view kLookupRefused = "refused";
+inline constexpr std::string_view kLookupBadRequest = "bad-request";
+inline constexpr std::string_view kLookupRateLimited = "rate-limited";
+inline constexpr std::string_view kLookupBusy = "busy";
+// The largest document the relay passes on; a larger one is "too-large".
+inline constexpr std::size_t kLookupMaxDocumentBytes = 64 * 1024;
 
 // X(name, code, pageError, reason, meaning, words)
 //   pageError  the smtpc::ErrorCode the page reports; None: not an error of its own (the
