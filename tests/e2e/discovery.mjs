@@ -4,9 +4,9 @@
 // tests/servers/discovery_world.py (its DNS server, its HTTPS autoconfig and ISPDB mirror, its
 // plain-HTTP host and its sandbox SMTP servers, under the sandbox's CA). run.mjs runs these
 // scenarios beside its own; the world and its relay start with the first of them.
-import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
-import { openPage, press, startDiscoveryWorld, startProxy, staticServer } from './harness.mjs';
+import { openPage, press, startDiscoveryWorld, startProxy, startRun, staticServer, waitForRun } from './harness.mjs';
 
 function check(condition, what) {
   if (!condition) throw new Error('check failed: ' + what);
@@ -168,6 +168,33 @@ export function discoveryScenarios({ webDir, proxyBin, shots }) {
         check(failure.includes(asked), `the failure names "${asked}": ${failure}`);
       check(r.steps.some((s) => s.source === 'guess'), 'guesses were made: ' + r.transcript);
       await shot(r.page, 'page-discover-nothing.png');
+    },
+
+    async discoverCancel() {
+      // Cancel while the lookups are out: the flow ends at once ("cancelled"), and every request
+      // the page still had open is aborted. The relay here takes the requests and never answers.
+      const w = await start();
+      const held = [];
+      const silent = http.createServer((req) => { held.push(req); });
+      await new Promise((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      try {
+        const page = await openPage(w.pageUrl);
+        await page.fill('[data-testid=proxy]', `ws://127.0.0.1:${silent.address().port}`);
+        await page.fill('[data-testid=emailAddress]', 'frank@own.test');
+        const id = await startRun(page, 'discoverButton');
+        for (let i = 0; i < 100 && held.length < 6; ++i) await new Promise((r) => setTimeout(r, 50));
+        check(held.length === 6 && held.every((r) => r.url.startsWith('/lookup?type=')),
+          'the lookups reached the relay: ' + held.map((r) => r.url).join(' '));
+        check(await page.isEnabled('[data-testid=cancelButton]') && await page.isDisabled('[data-testid=discoverButton]'), 'Cancel offered while it runs');
+        await page.click('[data-testid=cancelButton]');
+        const r = await waitForRun(page, id, 5000);
+        check(!r.ok && (await text(page, 'discoveryFailure')).includes('cancelled'), await text(page, 'explanation'));
+        for (let i = 0; i < 40 && !held.every((q) => q.socket.destroyed); ++i) await new Promise((res) => setTimeout(res, 50));
+        check(held.every((q) => q.socket.destroyed), 'every open lookup was aborted');
+      } finally {
+        silent.closeAllConnections();
+        silent.close();
+      }
     },
 
     async discoverPlainHttpAsks() {
