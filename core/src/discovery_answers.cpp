@@ -161,7 +161,8 @@ void State::onDocument(Time now, const Pending& p, const DocumentAnswer& answer)
 
   // The domain's own autoconfig host did not answer over HTTPS at all: Thunderbird would try plain
   // HTTP next. Its answer could come from anyone on the path, so only with the person's consent.
-  if (p.docKind == DocumentKind::Autoconfig && !p.viaMx && !p.plainHttp && answer.status == 0 && !answer.config) {
+  if (p.docKind == DocumentKind::Autoconfig && !p.viaMx && !p.plainHttp && answer.status == 0 && !answer.nameNotFound &&
+      !answer.config) {
     const std::string url = documentUrl(DocumentKind::Autoconfig, p.domain, address, settings.ispdbBase, true);
     switch (settings.plainHttp) {
       case PlainHttp::Allow:

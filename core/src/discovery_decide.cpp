@@ -277,8 +277,11 @@ void State::giveUp(Time now) {
     asked += (asked.empty() ? "" : "; ") + std::string(sourceLabel(s.source)) + " " + s.query + ": " + s.result;
   }
   std::string probes;
-  for (const auto& e : entries)
-    probes += (probes.empty() ? "" : "; ") + describe(e.tried.candidate) + ": " + e.tried.detail;
+  for (const auto& e : entries) {
+    std::string detail = e.tried.detail;
+    while (!detail.empty() && detail.back() == '.') detail.pop_back();
+    probes += (probes.empty() ? "" : "; ") + describe(e.tried.candidate) + ": " + detail;
+  }
   o.failure = "SMTPc found no working submission server for " + domain + ". Asked: " + asked + "." +
               (probes.empty() ? std::string() : " Tried: " + probes + ".") +
               " Ask the provider for the server's name, port and security mode (its help pages usually say), "

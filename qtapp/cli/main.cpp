@@ -22,6 +22,7 @@
 #include "smtpc/message.h"
 #include "smtpc/qt/client.h"
 #include "smtpc/tls_policy.h"
+#include "discover_options.h"
 #include "oauth_options.h"
 
 using namespace smtpc;
@@ -96,7 +97,7 @@ int main(int argc, char** argv) {
       "Without --to (or --data-file), only the connection is tested: it stops after AUTH.\n"
       "Transcript: === notes, -> / <- clear text, ~> / <~ inside TLS, *** errors.\n"
       "Exit status: 0 ok, 1 usage/input, 2 network, 3 TLS, 4 login, 5 message refused, 6 server, 7 cancelled,\n"
-      "8 OAuth sign-in refused or not completed.") + cli::oauthHelp());
+      "8 OAuth sign-in refused or not completed.") + cli::oauthHelp() + cli::discoverHelp());
   parser.addHelpOption();
   const QCommandLineOption version(QStringList{"version"}, "Print the version and exit.");
   parser.addOption(version);
@@ -113,6 +114,7 @@ int main(int argc, char** argv) {
   const auto passwordStdin = opt({"password-stdin"}, "Read the password from the first line of standard input.");
   const auto tokenEnv = opt({"token-env"}, "Read an OAuth2 access token from VAR (XOAUTH2 / OAUTHBEARER).", "VAR");
   const cli::OAuthOptions oauthOptions = cli::addOAuthOptions(parser);
+  const cli::DiscoverOptions discoverOptions = cli::addDiscoverOptions(parser);
   const auto auth = opt({"auth"}, "auto | plain | login | cram-md5 | xoauth2 | oauthbearer", "MECH");
   const auto allowPlain = opt({"allow-plaintext-auth"}, "Allow sending the password without TLS (test servers only).");
   const auto caFile = opt({"ca-file"}, "Trust the CA certificates in FILE (PEM) too.", "FILE");
@@ -158,6 +160,30 @@ int main(int argc, char** argv) {
     if (parser.isSet(oauthOptions.forget)) return cli::forgetRefreshToken(*oauthSettings);
     if (parser.isSet(passwordEnv) || parser.isSet(passwordStdin) || parser.isSet(tokenEnv))
       return usage("--oauth signs in for a token: leave out --password-env, --password-stdin and --token-env");
+  }
+
+  // --- settings discovery (discover_options.cpp); --resolve and --dns-server apply to every connection
+  QString networkWhy;
+  const auto network = cli::readNetworkOptions(parser, discoverOptions, &networkWhy);
+  if (!network) return usage(networkWhy);
+  std::optional<cli::DiscoverOutcome> discovered;
+  if (parser.isSet(discoverOptions.discover)) {
+    if (parser.isSet(server) || parser.isSet(port) || parser.isSet(security))
+      return usage("--discover finds the server, port and security: leave out --server, --port and --security");
+    std::string caPem;
+    if (parser.isSet(caFile)) {
+      QString why;
+      auto pem = qt::readFile(parser.value(caFile), &why);
+      if (!pem) return usage("--ca-file: " + why);
+      caPem = *pem;
+    }
+    discovered = cli::discover(parser, discoverOptions, *network, caPem, parser.value(ehlo).toStdString(),
+                               cli::Output{parser.isSet(json), parser.isSet(quiet), parser.isSet(verbose)});
+    // Without a login there is nothing more to test: the probe went as far as a test without one.
+    if (discovered->status != Ok || (!parser.isSet(user) && !oauthSettings)) {
+      if (parser.isSet(json)) std::cout << QJsonDocument(discovered->json).toJson(QJsonDocument::Indented).toStdString();
+      return discovered->status;
+    }
   }
 
   // --- the message, if any
@@ -234,8 +260,8 @@ int main(int argc, char** argv) {
 
   // --- the connection
   ConnectParams params;
-  if (!parser.isSet(server)) return usage("--server is needed");
-  QString host = parser.value(server);
+  if (!parser.isSet(server) && !discovered) return usage("--server is needed (or --discover ADDRESS)");
+  QString host = discovered ? QString::fromStdString(discovered->outcome->chosen.host) : parser.value(server);
   // Checked as typed, before HOST:PORT is split off: "smtp://mail.example.com" is not a server name.
   if (const auto problem = form::checkServer(host.toStdString()))
     return usage("--server: " + QString::fromStdString(problem->explanation));
@@ -250,6 +276,7 @@ int main(int argc, char** argv) {
     host = host.section(QLatin1Char(':'), 0, 0);
   }
   if (parser.isSet(port)) portNumber = parser.value(port).toInt();
+  if (discovered) portNumber = discovered->outcome->chosen.port;
   if (portNumber < 0 || portNumber > 65535) return usage("the port must be 1 to 65535");
   params.host = host.trimmed().toStdString();
   params.port = static_cast<std::uint16_t>(portNumber);
@@ -258,6 +285,7 @@ int main(int argc, char** argv) {
     if (!mode) return usage("--security must be none, starttls, starttls-if-offered or tls");
     params.security = *mode;
   }
+  if (discovered) params.security = discovered->outcome->chosen.security;
   params.credentials.username = parser.value(user).toStdString();
   if (parser.isSet(passwordEnv)) {
     const QByteArray value = qgetenv(parser.value(passwordEnv).toLocal8Bit().constData());
@@ -405,6 +433,20 @@ int main(int argc, char** argv) {
     QMetaObject::invokeMethod(&app, &QCoreApplication::quit, Qt::QueuedConnection);
   });
 
+  // --resolve / --dns-server: connect to the address found, verify the certificate against the name.
+  const std::string serverName = params.host;
+  if (!network->empty()) {
+    QString unresolved;
+    const auto address = cli::resolveForConnection(*network, params.host, params.effectivePort(), &unresolved);
+    if (!address) {
+      std::printf("*** Failed at Connect: %s\n", escapeForTerminal(unresolved.toStdString()).c_str());
+      return Network;
+    }
+    if (!address->empty()) {
+      if (params.tls.verifyName.empty()) params.tls.verifyName = params.host;
+      params.host = *address;
+    }
+  }
   if (Error error = client.connectToServer(params)) return usage(QString::fromStdString(error.explanation()));
   const int loopResult = app.exec();
   if (!outcome) {
@@ -417,10 +459,11 @@ int main(int argc, char** argv) {
   const int status = exitCodeFor(error.code());
   if (asJson) {
     QJsonObject result{{"ok", !error}, {"exit_status", status},
-                       {"server", QString::fromStdString(params.host)}, {"port", params.effectivePort()},
+                       {"server", QString::fromStdString(serverName)}, {"port", params.effectivePort()},
                        {"security", QString::fromStdString(std::string(securityModeName(params.security)))},
                        {"capabilities", capabilities}, {"messages", messages}, {"transcript", transcript}};
     if (!signInSteps.isEmpty()) result["signIn"] = signInSteps;
+    if (discovered) result["discovery"] = discovered->json;
     const Diagnosis d = explainer.diagnosis();
     result["encrypted"] = d.encrypted;
     if (!d.warning.empty()) result["warning"] = QString::fromStdString(d.warning);

@@ -133,6 +133,7 @@ struct Run {
           keys[g->id] = g->url;
           DocumentAnswer a;
           a.error = "the name does not resolve";
+          a.nameNotFound = true;
           if (world.docs.count(g->url)) a = world.docs.at(g->url);
           const int id = g->id;
           if (world.delays.count(g->url) && world.delays.at(g->url) >= 1h) continue;
@@ -192,6 +193,13 @@ DocumentAnswer config(std::vector<OutgoingServer> outgoing, std::string name = "
   c.displayName = std::move(name);
   c.outgoing = std::move(outgoing);
   a.config = c;
+  return a;
+}
+
+// The host is there but nothing answers on 443.
+DocumentAnswer refused() {
+  DocumentAnswer a;
+  a.error = "connection refused";
   return a;
 }
 
@@ -593,6 +601,7 @@ void TestDiscovery::plainSourceUpgradedOrRefused() {
 void TestDiscovery::plainHttpAskedFirst() {
   const std::string http = "http://autoconfig.own.test/mail/config-v1.1.xml?emailaddress=alice%40own.test";
   World w;
+  w.docs[kAuto] = refused();
   w.docs[http] = config({{"smtp.own.test", "587", "STARTTLS", "", {}}});
   w.servers["smtp.own.test:587"] = {};
   w.confirm = true;
@@ -607,6 +616,7 @@ void TestDiscovery::plainHttpAskedFirst() {
 
   // Said no: never fetched, and the guesses come instead.
   World v;
+  v.docs[kAuto] = refused();
   v.docs[http] = config({{"smtp.own.test", "587", "STARTTLS", "", {}}});
   v.confirm = false;
   Run second{v, s};
@@ -620,11 +630,19 @@ void TestDiscovery::plainHttpAskedFirst() {
   Run third{x, s};
   third.go();
   QVERIFY(x.questions.empty());
+
+  // Nor when the name does not resolve: there is no server to ask over plain HTTP either.
+  World y;
+  y.confirm = true;
+  Run fourth{y, s};
+  fourth.go();
+  QVERIFY(y.questions.empty());
 }
 
 void TestDiscovery::plainHttpRefusedAndAllowed() {
   const std::string http = "http://autoconfig.own.test/mail/config-v1.1.xml?emailaddress=alice%40own.test";
   World w;
+  w.docs[kAuto] = refused();
   w.docs[http] = config({{"relay.own.test", "587", "STARTTLS", "", {}}});
   w.servers["relay.own.test:587"] = {};
   Run run{w, settingsFor("alice@own.test")};  // Refuse

@@ -35,6 +35,7 @@ class ServerProcess {
   QString caFile() const { return info_.value(QStringLiteral("ca_file")).toString(); }
   QString maildir() const { return info_.value(QStringLiteral("maildir")).toString(); }
   QString value(const char* key) const { return info_.value(QLatin1String(key)).toVariant().toString(); }
+  QJsonObject object(const char* key) const { return info_.value(QLatin1String(key)).toObject(); }
 
   // A loopback port with nothing listening: bound, read, closed.
   static std::uint16_t closedPort() {
@@ -67,6 +68,23 @@ class AuthServer : public ServerProcess {
                                   sandbox.value("oauth_key_file")} +
                           arguments) {}
   QString issuer() const { return value("issuer"); }
+};
+#endif
+
+#ifdef SMTPC_DISCOVERY_WORLD
+// The settings-discovery world (tests/servers/discovery_world.py): a DNS server on a loopback
+// address (port 53: needs root; ok() is false otherwise), HTTPS autoconfig and an ISPDB mirror
+// under the sandbox's CA, and sandbox SMTP servers behind the test domains.
+class DiscoveryWorld : public ServerProcess {
+ public:
+  DiscoveryWorld() : ServerProcess(QStringLiteral(SMTPC_DISCOVERY_WORLD), {}) {}
+  QString dns() const { return value("dns"); }
+  QString ispdb() const { return value("ispdb"); }
+  int smtpPort(const char* listener) const { return object("smtp").value(QLatin1String(listener)).toInt(); }
+  // --dns-server, --ca-file and --ispdb for smtpc.
+  QStringList cliOptions() const {
+    return {QStringLiteral("--dns-server"), dns(), QStringLiteral("--ca-file"), caFile(), QStringLiteral("--ispdb"), ispdb()};
+  }
 };
 #endif
 

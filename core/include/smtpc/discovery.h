@@ -182,6 +182,8 @@ struct DocumentAnswer {
   int status = 0;
   // Set when status is 200 and the body parsed as a clientConfig document.
   std::optional<ClientConfig> config;
+  // The host's name did not resolve: there is no server to ask, over HTTPS or plain HTTP.
+  bool nameNotFound = false;
   // Why there is no config: "connection refused", "the certificate is not trusted: …",
   // "larger than 65536 bytes", "not XML: …", "a DOCTYPE (entities) is refused", "redirected to …".
   std::string error;

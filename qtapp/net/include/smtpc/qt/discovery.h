@@ -1,0 +1,89 @@
+// Settings discovery for Qt programs: the adapter of core's flow (smtpc/discovery.h). It performs
+// the flow's requests — DNS with QDnsLookup, documents with QNetworkAccessManager (parsed with
+// QXmlStreamReader), probes with QtClient — and reports the flow's steps and outcome as signals.
+// Every decision is the flow's.
+#pragma once
+
+#include <QHostAddress>
+#include <QList>
+#include <QObject>
+#include <QString>
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include "smtpc/discovery.h"
+
+namespace smtpc::qt {
+
+// Where names resolve, for every connection of a run (discovery's HTTPS and probes, and the SMTP
+// session after it): curl's --resolve entries first, then --dns-server, else the system's resolver.
+struct NetworkOptions {
+  struct Resolve {
+    QString host;  // lower case
+    quint16 port = 0;
+    QHostAddress address;
+  };
+  QList<Resolve> resolve;
+  QHostAddress dnsServer;  // null: the system's (QDnsLookup: port 53 only)
+
+  bool empty() const { return resolve.isEmpty() && dnsServer.isNull(); }
+  // "HOST:PORT:ADDRESS" (curl's --resolve; an IPv6 address may be in brackets).
+  static std::optional<Resolve> parseResolve(const QString& text, QString* why);
+};
+
+// Resolves `host` for a connection to `port` as NetworkOptions say, then calls `done` with the
+// address, or a null address and why (name not found); with no override and no DNS server it
+// calls `done` with a null address and an empty reason: let the socket resolve the name itself.
+void resolveHost(const NetworkOptions& options, const QString& host, quint16 port, QObject* context,
+                 std::function<void(const QHostAddress& address, const QString& why)> done);
+
+// A clientConfig document (Thunderbird's config-v1.1.xml) read with QXmlStreamReader: only what
+// discovery needs. nullopt and `why` for a document that is not XML, has a DOCTYPE (entities are
+// refused outright), or is not a clientConfig.
+std::optional<discovery::ClientConfig> readClientConfig(const QByteArray& xml, QString* why);
+
+// The Public Suffix List: Debian's file (package publicsuffix), read once; empty when absent.
+const PublicSuffixList& publicSuffixes();
+
+class Discovery : public QObject {
+  Q_OBJECT
+ public:
+  Discovery(discovery::Settings settings, NetworkOptions network, QObject* parent = nullptr);
+  ~Discovery() override;
+
+  // Asked when the domain's autoconfig answers only over plain HTTP (Settings::plainHttp Ask):
+  // call `answer` (now or later) with the person's choice. Unset: the answer is no.
+  using ConfirmHandler = std::function<void(const discovery::ConfirmPlainHttp& question, std::function<void(bool)> answer)>;
+  void setConfirmHandler(ConfirmHandler handler) { confirm_ = std::move(handler); }
+
+  void start();
+  void cancel();
+  bool isRunning() const;
+  const discovery::Flow& flow() const { return *flow_; }
+
+ signals:
+  void step(const smtpc::discovery::Step& step);
+  void finished(const smtpc::discovery::Outcome& outcome);
+
+ private:
+  struct Work;
+  void pump();
+  void perform(const discovery::DnsQuery& query);
+  void perform(const discovery::HttpGet& get);
+  void perform(const discovery::Probe& probe);
+  void stop(int id);
+  Time now() const;
+
+  std::unique_ptr<discovery::Flow> flow_;
+  NetworkOptions network_;
+  std::string caPem_;
+  ConfirmHandler confirm_;
+  std::unique_ptr<Work> work_;
+  bool pumping_ = false;
+};
+
+}  // namespace smtpc::qt
+
+Q_DECLARE_METATYPE(smtpc::discovery::Step)
+Q_DECLARE_METATYPE(smtpc::discovery::Outcome)
