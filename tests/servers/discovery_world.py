@@ -68,7 +68,9 @@ IMAP incomingServer before the outgoingServer entries.
 
 When everything listens it prints one JSON line:
   {"dns": ADDR, "web": ADDR, "http": ADDR, "ispdb": "https://ispdb.test/v1.1/", "ca_file": PATH,
-   "smtp": {"host": "127.0.0.1", "tls": P, "starttls": P}, "maildir": PATH, "domains": {DOMAIN: KIND}}
+   "smtp": {"host": "127.0.0.1", "tls": P, "starttls": P}, "maildir": PATH, "domains": {DOMAIN: KIND},
+   "sandbox": {the sandbox's own JSON line}}
+--sandbox-arg passes options to that sandbox (scripts/demo uses the world's sandbox as its own).
 then serves until SIGTERM/SIGINT (or, with --exit-on-stdin-eof, until its standard input closes).
 A client reaches the names through --dns-server DNS and, for connections, --resolve HOST:PORT:ADDR
 (the system resolver knows nothing of .test), trusting ca_file.
@@ -430,9 +432,9 @@ def bind_web(address, port, scheme, world):
     return server
 
 
-def start_sandbox(names):
+def start_sandbox(names, extra_arguments=()):
     process = subprocess.Popen([sys.executable, os.path.join(HERE, "sandbox.py"), "--exit-on-stdin-eof",
-                                "--names", ",".join(names)],
+                                "--names", ",".join(names)] + list(extra_arguments),
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     line = process.stdout.readline()
     if not line:
@@ -458,6 +460,8 @@ def main():
     parser.add_argument("--http-address", help="the plain HTTP server's address (default: a free 127.80.X.Y)")
     parser.add_argument("--exit-on-stdin-eof", action="store_true",
                         help="stop when standard input closes (tests: the server dies with its test)")
+    parser.add_argument("--sandbox-arg", action="append", default=[], metavar="ARG",
+                        help="pass ARG to the sandbox (repeatable; scripts/demo: --oauth, --maildir DIR)")
     options = parser.parse_args()
 
     zones = Zones()
@@ -477,7 +481,8 @@ def main():
         state = tempfile.mkdtemp(prefix="smtpc-discovery-")
         sandbox = None
         try:
-            sandbox, smtp = start_sandbox([name for name, server in ADDRESSES if server == "smtp"])
+            sandbox, smtp = start_sandbox([name for name, server in ADDRESSES if server == "smtp"],
+                                          options.sandbox_arg)
             ports = {"tls": smtp["tls"], "starttls": smtp["starttls"]}
             certs = make_certificates(state, "valid", (smtp["ca_file"], smtp["ca_key"]),
                                       extra_names=[name for name, server in ADDRESSES if server == "web"]
@@ -498,7 +503,8 @@ def main():
             print(json.dumps({"dns": dns_address, "web": web_address, "http": http_address, "ispdb": ISPDB,
                               "ca_file": smtp["ca_file"],
                               "smtp": {"host": smtp["host"], "tls": smtp["tls"], "starttls": smtp["starttls"]},
-                              "maildir": smtp["maildir"], "domains": DOMAINS}), flush=True)
+                              "maildir": smtp["maildir"], "domains": DOMAINS,
+                              "sandbox": smtp}), flush=True)
             if options.exit_on_stdin_eof:
                 def watch():
                     while os.read(sys.stdin.fileno(), 4096):  # not sys.stdin.buffer: its lock aborts the exit
