@@ -15,7 +15,8 @@
 //   d.onDnsAnswer(id, {status: "ok"|"nxdomain"|"failed", srv: [{priority, weight, port, target}],
 //                      mx: [{preference, exchange}], error})
 //   d.onDocument(id, {status: HTTP status or 0, config: {providerId, displayName, domains,
-//                     outgoing: [{hostname, port, socketType, username, authentication}]} or null, error})
+//                     outgoing: [{hostname, port, socketType, username, authentication}]} or null,
+//                     nameNotFound, error})
 //   d.onConfirmed(id, yes)   d.cancel()   d.running()
 // lookupUrl is built here, once, from the relay address the Test button uses (ws → http, wss →
 // https) and relay.h's names: the page holds no copy of the endpoint's query syntax.
@@ -206,6 +207,7 @@ class Discovery {
     if (!flow_) return;
     discovery::DocumentAnswer a;
     a.status = static_cast<int>(number(answer, "status", 0));
+    a.nameNotFound = answer["nameNotFound"].isTrue();
     a.error = str(answer, "error");
     const val config = answer["config"];
     if (config.isNull() == false && config.isUndefined() == false) {

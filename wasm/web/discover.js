@@ -70,9 +70,9 @@ window.smtpcDiscover = (function () {
     };
   }
 
-  // The relay's answer for a document, as core's DocumentAnswer {status, config, error}.
+  // The relay's answer for a document, as core's DocumentAnswer {status, config, nameNotFound, error}.
   function documentAnswer(json, maxBytes) {
-    if (json.status !== 'ok') return { status: 0, config: null, error: json.error || json.status };
+    if (json.status !== 'ok') return { status: 0, config: null, nameNotFound: json.status === 'nxdomain', error: json.error || json.status };
     if (json.http !== 200) return { status: Number(json.http) || 0, config: null, error: '' };
     const read = readClientConfig(String(json.body || ''), maxBytes);
     return { status: 200, config: read.config || null, error: read.error || '' };
