@@ -4,9 +4,13 @@
 // tests/servers/discovery_world.py (its DNS server, its HTTPS autoconfig and ISPDB mirror, its
 // plain-HTTP host and its sandbox SMTP servers, under the sandbox's CA). run.mjs runs these
 // scenarios beside its own; the world and its relay start with the first of them.
+import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { openPage, press, startDiscoveryWorld, startProxy, startRun, staticServer, waitForRun } from './harness.mjs';
+
+const TOKEN = 'discovery tok/en+&=?é';
 
 function check(condition, what) {
   if (!condition) throw new Error('check failed: ' + what);
@@ -31,13 +35,22 @@ export function discoveryScenarios({ webDir, proxyBin, shots }) {
     for (const domain of ['empty.test', 'plainhttp.test']) {
       for (const host of [`smtp.${domain}`, `mail.${domain}`]) allowed.push(`${host}:465`, `${host}:587`);
     }
-    const relayPort = await startProxy(proxyBin, origin, allowed, ['--lookup', '--dns-server', w.dns, '--ispdb', w.ispdb,
-      '--ca-file', w.ca_file, '--max-lookups-per-minute', '1000', '--lookup-timeout', '5']);
-    const relayUrl = `ws://127.0.0.1:${relayPort}`;
+    const lookup = ['--lookup', '--dns-server', w.dns, '--ispdb', w.ispdb, '--ca-file', w.ca_file,
+      '--max-lookups-per-minute', '1000', '--lookup-timeout', '5'];
+    const relayUrl = `ws://127.0.0.1:${await startProxy(proxyBin, origin, allowed, lookup)}`;
     // The page's own settings: this relay, the sandbox's CA (for the probes' TLS), the relay's ISPDB.
     site['world-ca.pem'] = w.ca_file;
     site['settings.json'] = { body: JSON.stringify({ relay: relayUrl, caFile: 'world-ca.pem', ispdb: w.ispdb }) };
-    world = { world: w, pageUrl: `${origin}/`, relayUrl };
+    // A second site whose relay asks for a token (--token-file) for lookups and relaying alike.
+    const tokenSite = { 'world-ca.pem': w.ca_file };
+    const tokenOrigin = `http://127.0.0.1:${await staticServer(webDir, tokenSite)}`;
+    const tokenDir = fs.mkdtempSync(path.join(os.tmpdir(), 'smtpc-e2e-discovery-'));
+    fs.writeFileSync(path.join(tokenDir, 'token'), TOKEN + '\n');
+    const tokenRelayUrl = `ws://127.0.0.1:${await startProxy(proxyBin, tokenOrigin, allowed,
+      [...lookup, '--token-file', path.join(tokenDir, 'token')])}`;
+    process.on('exit', () => fs.rmSync(tokenDir, { recursive: true, force: true }));
+    tokenSite['settings.json'] = { body: JSON.stringify({ relay: tokenRelayUrl, token: TOKEN, caFile: 'world-ca.pem', ispdb: w.ispdb }) };
+    world = { world: w, pageUrl: `${origin}/`, relayUrl, tokenPageUrl: `${tokenOrigin}/`, tokenRelayUrl };
     console.log(`discovery: page ${world.pageUrl}, relay ${relayUrl} --lookup, DNS ${w.dns}, SMTP TLS ${tls} STARTTLS ${starttls}`);
     return world;
   }
@@ -54,9 +67,9 @@ export function discoveryScenarios({ webDir, proxyBin, shots }) {
   // Opens the page, types the address, presses Find settings: {page, ok, ms, form, transcript,
   // steps, status, questions}. `answer`: the person's answer to "use plain HTTP?" (window.confirm),
   // asked whenever the HTTPS autoconfig gave nothing.
-  async function discover(address, answer = false) {
+  async function discover(address, answer = false, pageUrl = null) {
     const w = await start();
-    const page = await openPage(w.pageUrl);
+    const page = await openPage(pageUrl || w.pageUrl);
     const questions = [];
     page.on('dialog', (d) => { questions.push(d.message()); return answer ? d.accept() : d.dismiss(); });
     await page.fill('[data-testid=emailAddress]', address);
@@ -195,6 +208,20 @@ export function discoveryScenarios({ webDir, proxyBin, shots }) {
         silent.closeAllConnections();
         silent.close();
       }
+    },
+
+    async discoverThroughTokenRelay() {
+      // The site's relay token goes with every lookup (URL-encoded), as with relaying; the same
+      // relay typed in by hand gets no token, and the steps say that the relay refused.
+      const w = await start();
+      const r = await discover('alice@own.test', false, w.tokenPageUrl);
+      check(r.ok && r.form.server === 'smtp.own.test', `found through the token relay: ${r.status}\n${r.transcript}`);
+      check(!r.transcript.includes('tok'), 'the token is not shown');
+      await r.page.fill('[data-testid=proxy]', w.tokenRelayUrl + '/');
+      const id = await startRun(r.page, 'discoverButton');
+      check(!(await waitForRun(r.page, id)).ok, 'no token: nothing found');
+      const steps = await r.page.$$eval('[data-testid=transcript] > .discoveryStep', (lines) => lines.map((l) => l.textContent).join('\n'));
+      check(steps.includes('the relay refused the lookup (HTTP 403'), steps);
     },
 
     async discoverPlainHttpAsks() {
