@@ -274,7 +274,9 @@ void State::giveUp(Time now) {
   std::string asked;
   for (const auto& s : steps) {
     if (s.source == Source::Probe || s.source == Source::Decision) continue;
-    asked += (asked.empty() ? "" : "; ") + std::string(sourceLabel(s.source)) + " " + s.query + ": " + s.result;
+    std::string result = s.result;
+    while (!result.empty() && result.back() == '.') result.pop_back();
+    asked += (asked.empty() ? "" : "; ") + std::string(sourceLabel(s.source)) + " " + s.query + ": " + result;
   }
   std::string probes;
   for (const auto& e : entries) {

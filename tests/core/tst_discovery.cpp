@@ -668,6 +668,7 @@ void TestDiscovery::nothingExplainsWhatWasTried() {
   for (const char* part : {"Provider table", "autoconfig.empty.test", ".well-known", "ispdb.test", "_submissions",
                            "MX empty.test", "smtp.empty.test port 465", "mail.empty.test port 587"})
     QVERIFY2(o.failure.find(part) != std::string::npos, (std::string(part) + " missing: " + o.failure).c_str());
+  QVERIFY2(o.failure.find("..") == std::string::npos, o.failure.c_str());  // details ending in "." joined cleanly
   QCOMPARE(run.probes.size(), std::size_t(4));  // the four guesses
   QVERIFY(hasStep(run.seen, Source::Guess, "smtp.empty.test"));
 }
