@@ -94,6 +94,20 @@ void resolveHost(const NetworkOptions& options, const QString& host, quint16 por
   (*ask)(QDnsLookup::A);
 }
 
+void resolveConnection(const NetworkOptions& options, ConnectParams params, QObject* context,
+                       std::function<void(std::optional<ConnectParams> params, const QString& why)> done) {
+  const QString host = qs(params.host);
+  resolveHost(options, host, params.effectivePort(), context,
+              [params = std::move(params), done = std::move(done)](const QHostAddress& address, const QString& why) mutable {
+                if (address.isNull() && !why.isEmpty()) return done(std::nullopt, why);
+                if (!address.isNull()) {
+                  if (params.tls.verifyName.empty()) params.tls.verifyName = params.host;
+                  params.host = address.toString().toStdString();
+                }
+                done(std::move(params), QString());
+              });
+}
+
 std::optional<discovery::ClientConfig> readClientConfig(const QByteArray& xml, QString* why) {
   QXmlStreamReader reader(xml);
   discovery::ClientConfig config;
@@ -371,17 +385,12 @@ void Discovery::perform(const discovery::HttpGet& get) {
 
 void Discovery::perform(const discovery::Probe& probe) {
   const int id = probe.id;
-  ConnectParams params = probe.params;
-  resolveHost(network_, qs(params.host), params.effectivePort(), this, [=, this](const QHostAddress& address, const QString& why) mutable {
+  resolveConnection(network_, probe.params, this, [this, id](std::optional<ConnectParams> params, const QString& why) {
     if (work_->cancelled.erase(id) || !work_->running) return;
-    if (address.isNull() && !why.isEmpty()) {
+    if (!params) {
       flow_->onProbeEvent(now(), id, Event(Finished{Error(ErrorCode::HostNotFound, why.toStdString() + ".")}));
       pump();
       return;
-    }
-    if (!address.isNull()) {
-      if (params.tls.verifyName.empty()) params.tls.verifyName = params.host;
-      params.host = address.toString().toStdString();
     }
     auto* client = new QtClient(this);
     work_->probes[id] = client;
@@ -395,7 +404,7 @@ void Discovery::perform(const discovery::Probe& probe) {
       flow_->onProbeEvent(now(), id, event);
       pump();
     });
-    if (Error error = client->connectToServer(params)) {
+    if (Error error = client->connectToServer(*params)) {
       work_->probes.erase(id);
       client->deleteLater();
       flow_->onProbeEvent(now(), id, Event(Finished{error}));

@@ -38,6 +38,13 @@ struct NetworkOptions {
 void resolveHost(const NetworkOptions& options, const QString& host, quint16 port, QObject* context,
                  std::function<void(const QHostAddress& address, const QString& why)> done);
 
+// The SMTP connection `params` describe, resolved as NetworkOptions say (resolveHost): `done` gets
+// them aimed at the address found — the socket connects to it while TLS still verifies the host's
+// name and sends it as SNI (tls.verifyName) — or unchanged when the system's resolver is to do it;
+// nullopt and why when the name does not resolve. For discovery's probes and the GUI's runs.
+void resolveConnection(const NetworkOptions& options, ConnectParams params, QObject* context,
+                       std::function<void(std::optional<ConnectParams> params, const QString& why)> done);
+
 // A clientConfig document (Thunderbird's config-v1.1.xml) read with QXmlStreamReader: only what
 // discovery needs. nullopt and `why` for a document that is not XML, has a DOCTYPE (entities are
 // refused outright), or is not a clientConfig.
