@@ -2,6 +2,7 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QTimer>
+#include <cstdio>
 
 #include "mainwindow.h"
 
@@ -25,7 +26,15 @@ int main(int argc, char** argv) {
   const QCommandLineOption autoTest("test", "Press Test connection at once.");
   const QCommandLineOption exitAfter("exit-after-test", "With --test: quit when it ends (status 0 if it worked).");
   const QCommandLineOption screenshot("screenshot", "With --exit-after-test: save the window as a PNG first.", "FILE");
-  parser.addOptions({server, port, security, user, passwordEnv, caFile, noSettings, autoTest, exitAfter, screenshot});
+  // For private names (the demo's and the tests' .test domains): for Find settings and every run.
+  const QCommandLineOption dnsServer("dns-server", "Ask this DNS server (port 53) instead of the system's, for every name.",
+                                     "ADDR");
+  const QCommandLineOption resolve("resolve", "Connect to ADDR for HOST:PORT, for every connection (like curl's; repeatable).",
+                                   "HOST:PORT:ADDR");
+  const QCommandLineOption ispdb("ispdb", "Find settings asks this ISPDB (default https://autoconfig.thunderbird.net/v1.1/).",
+                                 "URL");
+  parser.addOptions({server, port, security, user, passwordEnv, caFile, noSettings, autoTest, exitAfter, screenshot,
+                     dnsServer, resolve, ispdb});
   parser.process(app);
 
   smtpc::gui::StartupValues startup;
@@ -36,6 +45,18 @@ int main(int argc, char** argv) {
   if (parser.isSet(passwordEnv)) startup.password = qEnvironmentVariable(parser.value(passwordEnv).toLocal8Bit().constData());
   startup.caFile = parser.value(caFile);
   startup.useSettings = !parser.isSet(noSettings);
+  QString usage;
+  for (const QString& text : parser.values(resolve)) {
+    const auto entry = smtpc::qt::NetworkOptions::parseResolve(text, &usage);
+    if (!entry) return std::fprintf(stderr, "smtpc-gui: %s\n", qPrintable(usage)), 1;
+    startup.network.resolve.append(*entry);
+  }
+  if (parser.isSet(dnsServer)) {
+    startup.network.dnsServer = QHostAddress(parser.value(dnsServer));
+    if (startup.network.dnsServer.isNull())
+      return std::fprintf(stderr, "smtpc-gui: --dns-server wants an IP address, not \"%s\"\n", qPrintable(parser.value(dnsServer))), 1;
+  }
+  startup.ispdb = parser.value(ispdb);
 
   smtpc::gui::MainWindow window(startup);
   window.show();

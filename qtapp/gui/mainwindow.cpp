@@ -1,7 +1,8 @@
 // The window as a whole: its parts put together, the signals between them, and its life.
 // The parts: the form's widgets (mainwindow_form.cpp), what the form says and how it is read
 // (mainwindow_formvalues.cpp), a run (mainwindow_run.cpp), the result view
-// (mainwindow_result.cpp) and what is remembered between sessions (mainwindow_settings.cpp).
+// (mainwindow_result.cpp), what is remembered between sessions (mainwindow_settings.cpp), the OAuth 2
+// sign-in (mainwindow_signin.cpp) and settings discovery (mainwindow_discover.cpp).
 #include "mainwindow.h"
 
 #include <QCheckBox>
@@ -25,6 +26,8 @@ MainWindow::MainWindow(const StartupValues& startup, QWidget* parent) : QMainWin
   sandboxHost_ = startup.server;
   sandboxPort_ = startup.port;
   sandboxCaFile_ = startup.caFile;
+  network_ = startup.network;
+  ispdb_ = startup.ispdb;
   if (startup.useSettings) {
     settings_ = std::make_unique<QSettings>(QStringLiteral("SMTPc"), QStringLiteral("smtpc-gui"));
     // Owner-only before anything is written: the file may hold a password (PasswordStore).
@@ -44,6 +47,7 @@ MainWindow::MainWindow(const StartupValues& startup, QWidget* parent) : QMainWin
 MainWindow::~MainWindow() {
   if (client_) client_->disconnect(this);
   if (signIn_) signIn_->disconnect(this);
+  if (discovery_) discovery_->disconnect(this);
 }
 
 void MainWindow::buildUi() {
@@ -98,7 +102,7 @@ void MainWindow::connectSignals() {
   connect(port_, qOverload<int>(&QSpinBox::valueChanged), this, &MainWindow::onAccountEdited);
   auto* test = new QShortcut(QKeySequence(Qt::CTRL | Qt::Key_Return), this);
   connect(test, &QShortcut::activated, this, [this] {
-    if (!isRunning()) runTest();
+    if (!isRunning() && !isDiscovering()) runTest();
   });
   auto* cancel = new QShortcut(QKeySequence(Qt::Key_Escape), this);
   connect(cancel, &QShortcut::activated, this, &MainWindow::cancelRun);
@@ -112,6 +116,7 @@ void MainWindow::resizeEvent(QResizeEvent* event) {
 void MainWindow::closeEvent(QCloseEvent* event) {
   if (isRunning()) client_->cancel();
   if (isSigningIn()) signIn_->cancel();
+  if (isDiscovering()) discovery_->cancel();
   saveSettings();
   event->accept();
 }

@@ -6,7 +6,8 @@
 // port, security, auth, username, password, testButton, sendButton, cancelButton, transcript,
 // steps, status, explanation, rememberPassword, passwordWarning; the OAuth 2 sign-in's signIn (its
 // box), oauthProvider, clientId, oauthIssuer, tenant, clientSecret, oauthFlow, signInButton,
-// signInNote, deviceCode, userCode, verificationUri, copyUserCode.
+// signInNote, deviceCode, userCode, verificationUri, copyUserCode; settings discovery's
+// emailAddress and discoverButton (and plainHttpQuestion, its question about plain HTTP).
 #pragma once
 
 #include <QMainWindow>
@@ -18,6 +19,7 @@
 #include "smtpc/explain.h"
 #include "smtpc/form.h"
 #include "smtpc/qt/client.h"
+#include "smtpc/qt/discovery.h"
 #include "smtpc/qt/oauth.h"
 
 class QCheckBox;
@@ -49,6 +51,10 @@ struct StartupValues {
   QString password;  // from the environment, never from argv
   QString caFile;
   bool useSettings = true;
+  // Where names resolve, for discovery and for every SMTP run (--resolve, --dns-server), and the
+  // ISPDB discovery asks (--ispdb; empty: Thunderbird's).
+  qt::NetworkOptions network;
+  QString ispdb;
 };
 
 class MainWindow : public QMainWindow {
@@ -57,8 +63,10 @@ class MainWindow : public QMainWindow {
   explicit MainWindow(const StartupValues& startup = {}, QWidget* parent = nullptr);
   ~MainWindow() override;
 
-  bool isRunning() const { return client_ && client_->isRunning(); }
+  // A test or send under way (its server's name still resolving, or connected).
+  bool isRunning() const { return resolving_ || (client_ && client_->isRunning()); }
   bool isSigningIn() const;
+  bool isDiscovering() const;
   const Explainer* explainer() const { return explainer_.get(); }
   // The transcript as plain text (what Copy and Save give).
   QString transcriptText() const;
@@ -71,6 +79,8 @@ class MainWindow : public QMainWindow {
   void applyPreset(int index);
   // "Sign in…": OAuth 2 sign-in with the form's provider, then a test with the token.
   void signIn();
+  // "Find settings": settings discovery for the e-mail address; fills the form in.
+  void discoverSettings();
 
  signals:
   // A run ended (ok: it did what was asked), or could not start (the form shows why).
@@ -78,6 +88,8 @@ class MainWindow : public QMainWindow {
   // A sign-in ended (ok: a token is in the token field; the test that follows ends with
   // runFinished), or could not start (the form shows why).
   void signInFinished(bool ok);
+  // A discovery ended (found: the form is filled in), or could not start (the form shows why).
+  void discoveryFinished(bool found);
 
  protected:
   void closeEvent(QCloseEvent* event) override;
@@ -95,6 +107,9 @@ class MainWindow : public QMainWindow {
 
   // what the form says and how it is read (mainwindow_formvalues.cpp): every rule about its values
   void updateSecurityHints();
+  // Server, security mode and port as a preset (or discovery) sets them: the port follows the
+  // mode again until edited.
+  void setConnection(const QString& server, SecurityMode security, int port);
   // Reads the form; on a mistake shows it and returns nullopt.
   form::RunPlan runPlan(bool sending) const;  // core's test-run policy for this form
   void showFormProblem(const form::Problem& problem);
@@ -137,7 +152,18 @@ class MainWindow : public QMainWindow {
   void onUserCode(const oauth::ShowUserCode& code);
   void onSignInFinished(const oauth::Finished& result);
 
+  // settings discovery (mainwindow_discover.cpp): core's flow through the Qt adapter
+  QWidget* buildDiscovery(QWidget* parent);
+  void onDiscoveryStep(const discovery::Step& step);
+  void onDiscoveryFinished(const discovery::Outcome& outcome);
+  void askPlainHttp(const discovery::ConfirmPlainHttp& question, std::function<void(bool)> answer);
+  void fillFromDiscovery(const discovery::Candidate& chosen, const QString& address);
+  void showDiscoveryOutcome(const discovery::Outcome& outcome);
+  void showPlannedSteps();
+
   // form
+  QLineEdit* emailAddress_ = nullptr;
+  QPushButton* discoverButton_ = nullptr;
   QComboBox* preset_ = nullptr;
   QLabel* presetNote_ = nullptr;
   QLineEdit* server_ = nullptr;
@@ -216,6 +242,15 @@ class MainWindow : public QMainWindow {
   std::unique_ptr<qt::RefreshTokenStore> refreshTokens_;
   std::string signInKey_;     // the sign-in under way: its refresh token's key (core's refreshTokenKey)
   bool afterSignIn_ = false;  // the next test continues the sign-in's transcript
+  // The discovery under way or last run (a child: tests find it), and what it is told.
+  qt::Discovery* discovery_ = nullptr;
+  bool discoveryCancelled_ = false;
+  qt::NetworkOptions network_;
+  QString ispdb_;
+  // A run whose server's name is being resolved (network_); runs_ counts runs, so an answer for
+  // a cancelled one is dropped.
+  bool resolving_ = false;
+  int runs_ = 0;
   std::unique_ptr<Explainer> explainer_;
   bool sending_ = false;
   form::RunPlan plan_;  // the run's plan (core's): what it stops after, whether it quits when ready

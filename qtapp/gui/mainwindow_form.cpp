@@ -1,5 +1,6 @@
 // The form's widgets: the connection and its advanced settings, the buttons, and the composer
-// for a test message. What the form's values mean is mainwindow_formvalues.cpp.
+// for a test message (Find settings, above them, is mainwindow_discover.cpp). What the form's
+// values mean is mainwindow_formvalues.cpp.
 #include "mainwindow.h"
 
 #include <QCheckBox>
@@ -46,6 +47,7 @@ QLineEdit* fileField(QWidget* parent, QHBoxLayout** row, const QString& filter) 
 QWidget* MainWindow::buildForm() {
   auto* panel = new QWidget;
   auto* column = new QVBoxLayout(panel);
+  column->addWidget(buildDiscovery(panel));  // first: where someone who knows only their address starts
 
   auto* presetRow = new QFormLayout;
   preset_ = new QComboBox(panel);

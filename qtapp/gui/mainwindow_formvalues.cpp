@@ -28,14 +28,19 @@ void MainWindow::applyPreset(int index) {
     return;
   }
   const bool sandbox = id == QStringLiteral("sandbox");
-  server_->setText(sandbox && !sandboxHost_.isEmpty() ? sandboxHost_ : qs(preset->host));
-  security_->setCurrentIndex(security_->findData(qs(securityModeName(preset->security))));
-  settingPort_ = true;
-  port_->setValue(sandbox && sandboxPort_ ? sandboxPort_ : (preset->port ? preset->port : defaultPort(preset->security)));
-  settingPort_ = false;
-  portEdited_ = false;
+  setConnection(sandbox && !sandboxHost_.isEmpty() ? sandboxHost_ : qs(preset->host), preset->security,
+                sandbox && sandboxPort_ ? sandboxPort_ : (preset->port ? preset->port : defaultPort(preset->security)));
   if (sandbox && !sandboxCaFile_.isEmpty()) caFile_->setText(sandboxCaFile_);
   presetNote_->setText(qs(preset->note));
+}
+
+void MainWindow::setConnection(const QString& server, SecurityMode security, int port) {
+  server_->setText(server);
+  security_->setCurrentIndex(security_->findData(qs(securityModeName(security))));
+  settingPort_ = true;  // not the person editing it
+  port_->setValue(port);
+  settingPort_ = false;
+  portEdited_ = false;
   updateSecurityHints();
 }
 

@@ -1,5 +1,7 @@
 // A run: a test or a test message started from the form, the engine's events as they come,
-// and the buttons while it runs. How its end is shown is mainwindow_result.cpp.
+// and the buttons while it runs. How its end is shown is mainwindow_result.cpp. With --resolve or
+// --dns-server (the demo's and the tests' private names), the server's name is resolved as they
+// say first, and the certificate is still verified against the name.
 #include "mainwindow.h"
 
 #include <QCheckBox>
@@ -22,12 +24,22 @@ void MainWindow::runTest() { start(false); }
 void MainWindow::runSend() { start(true); }
 
 void MainWindow::cancelRun() {
-  if (isRunning()) client_->cancel();
+  if (resolving_) {
+    ++runs_;  // its name's answer, when it comes, is for nobody
+    resolving_ = false;
+    onEvent(Event(Finished{Error(ErrorCode::Cancelled, "Cancelled before connecting."), Phase::None}));
+  } else if (isRunning()) {
+    client_->cancel();
+  }
   if (isSigningIn()) signIn_->cancel();
+  if (isDiscovering()) {
+    discoveryCancelled_ = true;
+    discovery_->cancel();
+  }
 }
 
 void MainWindow::start(bool sending) {
-  if (isRunning() || isSigningIn()) return;
+  if (isRunning() || isSigningIn() || isDiscovering()) return;
   if (password_->text().isEmpty() && rememberPassword_->isChecked()) loadRememberedPassword();
   auto params = paramsFromForm(sending);
   if (!params) {
@@ -74,12 +86,25 @@ void MainWindow::start(bool sending) {
   progress_->setRange(0, 0);
   setStatus(tr("Connecting to %1…").arg(target), QStringLiteral("#2f6fd0"));
 
-  const Error error = needsEnvelope ? client_->sendMail(*params, std::move(*message)) : client_->connectToServer(*params);
-  if (error) {
-    onFinished(Finished{error, Phase::None});
-    return;
-  }
+  // At once when nothing overrides the system's resolver; the explainer keeps the name.
+  resolving_ = true;
   updateButtons();
+  const int run = ++runs_;
+  auto pending = std::make_shared<std::optional<OutgoingMessage>>(std::move(message));
+  qt::resolveConnection(network_, *params, this, [this, run, pending](std::optional<ConnectParams> resolved, const QString& why) {
+    if (run != runs_) return;  // cancelled meanwhile
+    resolving_ = false;
+    if (!resolved) {
+      onEvent(Event(Finished{Error(ErrorCode::HostNotFound, why.toStdString() + "."), Phase::None}));
+      return;
+    }
+    const Error error = *pending ? client_->sendMail(*resolved, std::move(**pending)) : client_->connectToServer(*resolved);
+    if (error) {
+      onFinished(Finished{error, Phase::None});
+      return;
+    }
+    updateButtons();
+  });
 }
 
 void MainWindow::onEvent(const Event& event) {
@@ -115,12 +140,17 @@ void MainWindow::onEvent(const Event& event) {
 }
 
 void MainWindow::updateButtons() {
-  const bool running = isRunning() || isSigningIn();
+  const bool discovering = isDiscovering();
+  const bool running = isRunning() || isSigningIn() || discovering;
   testButton_->setEnabled(!running);
   sendButton_->setEnabled(!running);
   signInButton_->setEnabled(!running);
   cancelButton_->setEnabled(running);
   preset_->setEnabled(!running);
+  // While it looks, Find settings is where the person's pointer is: it becomes Cancel there.
+  discoverButton_->setEnabled(!running || discovering);
+  discoverButton_->setText(discovering ? tr("Cancel") : tr("Find settings"));
+  emailAddress_->setReadOnly(discovering);
 }
 
 }  // namespace smtpc::gui

@@ -17,6 +17,7 @@ void MainWindow::loadSettings(const StartupValues& startup) {
   if (settings_) {
     QSettings& s = *settings_;
     presetIndex = std::max(0, preset_->findData(s.value(QStringLiteral("preset"), QStringLiteral("sandbox")).toString()));
+    emailAddress_->setText(s.value(QStringLiteral("emailAddress")).toString());  // discovery starts from it
   }
   preset_->setCurrentIndex(presetIndex);
   applyPreset(presetIndex);
@@ -90,6 +91,7 @@ void MainWindow::saveSettings() {
   if (!settings_) return;
   QSettings& s = *settings_;
   s.setValue(QStringLiteral("preset"), preset_->currentData());
+  s.setValue(QStringLiteral("emailAddress"), emailAddress_->text().trimmed());
   s.setValue(QStringLiteral("server"), server_->text());
   s.setValue(QStringLiteral("port"), port_->value());
   s.setValue(QStringLiteral("portEdited"), portEdited_);

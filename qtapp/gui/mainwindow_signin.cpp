@@ -140,7 +140,7 @@ void MainWindow::showSignInSteps(StepStatus authStatus) {
 }
 
 void MainWindow::signIn() {
-  if (isRunning() || isSigningIn()) return;
+  if (isRunning() || isSigningIn() || isDiscovering()) return;
   form::SignInForm f;
   f.provider = oauthProvider_->currentData().toString().toStdString();
   f.clientId = clientId_->text().toStdString();

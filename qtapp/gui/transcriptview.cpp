@@ -59,6 +59,28 @@ void TranscriptView::addEntry(const TranscriptEntry& entry) {
              QString::fromStdString(entry.text), formatFor(entry.kind));
 }
 
+void TranscriptView::addLookup(Time at, const QString& source, const QString& query, const QString& result, bool found,
+                               Duration took) {
+  if (!start_) start_ = at;
+  const double seconds = static_cast<double>((at - *start_).count()) / 1000.0;
+  QTextCursor cursor(document());
+  cursor.movePosition(QTextCursor::End);
+  if (!document()->isEmpty()) cursor.insertBlock(QTextBlockFormat());
+  QTextCharFormat timeFormat;
+  timeFormat.setForeground(palette().color(QPalette::PlaceholderText));
+  cursor.insertText(QStringLiteral("%1 ").arg(seconds, 7, 'f', 3), timeFormat);
+  QTextCharFormat sourceFormat;
+  sourceFormat.setFontWeight(QFont::Bold);
+  cursor.insertText(source + QStringLiteral(": "), sourceFormat);
+  cursor.insertText(query, formatFor(TranscriptKind::Client));
+  // The answer below the question, under it rather than under the time.
+  cursor.insertBlock(QTextBlockFormat());
+  const QString milliseconds = took.count() > 0 ? QStringLiteral(" (%1 ms)").arg(took.count()) : QString();
+  cursor.insertText(QString(8, u' ') + QStringLiteral("→ ") + result + milliseconds,
+                    formatFor(found ? TranscriptKind::Server : TranscriptKind::Info));
+  verticalScrollBar()->setValue(verticalScrollBar()->maximum());
+}
+
 void TranscriptView::addBoundary(const QString& text) {
   QTextCharFormat format;
   format.setForeground(QColor(0x6a, 0x1b, 0x9a));

@@ -21,6 +21,11 @@ class TranscriptView : public QPlainTextEdit {
   // The next part of the same story (the test after a sign-in): a boundary, and times count
   // again from the next entry (it runs on another clock).
   void addSection(const QString& title);
+  // One step of a flow that asks around (settings discovery): which source, what was asked,
+  // and — on the line below — what came back and how long it took. `found`: the answer named
+  // something (shown in the server's colour; otherwise as a note).
+  void addLookup(Time at, const QString& source, const QString& query, const QString& result, bool found,
+                 Duration took);
 
  private:
   void appendLine(const QString& time, const QString& prefix, const QString& text, const QTextCharFormat& format);
