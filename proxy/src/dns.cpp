@@ -68,14 +68,14 @@ DnsResult parseAnswer(const unsigned char* answer, int length, DnsType type) {
     if (type == DnsType::Srv) {  // RFC 2782: priority, weight, port, target
       SrvRecord srv;
       ok = size > 6 && expandName(message, data + 6, &srv.target);
-      srv.priority = ns_get16(data);
-      srv.weight = ns_get16(data + 2);
-      srv.port = ns_get16(data + 4);
+      srv.priority = static_cast<quint16>(ns_get16(data));
+      srv.weight = static_cast<quint16>(ns_get16(data + 2));
+      srv.port = static_cast<quint16>(ns_get16(data + 4));
       if (ok) result.srv.append(srv);
     } else if (type == DnsType::Mx) {  // RFC 1035 §3.3.9: preference, exchange
       MxRecord mx;
       ok = size > 2 && expandName(message, data + 2, &mx.exchange);
-      mx.preference = ns_get16(data);
+      mx.preference = static_cast<quint16>(ns_get16(data));
       if (ok) result.mx.append(mx);
     } else if (type == DnsType::A) {
       ok = size == 4;
