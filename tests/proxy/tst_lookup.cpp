@@ -384,6 +384,19 @@ class TestLookup : public QObject {
     QCOMPARE(get(proxy.port(), "/lookup?type=mx&name=own.test", kOrigin.toUtf8(), second).status, 200);
   }
 
+  // The options as config-file lines, like every other setting (no --allow needed for lookups only).
+  void configFile() {
+    QTemporaryDir dir;
+    QFile file(dir.filePath(QStringLiteral("proxy.conf")));
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write("lookup = on\nmax-lookups-per-minute = 1\ndns-server = 127.0.0.1\nlookup-timeout = 1\n");
+    file.close();
+    ProxyProcess proxy({"--config", file.fileName()});
+    QVERIFY(proxy.port());
+    QCOMPARE(get(proxy.port(), "/lookup?type=mx&name=own.test").status, 200);
+    QCOMPARE(get(proxy.port(), "/lookup?type=mx&name=own.test").status, 429);
+  }
+
   // Documents the world does not have, from a server of the test's own (the --ispdb base).
   void documentLimits_data() {
     QTest::addColumn<QByteArray>("domain");
