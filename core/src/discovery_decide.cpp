@@ -229,28 +229,24 @@ void State::choose(Time now, std::size_t index) {
   if (mentions(c.authentication, "password-cleartext"))
     o.advice.push_back("It takes your password as it is (AUTH PLAIN or LOGIN): TLS is what protects it.");
 
-  // Sources that named different servers first.
-  std::vector<std::string> firsts;
+  // Sources that named different servers (the same ones in another order is no disagreement).
+  std::vector<std::string> lists;
+  std::vector<std::string> firstSet;
+  bool differ = false;
   for (int s = 0; s < kSlots; ++s) {
     if (named[s].empty()) continue;
-    const std::string& first = named[s].front();
-    bool differs = false;
-    for (int t = 0; t < s; ++t)
-      if (!named[t].empty() && named[t].front() != first) differs = true;
-    if (differs || firsts.empty()) {
-      std::string label;
-      for (const auto& e : entries)
-        if (e.slot == static_cast<Slot>(s)) {
-          label = sourceOf(e.tried.candidate);
-          break;
-        }
-      if (label.empty()) label = "a source";
-      firsts.push_back(label + " names " + first);
-    }
-  }
-  if (firsts.size() > 1) {
+    std::vector<std::string> set = named[s];
+    std::sort(set.begin(), set.end());
+    set.erase(std::unique(set.begin(), set.end()), set.end());
+    if (lists.empty()) firstSet = set;
+    else if (set != firstSet) differ = true;
     std::string all;
-    for (const auto& f : firsts) all += (all.empty() ? "" : "; ") + f;
+    for (const auto& n : named[s]) all += (all.empty() ? "" : ", ") + n;
+    lists.push_back(slotLabel[s] + " names " + all);
+  }
+  if (differ) {
+    std::string all;
+    for (const auto& l : lists) all += (all.empty() ? "" : "; ") + l;
     o.disagreements.push_back("The sources disagree: " + all + ".");
   }
 

@@ -292,27 +292,41 @@ void State::closeSlot(Slot slot) {
 
 void State::addCandidates(Slot slot, std::vector<Candidate> list) {
   for (auto& c : list) {
-    // The same server named twice (by two sources, or twice by one): probed once, both noted.
-    bool merged = false;
-    for (auto& e : entries) {
-      if (e.tried.candidate.host == c.host && e.tried.candidate.port == c.port && e.tried.candidate.security == c.security) {
-        if (e.tried.candidate.source != c.source || e.tried.candidate.viaMx != c.viaMx) {
-          const std::string other = std::string(sourceLabel(c.source)) + (c.viaMx ? " (via MX)" : "");
-          if (std::find(e.tried.candidate.alsoFrom.begin(), e.tried.candidate.alsoFrom.end(), other) == e.tried.candidate.alsoFrom.end())
-            e.tried.candidate.alsoFrom.push_back(other);
-        }
-        merged = true;
-        break;
-      }
-    }
+    const std::string label = std::string(sourceLabel(c.source)) + (c.viaMx ? " for the MX host's domain " + c.mxDomain : "");
+    if (slotLabel[static_cast<int>(slot)].empty()) slotLabel[static_cast<int>(slot)] = label;
     named[static_cast<int>(slot)].push_back(describe(c));
-    if (merged) continue;
-    Entry e;
-    e.slot = slot;
-    e.order = nextOrder++;
-    e.tried.candidate = std::move(c);
-    e.tried.verdict = Verdict::NotTried;
-    entries.push_back(std::move(e));
+    // The same server named twice (by two sources, or twice by one): probed once, every source noted.
+    Entry* same = nullptr;
+    for (auto& e : entries)
+      if (e.tried.candidate.host == c.host && e.tried.candidate.port == c.port && e.tried.candidate.security == c.security)
+        same = &e;
+    if (!same) {
+      Entry e;
+      e.slot = slot;
+      e.order = nextOrder++;
+      e.tried.candidate = std::move(c);
+      e.tried.verdict = Verdict::NotTried;
+      entries.push_back(std::move(e));
+      continue;
+    }
+    Candidate& known = same->tried.candidate;
+    if (slot < same->slot) {
+      // A more trusted source names it too (the domain's own autoconfig after a DNS answer): it
+      // now stands where that source puts it, with that source's name, user and trust.
+      const std::string before = std::string(sourceLabel(known.source)) +
+                                 (known.viaMx ? " for the MX host's domain " + known.mxDomain : "");
+      std::vector<std::string> also = std::move(known.alsoFrom);
+      also.push_back(before);
+      const SecurityMode probedAs = known.security;
+      known = std::move(c);
+      known.security = probedAs;
+      known.alsoFrom = std::move(also);
+      same->slot = slot;
+      same->order = nextOrder++;
+    } else if (std::find(known.alsoFrom.begin(), known.alsoFrom.end(), label) == known.alsoFrom.end() &&
+               (known.source != c.source || known.viaMx != c.viaMx)) {
+      known.alsoFrom.push_back(label);
+    }
   }
 }
 

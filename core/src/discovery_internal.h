@@ -73,6 +73,7 @@ struct State {
   std::vector<Entry> entries;
   // What each slot named, in its own order (for disagreements).
   std::array<std::vector<std::string>, kSlots> named{};
+  std::array<std::string, kSlots> slotLabel{};
   // The SRV answers, kept until both queries answered so the order never depends on which came first.
   std::vector<std::pair<SrvRecord, bool>> srv;  // record, implicit TLS
   bool srvNotOffered[2] = {false, false};       // [implicit] target "."

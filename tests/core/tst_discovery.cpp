@@ -259,6 +259,7 @@ class TestDiscovery : public QObject {
   void mxInIspdbWarnsAboutTheOtherDomain();
   void sourcesDisagree();
   void betterSourceWaitedFor();
+  void trustedSourceAdoptsAServerAlreadyNamed();
   void failedCandidateFallsThrough();
   void certificateProblemIsNeverChosen();
   void plainSourceUpgradedOrRefused();
@@ -552,6 +553,29 @@ void TestDiscovery::betterSourceWaitedFor() {
   const Outcome o = run.go();
   QCOMPARE(o.chosen.host, std::string("smtp.own.test"));
   QVERIFY(run.now >= 2s);
+}
+
+void TestDiscovery::trustedSourceAdoptsAServerAlreadyNamed() {
+  // SRV answers first and names both servers; the domain's autoconfig names the same two, in
+  // another order, later. They count as the autoconfig's (its order, its user name, its trust),
+  // are probed once each, and the same servers in another order are no disagreement.
+  World w;
+  w.dns["SRV _submissions._tcp.own.test"] = srv({{0, 1, 465, "smtp.own.test."}});
+  w.dns["SRV _submission._tcp.own.test"] = srv({{10, 1, 587, "smtp.own.test."}});
+  w.docs[kAuto] = config({{"smtp.own.test", "587", "STARTTLS", "%EMAILLOCALPART%", {}},
+                          {"smtp.own.test", "465", "SSL", "%EMAILLOCALPART%", {}}});
+  w.delays[kAuto] = 200ms;
+  w.servers["smtp.own.test:465"] = {};
+  w.servers["smtp.own.test:587"] = {};
+  Run run{w, settingsFor("alice@own.test")};
+  const Outcome o = run.go();
+  QCOMPARE(o.chosen.source, Source::Autoconfig);
+  QCOMPARE(o.chosen.port, std::uint16_t(587));
+  QCOMPARE(o.chosen.username, std::string("alice"));
+  QVERIFY(o.chosen.authoritative);
+  QCOMPARE(o.chosen.alsoFrom, std::vector<std::string>{"DNS SRV"});
+  QCOMPARE(run.probes.size(), std::size_t(2));
+  QVERIFY2(o.disagreements.empty(), joined(o.disagreements).c_str());
 }
 
 void TestDiscovery::failedCandidateFallsThrough() {
