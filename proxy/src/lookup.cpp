@@ -109,7 +109,7 @@ void Lookup::onAddresses(const DnsResult& result) {
   if (result.status == DnsResult::Status::Timeout)
     return fetchFailed(relay::kLookupTimeout, QStringLiteral("No DNS answer for %1 in time.").arg(target.host));
   if (result.status == DnsResult::Status::NxDomain)
-    return fetchFailed(relay::kLookupFailed, QStringLiteral("%1 does not exist (NXDOMAIN).").arg(target.host));
+    return fetchFailed(relay::kLookupNxDomain, QStringLiteral("%1 does not exist (NXDOMAIN).").arg(target.host));
   if (result.status != DnsResult::Status::Ok)
     return fetchFailed(relay::kLookupFailed, QStringLiteral("The address of %1 could not be found: %2.").arg(target.host, result.error));
   // The relay's own rule (Relay::resolved): public addresses, unless the operator listed this

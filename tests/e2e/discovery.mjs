@@ -146,6 +146,8 @@ export function discoveryScenarios({ webDir, proxyBin, shots }) {
       check(r.steps.some((s) => s.source === 'srv' && s.found && s.text.includes('mail.srv.test')), r.transcript);
       check(r.steps.some((s) => s.source === 'autoconfig' && !s.found), 'autoconfig was asked and had nothing: ' + r.transcript);
       check(!(await listed(r.page, 'discoveryWarnings')), 'mail.srv.test is srv.test\'s own: ' + (await listed(r.page, 'discoveryWarnings')));
+      // autoconfig.srv.test does not exist (the relay says nxdomain): there is nothing to ask over plain HTTP.
+      check(r.questions.length === 0, 'no question about plain HTTP for a host that does not exist: ' + r.questions);
       await shot(r.page, 'page-discover-srv.png');
     },
 
@@ -180,6 +182,7 @@ export function discoveryScenarios({ webDir, proxyBin, shots }) {
         '_submission._tcp.empty.test', 'smtp.empty.test'])
         check(failure.includes(asked), `the failure names "${asked}": ${failure}`);
       check(r.steps.some((s) => s.source === 'guess'), 'guesses were made: ' + r.transcript);
+      check(r.questions.length === 0, 'no question about plain HTTP for a host that does not exist: ' + r.questions);
       await shot(r.page, 'page-discover-nothing.png');
     },
 

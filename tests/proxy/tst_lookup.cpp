@@ -213,7 +213,7 @@ class TestLookup : public QObject {
     QTest::newRow("ispdb") << "type=ispdb&domain=mailhost.test" << "ok" << 200 << "https://ispdb.test/v1.1/mailhost.test"
                            << "<hostname>smtp.mailhost.test</hostname>";
     QTest::newRow("ispdb: not in it") << "type=ispdb&domain=own.test" << "ok" << 404 << "https://ispdb.test/v1.1/own.test" << "";
-    QTest::newRow("autoconfig host missing") << "type=autoconfig&domain=empty.test&address=a@empty.test" << "failed" << 0
+    QTest::newRow("autoconfig host missing") << "type=autoconfig&domain=empty.test&address=a@empty.test" << "nxdomain" << 0
                                              << "https://autoconfig.empty.test/mail/config-v1.1.xml?emailaddress=a%40empty.test"
                                              << "does not exist";
   }
