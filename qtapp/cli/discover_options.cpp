@@ -13,7 +13,6 @@
 namespace smtpc::cli {
 
 namespace {
-QString qs(std::string_view s) { return QString::fromUtf8(s.data(), static_cast<qsizetype>(s.size())); }
 std::string safe(std::string_view text) { return escapeForTerminal(text); }
 }  // namespace
 
@@ -50,16 +49,13 @@ std::optional<qt::NetworkOptions> readNetworkOptions(const QCommandLineParser& p
   return network;
 }
 
-std::optional<std::string> resolveForConnection(const qt::NetworkOptions& network, const std::string& host,
-                                                quint16 port, QString* why) {
-  if (network.empty()) return std::string();
+std::optional<ConnectParams> resolveForConnection(const qt::NetworkOptions& network, ConnectParams params, QString* why) {
   QEventLoop loop;
-  std::optional<std::string> result;
+  std::optional<ConnectParams> result;
   bool done = false;
-  qt::resolveHost(network, qs(host), port, &loop, [&](const QHostAddress& address, const QString& reason) {
-    if (!address.isNull()) result = address.toString().toStdString();
-    else if (reason.isEmpty()) result = std::string();
-    else *why = reason;
+  qt::resolveConnection(network, std::move(params), &loop, [&](std::optional<ConnectParams> resolved, const QString& reason) {
+    result = std::move(resolved);
+    if (!result) *why = reason;
     done = true;
     loop.quit();
   });

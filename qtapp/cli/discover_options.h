@@ -25,10 +25,9 @@ DiscoverOptions addDiscoverOptions(QCommandLineParser& parser);
 std::optional<qt::NetworkOptions> readNetworkOptions(const QCommandLineParser& parser, const DiscoverOptions& options,
                                                      QString* usage);
 
-// Resolves `host` as the options say (waiting for the answer): the address to connect to, or an
-// empty string when the system's resolver should do it; nullopt with `why` when it does not resolve.
-std::optional<std::string> resolveForConnection(const qt::NetworkOptions& network, const std::string& host,
-                                                quint16 port, QString* why);
+// The SMTP session's params aimed at the address the options give (qt::resolveConnection), waiting
+// for the answer; nullopt with `why` when the name does not resolve.
+std::optional<ConnectParams> resolveForConnection(const qt::NetworkOptions& network, ConnectParams params, QString* why);
 
 struct DiscoverOutcome {
   int status = 0;  // exit status: 0 found, 1 not an address, 2 nothing found, 7 cancelled

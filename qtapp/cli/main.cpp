@@ -437,15 +437,12 @@ int main(int argc, char** argv) {
   const std::string serverName = params.host;
   if (!network->empty()) {
     QString unresolved;
-    const auto address = cli::resolveForConnection(*network, params.host, params.effectivePort(), &unresolved);
-    if (!address) {
+    auto resolved = cli::resolveForConnection(*network, params, &unresolved);
+    if (!resolved) {
       std::printf("*** Failed at Connect: %s\n", escapeForTerminal(unresolved.toStdString()).c_str());
       return Network;
     }
-    if (!address->empty()) {
-      if (params.tls.verifyName.empty()) params.tls.verifyName = params.host;
-      params.host = *address;
-    }
+    params = std::move(*resolved);
   }
   if (Error error = client.connectToServer(params)) return usage(QString::fromStdString(error.explanation()));
   const int loopResult = app.exec();
