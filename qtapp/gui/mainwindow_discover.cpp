@@ -172,11 +172,10 @@ void MainWindow::onDiscoveryStep(const discovery::Step& step) {
 // From the flow's pump: the box opens without blocking it (window-modal), and the answer goes back
 // when the person clicks. A discovery that ends meanwhile (Cancel) closes the box.
 void MainWindow::askPlainHttp(const discovery::ConfirmPlainHttp& question, std::function<void(bool)> answer) {
-  auto* box = new QMessageBox(QMessageBox::Question, tr("Use settings sent over plain HTTP?"),
-                              qs(question.question) + QStringLiteral("\n\n") + qs(question.url),
+  auto* box = new QMessageBox(QMessageBox::Question, tr("Use settings sent over plain HTTP?"), qs(question.question),
                               QMessageBox::Yes | QMessageBox::No, this);
   box->setObjectName(QStringLiteral("plainHttpQuestion"));
-  box->setTextFormat(Qt::PlainText);  // the URL is the network's text
+  box->setTextFormat(Qt::PlainText);  // it names the domain's URL
   box->setDefaultButton(QMessageBox::No);
   box->setEscapeButton(QMessageBox::No);
   box->setAttribute(Qt::WA_DeleteOnClose);
@@ -184,10 +183,9 @@ void MainWindow::askPlainHttp(const discovery::ConfirmPlainHttp& question, std::
     answer(box->clickedButton() == box->button(QMessageBox::Yes));
   });
   connect(discovery_, &qt::Discovery::finished, box, &QMessageBox::reject);
-  transcript_->addEntry(TranscriptEntry{TranscriptKind::Info, false, discovery_->flow().steps().empty()
-                                                                         ? Time{0}
-                                                                         : discovery_->flow().steps().back().at,
-                                        "Asking you: the domain's autoconfig answers only over plain HTTP."});
+  const auto& steps = discovery_->flow().steps();
+  transcript_->addEntry(TranscriptEntry{TranscriptKind::Info, false, steps.empty() ? Time{0} : steps.back().at,
+                                        "Asking you whether to fetch " + question.url + " over plain HTTP."});
   box->open();
 }
 

@@ -271,6 +271,8 @@ class TestGuiDiscovery : public QObject {
     const bool found = discover(*w, QStringLiteral("x@plainhttp.test"));
     QVERIFY(asked);
     QVERIFY2(question.contains(QStringLiteral("http://autoconfig.plainhttp.test/")), qPrintable(question));
+    QVERIFY2(w->transcriptText().contains(QStringLiteral("Asking you whether to fetch http://autoconfig.plainhttp.test/")),
+             qPrintable(w->transcriptText()));
     if (yes) {
       QVERIFY2(found, qPrintable(status(*w)));
       QCOMPARE(text(*w, "server"), QStringLiteral("smtp.plainhttp.test"));
