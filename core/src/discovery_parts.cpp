@@ -6,6 +6,7 @@
 
 #include "smtpc/discovery.h"
 #include "smtpc/form.h"
+#include "smtpc/relay.h"
 #include "text.h"
 
 namespace smtpc::discovery {
@@ -24,23 +25,6 @@ const SourceRow& row(Source source) { return kSources[static_cast<int>(source)];
 std::string lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = text::toLower(c);
-  return out;
-}
-
-// RFC 3986 §2.3 unreserved stay; everything else %XX (the query value of emailaddress=).
-std::string percentEncode(std::string_view value) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : value) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-        c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
   return out;
 }
 
@@ -151,7 +135,7 @@ std::string documentUrl(DocumentKind kind, std::string_view domain, std::string_
   switch (kind) {
     case DocumentKind::Autoconfig:
       return scheme + "autoconfig." + std::string(domain) + "/mail/config-v1.1.xml?emailaddress=" +
-             percentEncode(address);
+             relay::percentEncode(address);
     case DocumentKind::WellKnown:
       return scheme + std::string(domain) + "/.well-known/autoconfig/mail/config-v1.1.xml";
     case DocumentKind::Ispdb: {

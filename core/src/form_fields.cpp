@@ -4,6 +4,7 @@
 
 #include "smtpc/form.h"
 #include "smtpc/oauth.h"
+#include "smtpc/relay.h"
 #include "smtpc/sasl.h"
 #include "smtpc/step.h"
 
@@ -60,22 +61,6 @@ std::string trimmed(std::string_view s) {
 std::string get(const Values& values, std::string_view id) {
   const auto it = values.find(id);
   return it == values.end() ? std::string() : it->second;
-}
-
-// As QUrl::toPercentEncoding: everything but the unreserved characters (RFC 3986 §2.3).
-std::string percentEncoded(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
 }
 
 std::string lowered(std::string_view text) {
@@ -139,7 +124,7 @@ std::vector<Choice> choices(std::string_view fieldId) {
 }
 
 std::string Account::key() const {
-  std::string key = "smtp://" + percentEncoded(user) + "@" + lowered(server) + ":" + std::to_string(port);
+  std::string key = "smtp://" + relay::percentEncode(user) + "@" + lowered(server) + ":" + std::to_string(port);
   if (!relay.empty()) key += " via " + relay;
   return key;
 }
