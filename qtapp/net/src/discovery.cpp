@@ -30,6 +30,21 @@ QString qs(std::string_view s) { return QString::fromUtf8(s.data(), static_cast<
 // Debian's publicsuffix package; SMTPC_PUBLIC_SUFFIX_LIST names another copy.
 constexpr const char* kPublicSuffixFile = "/usr/share/publicsuffix/public_suffix_list.dat";
 
+// Through the given DNS server: A first (IPv4), then AAAA. (A plain function calling itself: a
+// lambda holding a shared_ptr to itself would never be freed.)
+void lookupAddress(QDnsLookup::Type type, const QString& name, const QHostAddress& server, QObject* context,
+                   std::function<void(const QHostAddress& address, const QString& why)> done) {
+  auto* lookup = new QDnsLookup(type, name, server, context);
+  QObject::connect(lookup, &QDnsLookup::finished, context, [=] {
+    lookup->deleteLater();
+    const auto records = lookup->hostAddressRecords();
+    if (!records.isEmpty()) return done(records.first().value(), {});
+    if (type == QDnsLookup::A) return lookupAddress(QDnsLookup::AAAA, name, server, context, done);
+    done(QHostAddress(), QStringLiteral("the name %1 does not resolve (DNS server %2)").arg(name, server.toString()));
+  });
+  lookup->lookup();
+}
+
 }  // namespace
 
 const PublicSuffixList& publicSuffixes() {
@@ -77,21 +92,7 @@ void resolveHost(const NetworkOptions& options, const QString& host, quint16 por
   for (const auto& r : options.resolve)
     if (r.host == name && r.port == port) return done(r.address, {});
   if (options.dnsServer.isNull()) return done(QHostAddress(), {});
-  // Through the given DNS server: A first (IPv4), then AAAA.
-  auto ask = std::make_shared<std::function<void(QDnsLookup::Type)>>();
-  *ask = [=](QDnsLookup::Type type) {
-    auto* lookup = new QDnsLookup(type, name, options.dnsServer, context);
-    QObject::connect(lookup, &QDnsLookup::finished, context, [=] {
-      lookup->deleteLater();
-      const auto records = lookup->hostAddressRecords();
-      if (!records.isEmpty()) return done(records.first().value(), {});
-      if (type == QDnsLookup::A) return (*ask)(QDnsLookup::AAAA);
-      done(QHostAddress(), QStringLiteral("the name %1 does not resolve (DNS server %2)")
-                               .arg(name, options.dnsServer.toString()));
-    });
-    lookup->lookup();
-  };
-  (*ask)(QDnsLookup::A);
+  lookupAddress(QDnsLookup::A, name, options.dnsServer, context, std::move(done));
 }
 
 void resolveConnection(const NetworkOptions& options, ConnectParams params, QObject* context,
