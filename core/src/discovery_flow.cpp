@@ -86,10 +86,9 @@ void Flow::cancel(Time now) {
 
 void Flow::onDnsAnswer(Time now, int id, const DnsAnswer& answer) {
   State& s = *state_;
-  auto it = s.pending.find(id);
-  if (s.outcome || it == s.pending.end() || it->second.kind != Pending::Kind::Dns) return;
-  Pending p = std::move(it->second);
-  s.pending.erase(it);
+  auto taken = s.take(id, Pending::Kind::Dns);
+  if (!taken) return;
+  Pending& p = *taken;
   if (p.dnsType == RecordType::Srv) {
     s.onSrv(now, p, answer);
   } else {
@@ -100,20 +99,17 @@ void Flow::onDnsAnswer(Time now, int id, const DnsAnswer& answer) {
 
 void Flow::onDocument(Time now, int id, const DocumentAnswer& answer) {
   State& s = *state_;
-  auto it = s.pending.find(id);
-  if (s.outcome || it == s.pending.end() || it->second.kind != Pending::Kind::Document) return;
-  Pending p = std::move(it->second);
-  s.pending.erase(it);
-  s.onDocument(now, p, answer);
+  auto taken = s.take(id, Pending::Kind::Document);
+  if (!taken) return;
+  s.onDocument(now, *taken, answer);
   s.advance(now);
 }
 
 void Flow::onConfirmed(Time now, int id, bool yes) {
   State& s = *state_;
-  auto it = s.pending.find(id);
-  if (s.outcome || it == s.pending.end() || it->second.kind != Pending::Kind::Confirm) return;
-  Pending p = std::move(it->second);
-  s.pending.erase(it);
+  auto taken = s.take(id, Pending::Kind::Confirm);
+  if (!taken) return;
+  Pending& p = *taken;
   if (yes) {
     s.askDocument(now, DocumentKind::Autoconfig, p.domain, Slot::AutoconfigHttp, true);
   } else {
@@ -185,6 +181,15 @@ void Flow::onTimeout(Time now) {
 namespace detail {
 
 void State::queue(Output output) { out.push_back(std::move(output)); }
+
+std::optional<Pending> State::take(int id, Pending::Kind kind) {
+  auto it = pending.find(id);
+  // An answer after the end, to a request never made or already cancelled, or of another kind.
+  if (outcome || it == pending.end() || it->second.kind != kind) return std::nullopt;
+  Pending p = std::move(it->second);
+  pending.erase(it);
+  return p;
+}
 
 std::uint32_t State::nextRandom() {
   std::uint32_t value = 0;

@@ -81,6 +81,8 @@ struct State {
   std::optional<Outcome> outcome;
 
   void queue(Output output);
+  // The pending request `id` of this kind, removed; nullopt when there is none to answer.
+  std::optional<Pending> take(int id, Pending::Kind kind);
   std::uint32_t nextRandom();
   // A line of the transcript: the answer to `p` (its time taken), or a fact known at once.
   void record(Time now, const Pending& p, Source source, std::string query, std::string result, bool found);

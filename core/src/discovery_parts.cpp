@@ -215,7 +215,8 @@ std::vector<Candidate> candidatesFrom(const ClientConfig& config, std::string_vi
               "\" (SSL, STARTTLS or plain).");
       continue;
     }
-    c.username = substitute(server.username, address);
+    // No <username>: the address, as every other source suggests (Thunderbird does the same).
+    c.username = server.username.empty() ? std::string(address) : substitute(server.username, address);
     c.authentication = server.authentication;
     out.push_back(std::move(c));
   }

@@ -213,8 +213,8 @@ void MainWindow::fillFromDiscovery(const discovery::Candidate& chosen, const QSt
   preset_->setCurrentIndex(preset_->findData(QStringLiteral("custom")));
   presetNote_->setText(tr("Filled in by Find settings for %1: the result on the right says why.").arg(address));
   setConnection(qs(chosen.host), chosen.security, chosen.port ? chosen.port : defaultPort(chosen.security));
-  // The login the source suggests; the address itself when it names none (what most servers want).
-  username_->setText(chosen.username.empty() ? address : qs(chosen.username));
+  // The login the source suggests (core's rule: the address itself when the source names none).
+  username_->setText(qs(chosen.username));
   if (!chosen.oauthProvider.empty()) {
     const int index = oauthProvider_->findData(qs(chosen.oauthProvider));
     if (index >= 0) oauthProvider_->setCurrentIndex(index);

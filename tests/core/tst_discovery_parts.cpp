@@ -108,6 +108,7 @@ void TestDiscoveryParts::configCandidates() {
   QCOMPARE(list[1].security, SecurityMode::StartTls);
   QCOMPARE(list[1].username, std::string("alice"));
   QCOMPARE(list[2].security, SecurityMode::None);
+  QCOMPARE(list[2].username, std::string("alice@own.test"));  // none given: the address
   QCOMPARE(problems.size(), std::size_t(3));
 }
 
