@@ -30,10 +30,10 @@
 #include "smtpc/explain.h"
 #include "smtpc/form.h"
 #include "smtpc/message.h"
+#include "smtpc/tls/engine.h"
 #include "smtpc/tls_policy.h"
 #include "smtpc/views.h"
 #include "js_values.h"
-#include "tls_engine.h"
 #include "web_runtime.h"
 #include "websocket_transport.h"
 
@@ -41,8 +41,8 @@ using emscripten::val;
 
 namespace smtpc::web {
 
-std::shared_ptr<const TrustedRoots>& trustedRoots() {
-  static std::shared_ptr<const TrustedRoots> roots;
+std::shared_ptr<const tls::TrustedRoots>& trustedRoots() {
+  static std::shared_ptr<const tls::TrustedRoots> roots;
   return roots;
 }
 
@@ -234,7 +234,7 @@ class SmtpClient {
       outgoing = messageFrom(v, values, &why);
       if (!outgoing) return problemToJs(why);
     }
-    if (params->security != SecurityMode::None && !TlsEngine::entropyOk())
+    if (params->security != SecurityMode::None && !tls::Engine::entropyOk())
       return problemToJs(problem("", "Not started", "The browser gives no good random numbers: TLS cannot be made safe here."));
     transport_.setProxyUrl(value(v, "proxy"));
     transport_.setProxyToken(str(values, "relayToken"));
@@ -330,10 +330,10 @@ class SmtpClient {
 
 // Returns how many certificates the bundle held (0: not PEM).
 int setCaBundle(const std::string& pem) {
-  trustedRoots() = std::make_shared<const TrustedRoots>(pem);
+  trustedRoots() = std::make_shared<const tls::TrustedRoots>(pem);
   return static_cast<int>(trustedRoots()->size());
 }
-bool entropyOk() { return TlsEngine::entropyOk(); }
+bool entropyOk() { return tls::Engine::entropyOk(); }
 
 val presetsJs() {
   val array = val::array();

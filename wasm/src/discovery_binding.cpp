@@ -34,7 +34,7 @@
 #include "smtpc/client.h"
 #include "smtpc/discovery.h"
 #include "smtpc/relay.h"
-#include "tls_engine.h"
+#include "smtpc/tls/engine.h"
 #include "web_runtime.h"
 #include "websocket_transport.h"
 
@@ -172,7 +172,7 @@ class Discovery {
     settings.ehloName = str(options, "ehlo");
     if (const std::string base = str(options, "ispdbBase"); !base.empty()) settings.ispdbBase = base;
     std::string random(64, '\0');
-    if (!TlsEngine::entropyOk() ||
+    if (!tls::Engine::entropyOk() ||
         RAND_bytes(reinterpret_cast<unsigned char*>(random.data()), static_cast<int>(random.size())) != 1)
       return problemToJs(problem("", "No safe random numbers",
                                  "This browser gives no good random numbers: the probes' TLS cannot be made safe here."));

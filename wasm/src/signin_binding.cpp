@@ -9,7 +9,7 @@
 
 #include "js_values.h"
 #include "smtpc/oauth.h"
-#include "tls_engine.h"
+#include "smtpc/tls/engine.h"
 
 namespace smtpc::web {
 
@@ -36,7 +36,7 @@ class SignIn {
     settings->redirectUri = redirectUri;
     if (const auto bad = oauth::checkSettings(*settings)) return problemToJs(problem(bad->field, bad->headline, bad->explanation));
     std::string random(oauth::Flow::kRandomBytes, '\0');
-    if (!TlsEngine::entropyOk() ||
+    if (!tls::Engine::entropyOk() ||
         RAND_bytes(reinterpret_cast<unsigned char*>(random.data()), static_cast<int>(random.size())) != 1)
       return problemToJs(problem("", "No safe random numbers", "This browser gives no good random numbers: a sign-in cannot be made safe here."));
     callback_ = std::move(callback);

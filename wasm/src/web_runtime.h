@@ -10,12 +10,12 @@
 #include <optional>
 
 #include "smtpc/transport.h"
-#include "tls_engine.h"
+#include "smtpc/tls/engine.h"
 
 namespace smtpc::web {
 
 // The trusted roots every WebSocketTransport of the page uses; set by setCaBundle().
-std::shared_ptr<const TrustedRoots>& trustedRoots();
+std::shared_ptr<const tls::TrustedRoots>& trustedRoots();
 
 // The page's clock: performance.now() in milliseconds, as every flow and client of the page reads it.
 inline Time browserNow() { return Time(static_cast<std::int64_t>(emscripten_get_now())); }

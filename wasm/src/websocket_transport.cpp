@@ -93,10 +93,10 @@ void WebSocketTransport::received(std::string_view bytes) {
   engine_->receive(bytes, plaintext);
   flushTls();  // handshake messages, alerts
   const auto after = engine_->status();
-  if (before == TlsEngine::Status::Handshaking && after == TlsEngine::Status::Established) {
+  if (before == tls::Engine::Status::Handshaking && after == tls::Engine::Status::Established) {
     if (handler_) handler_->onTransportTlsEstablished(engine_->info());
-  } else if (after == TlsEngine::Status::Failed) {
-    if (before == TlsEngine::Status::Handshaking) {
+  } else if (after == tls::Engine::Status::Failed) {
+    if (before == tls::Engine::Status::Handshaking) {
       if (handler_) handler_->onTransportTlsFailed(engine_->error());
     } else {
       reportClosed(engine_->error());
@@ -119,8 +119,8 @@ void WebSocketTransport::write(std::string_view bytes) {
 }
 
 void WebSocketTransport::startTls() {
-  engine_ = std::make_unique<TlsEngine>(tls_, host_, roots_.get());
-  if (engine_->status() == TlsEngine::Status::Failed) {
+  engine_ = std::make_unique<tls::Engine>(tls_, host_, roots_.get());
+  if (engine_->status() == tls::Engine::Status::Failed) {
     if (handler_) handler_->onTransportTlsFailed(engine_->error());
     return;
   }

@@ -1,6 +1,6 @@
 // smtpc::Transport in the browser: a binary WebSocket to smtpc-proxy, which relays the bytes to
 // the SMTP server over TCP. TLS (STARTTLS and implicit) runs here, inside the module, on
-// OpenSSL memory BIOs (TlsEngine): after the handshake the proxy relays only ciphertext.
+// OpenSSL memory BIOs (smtpc::tls::Engine): after the handshake the proxy relays only ciphertext.
 #pragma once
 
 #include <emscripten/websocket.h>
@@ -9,7 +9,7 @@
 #include <string>
 
 #include "smtpc/transport.h"
-#include "tls_engine.h"
+#include "smtpc/tls/engine.h"
 
 namespace smtpc::web {
 
@@ -25,7 +25,7 @@ class WebSocketTransport final : public Transport {
   // empty: none. Never put into an error message or the transcript.
   void setProxyToken(std::string token) { proxyToken_ = std::move(token); }
   // The trusted roots, from the page's CA bundle.
-  void setTrustedRoots(std::shared_ptr<const TrustedRoots> roots) { roots_ = std::move(roots); }
+  void setTrustedRoots(std::shared_ptr<const tls::TrustedRoots> roots) { roots_ = std::move(roots); }
 
   void connect(const std::string& host, std::uint16_t port, const TlsConfig& tls) override;
   void write(std::string_view bytes) override;
@@ -48,12 +48,12 @@ class WebSocketTransport final : public Transport {
 
   std::string proxyUrl_;
   std::string proxyToken_;
-  std::shared_ptr<const TrustedRoots> roots_;
+  std::shared_ptr<const tls::TrustedRoots> roots_;
   EMSCRIPTEN_WEBSOCKET_T socket_ = 0;
   std::string host_;
   std::uint16_t port_ = 0;
   TlsConfig tls_;
-  std::unique_ptr<TlsEngine> engine_;
+  std::unique_ptr<tls::Engine> engine_;
   bool opened_ = false;
   bool closed_ = false;  // reported, or closed by us: no more callbacks to the handler
   std::size_t unreported_ = 0;  // plaintext octets written but not yet reported flushed

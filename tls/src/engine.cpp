@@ -1,4 +1,4 @@
-#include "tls_engine.h"
+#include "smtpc/tls/engine.h"
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -9,14 +9,20 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#ifndef __EMSCRIPTEN__
+#include <dirent.h>
+#endif
+
+#include <algorithm>
 #include <array>
+#include <cctype>
+#include <cstdlib>
 #include <ctime>
 #include <vector>
 
 #include "smtpc/base64.h"
-#include "smtpc/tls_policy.h"
 
-namespace smtpc::web {
+namespace smtpc::tls {
 
 namespace {
 
@@ -133,7 +139,7 @@ CertificateInfo describe(X509* certificate) {
 
 
 // OpenSSL's verify codes mapped onto core's problem kinds; the sentences are core's
-// (tls_policy.h), the same as the native transport's.
+// (tls_policy.h), the same as QtTransport's.
 tls::CertificateProblem toCoreProblem(const Problem& p) {
   tls::CertificateProblem out;
   out.subject = p.subject;
@@ -169,9 +175,35 @@ int engineIndex() {
   return index;
 }
 
+#ifndef __EMSCRIPTEN__
+// Whether a directory holds the hashed names OpenSSL looks roots up by ("5ad8a5d6.0").
+bool hasHashedNames(const std::string& directory) {
+  DIR* dir = opendir(directory.c_str());
+  if (!dir) return false;
+  bool found = false;
+  while (const dirent* entry = readdir(dir)) {
+    const std::string_view name = entry->d_name;
+    if (name.size() < 10 || name[8] != '.') continue;
+    bool hex = true;
+    for (std::size_t i = 0; i < 8; ++i) hex = hex && std::isxdigit(static_cast<unsigned char>(name[i]));
+    if (hex && std::isdigit(static_cast<unsigned char>(name[9]))) {
+      found = true;
+      break;
+    }
+  }
+  closedir(dir);
+  return found;
+}
+
+std::string environmentOr(const char* variable, const char* fallback) {
+  const char* value = std::getenv(variable);
+  return value && *value ? value : fallback;
+}
+#endif
+
 }  // namespace
 
-struct TlsEngine::State {
+struct Engine::State {
   SSL_CTX* ctx = nullptr;
   SSL* ssl = nullptr;
   BIO* in = nullptr;   // ciphertext from the server, owned by ssl
@@ -202,9 +234,9 @@ struct TlsEngine::State {
   }
 };
 
-bool TlsEngine::entropyOk() { return RAND_status() == 1; }
+bool Engine::entropyOk() { return RAND_status() == 1; }
 
-TrustedRoots::TrustedRoots(std::string_view pem) {
+TrustedRoots::TrustedRoots(std::string_view pem, TrustStore store) : store_(store) {
   BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
   STACK_OF(X509_INFO)* infos = PEM_X509_INFO_read_bio(bio, nullptr, nullptr, nullptr);
   BIO_free(bio);
@@ -224,12 +256,64 @@ TrustedRoots::~TrustedRoots() {
   for (void* certificate : certificates_) X509_free(static_cast<X509*>(certificate));
 }
 
-TlsEngine::TlsEngine(const TlsConfig& config, std::string host, const TrustedRoots* roots)
-    : state_(std::make_unique<State>()), config_(config), host_(std::move(host)) {
+#ifndef __EMSCRIPTEN__
+std::shared_ptr<const TrustedRoots> TrustedRoots::system() {
+  static const std::shared_ptr<const TrustedRoots> roots = [] {
+    std::shared_ptr<TrustedRoots> made(new TrustedRoots(TrustStore::System));
+    const std::string directories = environmentOr(X509_get_default_cert_dir_env(), X509_get_default_cert_dir());
+    bool hashed = false;
+    for (std::size_t start = 0; start <= directories.size();) {
+      const std::size_t end = std::min(directories.find(':', start), directories.size());
+      hashed = hashed || hasHashedNames(directories.substr(start, end - start));
+      start = end + 1;
+    }
+    if (hashed) made->hashedDirectories_ = directories;
+    const char* fileOverride = std::getenv(X509_get_default_cert_file_env());
+    if (!hashed || (fileOverride && *fileOverride)) {
+      const std::string file = environmentOr(X509_get_default_cert_file_env(), X509_get_default_cert_file());
+      if (BIO* bio = BIO_new_file(file.c_str(), "r")) {
+        STACK_OF(X509_INFO)* infos = PEM_X509_INFO_read_bio(bio, nullptr, nullptr, nullptr);
+        BIO_free(bio);
+        for (int i = 0; infos && i < sk_X509_INFO_num(infos); ++i) {
+          X509_INFO* info = sk_X509_INFO_value(infos, i);
+          if (!info->x509) continue;
+          X509_up_ref(info->x509);
+          made->certificates_.push_back(info->x509);
+        }
+        if (infos) sk_X509_INFO_pop_free(infos, X509_INFO_free);
+      }
+      ERR_clear_error();
+    }
+    return std::shared_ptr<const TrustedRoots>(std::move(made));
+  }();
+  return roots;
+}
+#endif
+
+void TrustedRoots::addTo(void* x509Store) const {
+  auto* store = static_cast<X509_STORE*>(x509Store);
+  if (!hashedDirectories_.empty())
+    if (X509_LOOKUP* lookup = X509_STORE_add_lookup(store, X509_LOOKUP_hash_dir()))
+      X509_LOOKUP_add_dir(lookup, hashedDirectories_.c_str(), X509_FILETYPE_PEM);
+  for (void* certificate : certificates_) X509_STORE_add_cert(store, static_cast<X509*>(certificate));
+  ERR_clear_error();  // a certificate given twice is not an error
+}
+
+Engine::Engine(const TlsConfig& config, std::string host, const TrustedRoots* roots)
+    : state_(std::make_unique<State>()),
+      config_(config),
+      host_(std::move(host)),
+      trustStore_(roots ? roots->store() : TrustStore::PageBundle) {
   if (!entropyOk()) {
+#ifdef __EMSCRIPTEN__
     fail(Error(ErrorCode::TlsHandshakeFailed,
                "The browser gave no good random numbers (crypto.getRandomValues), so TLS cannot be made safe: "
                "SMTPc refuses to start it."));
+#else
+    fail(Error(ErrorCode::TlsHandshakeFailed,
+               "OpenSSL's random generator is not seeded (this system gave it no entropy), so TLS cannot be made "
+               "safe: SMTPc refuses to start it."));
+#endif
     return;
   }
   State& s = *state_;
@@ -242,17 +326,15 @@ TlsEngine::TlsEngine(const TlsConfig& config, std::string host, const TrustedRoo
   SSL_CTX_set_verify(s.ctx, SSL_VERIFY_PEER, &State::verify);
 
   X509_STORE* store = SSL_CTX_get_cert_store(s.ctx);
-  if (roots)
-    for (void* certificate : roots->certificates()) X509_STORE_add_cert(store, static_cast<X509*>(certificate));
+  if (roots) roots->addTo(store);
   if (!config.caCertificatesPem.empty()) {
     const TrustedRoots extra(config.caCertificatesPem);
     if (extra.size() == 0) {
       fail(Error(ErrorCode::InvalidArgument, "The extra CA certificate is not PEM (-----BEGIN CERTIFICATE-----)."));
       return;
     }
-    for (void* certificate : extra.certificates()) X509_STORE_add_cert(store, static_cast<X509*>(certificate));
+    extra.addTo(store);
   }
-  ERR_clear_error();  // a certificate both in the bundle and given again is not an error
 
   if (!config.clientCertificatePem.empty()) {
     BIO* certBio = BIO_new_mem_buf(config.clientCertificatePem.data(), static_cast<int>(config.clientCertificatePem.size()));
@@ -291,8 +373,10 @@ TlsEngine::TlsEngine(const TlsConfig& config, std::string host, const TrustedRoo
       break;
     case tls::NameKind::HostName:
       // SNI: names only, never an address (RFC 6066 §3)
+      // SSL_set_tlsext_host_name() spelled out: the macro's C cast fails g++'s -Wold-style-cast
       nameSet = X509_VERIFY_PARAM_set1_host(param, name.c_str(), 0) == 1 &&
-                SSL_set_tlsext_host_name(s.ssl, name.c_str()) == 1;
+                SSL_ctrl(s.ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+                         const_cast<char*>(name.c_str())) == 1;
       break;
     case tls::NameKind::Invalid:
       break;
@@ -305,19 +389,19 @@ TlsEngine::TlsEngine(const TlsConfig& config, std::string host, const TrustedRoo
   }
 }
 
-TlsEngine::~TlsEngine() = default;
+Engine::~Engine() = default;
 
-void TlsEngine::fail(Error error) {
+void Engine::fail(Error error) {
   status_ = Status::Failed;
   error_ = std::move(error);
 }
 
-void TlsEngine::start() {
+void Engine::start() {
   if (status_ != Status::Handshaking) return;
   advance();
 }
 
-void TlsEngine::advance() {
+void Engine::advance() {
   if (status_ != Status::Handshaking) return;
   const int result = SSL_do_handshake(state_->ssl);
   if (result == 1) {
@@ -333,7 +417,7 @@ void TlsEngine::advance() {
   fail(tls::handshakeFailure(why));
 }
 
-void TlsEngine::finishHandshake() {
+void Engine::finishHandshake() {
   SSL* ssl = state_->ssl;
   info_.protocol = SSL_get_version(ssl);
   if (const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl)) info_.cipher = SSL_CIPHER_get_name(cipher);
@@ -343,13 +427,13 @@ void TlsEngine::finishHandshake() {
   std::vector<tls::CertificateProblem> problems;
   for (const auto& problem : state_->problems) problems.push_back(toCoreProblem(problem));
   if (info_.chain.empty()) problems.push_back(tls::CertificateProblem{tls::ProblemKind::NoCertificate, {}, {}, {}, {}, {}, {}});
-  info_.verificationErrors = tls::explainAll(problems, name, tls::TrustStore::PageBundle);
+  info_.verificationErrors = tls::explainAll(problems, name, trustStore_);
   if (Error refused = tls::decide(config_, info_)) return fail(refused);
   if (Error pinMismatch = tls::checkPins(config_, info_)) return fail(pinMismatch);
   status_ = Status::Established;
 }
 
-void TlsEngine::receive(std::string_view ciphertext, std::string& plaintext) {
+void Engine::receive(std::string_view ciphertext, std::string& plaintext) {
   if (status_ == Status::Failed) return;
   BIO_write(state_->in, ciphertext.data(), static_cast<int>(ciphertext.size()));
   if (status_ == Status::Handshaking) advance();
@@ -373,7 +457,7 @@ void TlsEngine::receive(std::string_view ciphertext, std::string& plaintext) {
   }
 }
 
-void TlsEngine::send(std::string_view plaintext) {
+void Engine::send(std::string_view plaintext) {
   if (status_ != Status::Established) return;
   std::size_t offset = 0;
   while (offset < plaintext.size()) {
@@ -384,7 +468,7 @@ void TlsEngine::send(std::string_view plaintext) {
   }
 }
 
-std::string TlsEngine::takeOutgoing() {
+std::string Engine::takeOutgoing() {
   std::string out;
   if (!state_->out) return out;
   const std::size_t pending = BIO_ctrl_pending(state_->out);
@@ -395,4 +479,4 @@ std::string TlsEngine::takeOutgoing() {
   return out;
 }
 
-}  // namespace smtpc::web
+}  // namespace smtpc::tls
