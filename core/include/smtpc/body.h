@@ -10,11 +10,12 @@
 #include <string_view>
 
 #include "smtpc/capabilities.h"
+#include "smtpc/core_export.h"
 #include "smtpc/result.h"
 
 namespace smtpc {
 
-class BodySource {
+class SMTPC_CORE_EXPORT BodySource {
  public:
   virtual ~BodySource() = default;
   // Called once per transaction, when the server's capabilities are known and before size() and
@@ -29,7 +30,7 @@ class BodySource {
 };
 
 // A ready RFC 5322 message held in memory (for --data-file and tests).
-class StringBody final : public BodySource {
+class SMTPC_CORE_EXPORT StringBody final : public BodySource {
  public:
   explicit StringBody(std::string content);
   Error prepare(const Capabilities&) override;
@@ -46,7 +47,7 @@ class StringBody final : public BodySource {
 // SMTP DATA transparency (RFC 5321 §4.5.2) and line ends (§2.3.8): every line end becomes CRLF
 // (a bare LF or bare CR too), a line that starts with "." gets a second one, and finish() ends
 // the data with CRLF "." CRLF, adding the CRLF if the content did not end with one.
-class DotStuffer {
+class SMTPC_CORE_EXPORT DotStuffer {
  public:
   // Appends the wire form of `input` to `out`. Input may be split anywhere, even inside a CRLF.
   void process(std::string_view input, std::string& out);

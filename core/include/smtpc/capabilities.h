@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "smtpc/core_export.h"
 #include "smtpc/reply.h"
 
 namespace smtpc {
@@ -16,7 +17,7 @@ struct Capability {
   std::vector<std::string> params;   // as sent, e.g. {"35882577"}
 };
 
-class Capabilities {
+class SMTPC_CORE_EXPORT Capabilities {
  public:
   // Reads a 250 EHLO reply: the first line is the server's name and greeting, every further line
   // is one keyword with optional parameters. Keywords are case-insensitive (RFC 5321 §2.4).

@@ -6,12 +6,13 @@
 #include <functional>
 #include <memory>
 
+#include "smtpc/core_export.h"
 #include "smtpc/session.h"
 #include "smtpc/transport.h"
 
 namespace smtpc {
 
-class Client final : private TransportHandler, private TimerHandler {
+class SMTPC_CORE_EXPORT Client final : private TransportHandler, private TimerHandler {
  public:
   using Observer = std::function<void(const Event&)>;
 

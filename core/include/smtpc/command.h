@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "smtpc/core_export.h"
 #include "smtpc/result.h"
 
 namespace smtpc {
@@ -18,7 +19,7 @@ struct AddressInfo {
 
 // RFC 5321 §4.1.2 Mailbox syntax and §4.5.3.1 length limits (local part 64, domain 255, path 256).
 // The address is given bare ("user@example.org"), without angle brackets.
-Result<AddressInfo> checkAddress(std::string_view address);
+SMTPC_CORE_EXPORT Result<AddressInfo> checkAddress(std::string_view address);
 
 namespace command {
 
@@ -32,20 +33,21 @@ struct MailParameters {
   bool smtpUtf8 = false;              // SMTPUTF8 (RFC 6531)
 };
 
-Result<std::string> ehlo(std::string_view domain);
-Result<std::string> helo(std::string_view domain);
+SMTPC_CORE_EXPORT Result<std::string> ehlo(std::string_view domain);
+SMTPC_CORE_EXPORT Result<std::string> helo(std::string_view domain);
 // An empty reverse path gives "MAIL FROM:<>" (the null sender of bounces, RFC 5321 §4.5.5).
-Result<std::string> mailFrom(std::string_view reversePath, const MailParameters& parameters = {});
-Result<std::string> rcptTo(std::string_view forwardPath);
-std::string data();
-std::string rset();
-std::string noop();
-std::string quit();
-std::string startTls();
+SMTPC_CORE_EXPORT Result<std::string> mailFrom(std::string_view reversePath, const MailParameters& parameters = {});
+SMTPC_CORE_EXPORT Result<std::string> rcptTo(std::string_view forwardPath);
+SMTPC_CORE_EXPORT std::string data();
+SMTPC_CORE_EXPORT std::string rset();
+SMTPC_CORE_EXPORT std::string noop();
+SMTPC_CORE_EXPORT std::string quit();
+SMTPC_CORE_EXPORT std::string startTls();
 // AUTH mechanism [initial-response]; RFC 4954 §4: "=" stands for an empty initial response.
-Result<std::string> auth(std::string_view mechanism, std::optional<std::string_view> initialResponse = {});
+SMTPC_CORE_EXPORT Result<std::string> auth(std::string_view mechanism,
+                                           std::optional<std::string_view> initialResponse = {});
 // A line answering a 334 challenge (base64, or "*" to cancel).
-Result<std::string> authResponse(std::string_view response);
+SMTPC_CORE_EXPORT Result<std::string> authResponse(std::string_view response);
 
 }  // namespace command
 }  // namespace smtpc

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "smtpc/core_export.h"
 #include "smtpc/session.h"
 #include "smtpc/step.h"
 
@@ -26,7 +27,8 @@ struct Diagnosis {
 };
 
 // The diagnosis on its own (Explainer::diagnosis calls this).
-Diagnosis diagnose(const Finished& finished, const ConnectParams& params, std::optional<Step> failedAt,
-                   const Capabilities* capabilities, const std::optional<TlsInfo>& tls);
+SMTPC_CORE_EXPORT Diagnosis diagnose(const Finished& finished, const ConnectParams& params,
+                                     std::optional<Step> failedAt, const Capabilities* capabilities,
+                                     const std::optional<TlsInfo>& tls);
 
 }  // namespace smtpc

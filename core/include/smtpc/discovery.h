@@ -52,6 +52,7 @@
 #include <variant>
 #include <vector>
 
+#include "smtpc/core_export.h"
 #include "smtpc/public_suffix.h"
 #include "smtpc/session.h"
 #include "smtpc/transcript.h"
@@ -83,12 +84,12 @@ enum class Source {
   SMTPC_DISCOVERY_SOURCES(SMTPC_X)
 #undef SMTPC_X
 };
-std::string_view sourceName(Source source);   // "well-known"
-std::string_view sourceLabel(Source source);  // "Autoconfig (well-known)"
-std::string_view sourceWhat(Source source);   // one sentence
+SMTPC_CORE_EXPORT std::string_view sourceName(Source source);  // "well-known"
+SMTPC_CORE_EXPORT std::string_view sourceLabel(Source source);  // "Autoconfig (well-known)"
+SMTPC_CORE_EXPORT std::string_view sourceWhat(Source source);  // one sentence
 
 // The security mode as `--json` names it: "tls", "starttls" or "none".
-std::string_view securityJsonName(SecurityMode mode);
+SMTPC_CORE_EXPORT std::string_view securityJsonName(SecurityMode mode);
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -118,7 +119,7 @@ struct Settings {
 // Requests and answers
 
 enum class RecordType { Srv, Mx };
-std::string_view recordTypeName(RecordType type);  // "SRV", "MX"
+SMTPC_CORE_EXPORT std::string_view recordTypeName(RecordType type);  // "SRV", "MX"
 
 struct DnsQuery {
   int id = 0;
@@ -212,7 +213,7 @@ struct Candidate {
   std::string oauthProvider;  // "microsoft", "google" or empty
   std::vector<std::string> alsoFrom;  // other sources that named the same server
 };
-std::string describe(const Candidate& candidate);  // "smtp.example.org port 465 (implicit TLS)"
+SMTPC_CORE_EXPORT std::string describe(const Candidate& candidate);  // "smtp.example.org port 465 (implicit TLS)"
 
 struct Probe {
   int id = 0;
@@ -247,7 +248,7 @@ enum class Verdict {
   NoTls,              // the source said "plain": a login would be clear text
   Failed,             // any other failure (greeting refused, TLS handshake failed, …)
 };
-std::string_view verdictName(Verdict verdict);  // "works", "not-tried", …
+SMTPC_CORE_EXPORT std::string_view verdictName(Verdict verdict);  // "works", "not-tried", …
 
 struct Tried {
   Candidate candidate;
@@ -281,23 +282,24 @@ using Output = std::variant<DnsQuery, HttpGet, ConfirmPlainHttp, Probe, Cancel, 
 
 // The domain of an address ("Alice <alice@Example.ORG>" is not an address: "alice@Example.ORG"
 // → "example.org"), or nullopt with `why` when the address is not one.
-std::optional<std::string> addressDomain(std::string_view address, std::string* why);
+SMTPC_CORE_EXPORT std::optional<std::string> addressDomain(std::string_view address, std::string* why);
 
 // Thunderbird's placeholders: %EMAILADDRESS%, %EMAILLOCALPART%, %EMAILDOMAIN%.
-std::string substitute(std::string_view text, std::string_view address);
+SMTPC_CORE_EXPORT std::string substitute(std::string_view text, std::string_view address);
 
 // The URL of a document (Settings for the ISPDB base).
-std::string documentUrl(DocumentKind kind, std::string_view domain, std::string_view address,
-                        std::string_view ispdbBase, bool plainHttp = false);
+SMTPC_CORE_EXPORT std::string documentUrl(DocumentKind kind, std::string_view domain, std::string_view address,
+                                          std::string_view ispdbBase, bool plainHttp = false);
 
 // RFC 2782's order: by priority, then weighted random selection within a priority (weight-0
 // records first among their priority, as the RFC says). `random` gives one value per pick.
-std::vector<SrvRecord> orderSrv(std::vector<SrvRecord> records, const std::function<std::uint32_t()>& random);
+SMTPC_CORE_EXPORT std::vector<SrvRecord> orderSrv(std::vector<SrvRecord> records,
+                                                  const std::function<std::uint32_t()>& random);
 
 // The candidates a clientConfig names (SMTP servers only, placeholders substituted), or the
 // problems found in it (a bad port, an unknown socketType), one sentence each.
-std::vector<Candidate> candidatesFrom(const ClientConfig& config, std::string_view address,
-                                      std::vector<std::string>* problems);
+SMTPC_CORE_EXPORT std::vector<Candidate> candidatesFrom(const ClientConfig& config, std::string_view address,
+                                                        std::vector<std::string>* problems);
 
 // ---------------------------------------------------------------------------------------------
 
@@ -305,7 +307,7 @@ namespace detail {
 struct State;
 }
 
-class Flow {
+class SMTPC_CORE_EXPORT Flow {
  public:
   // `randomBytes` (from the OS's CSPRNG) spread SRV records of equal priority by weight; 64 is
   // plenty. `suffixes` may be empty (every name's last label is then its suffix) and must outlive
@@ -341,6 +343,6 @@ class Flow {
 //    "decidedBy": …, "reasons": […], "warnings": […], "advice": […], "disagreements": […],
 //    "tried": [{"host","port","security","source","verdict","detail","auth":[…],"ms"}],
 //    "steps": [{"source", "query", "result", "ms"}], "failure": …}
-std::string toJson(std::string_view address, const Outcome& outcome, const std::vector<Step>& steps);
+SMTPC_CORE_EXPORT std::string toJson(std::string_view address, const Outcome& outcome, const std::vector<Step>& steps);
 
 }  // namespace smtpc::discovery

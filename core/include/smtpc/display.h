@@ -7,11 +7,13 @@
 #include <string>
 #include <string_view>
 
+#include "smtpc/core_export.h"
+
 namespace smtpc {
 
 // Control characters (C0 but TAB, DEL, C1 — U+0080..U+009F) and bytes that are not valid UTF-8
 // become visible escapes: "\x1b", "\u009b"; a backslash becomes "\\" so the result is
 // unambiguous. Valid printable UTF-8 passes unchanged.
-std::string escapeForTerminal(std::string_view text);
+SMTPC_CORE_EXPORT std::string escapeForTerminal(std::string_view text);
 
 }  // namespace smtpc

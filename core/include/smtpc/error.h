@@ -12,6 +12,7 @@
 #include <string_view>
 #include <utility>
 
+#include "smtpc/core_export.h"
 #include "smtpc/reply.h"
 #include "smtpc/step.h"
 
@@ -166,17 +167,17 @@ enum class ErrorCode {
 // protocol (Remote), or the network failed between us (Network).
 enum class Fault { Local, Remote, Network };
 
-std::string_view errorCodeName(ErrorCode code);
-std::string_view defaultExplanation(ErrorCode code);
-Fault faultOf(ErrorCode code);
-std::string_view faultName(Fault fault);
-ExitClass exitClassOf(ErrorCode code);
-LegacyCode legacyCodeOf(ErrorCode code);
-std::string_view legacyCodeName(LegacyCode code);  // "SMTPc_ERR_CONN_LOST"
+SMTPC_CORE_EXPORT std::string_view errorCodeName(ErrorCode code);
+SMTPC_CORE_EXPORT std::string_view defaultExplanation(ErrorCode code);
+SMTPC_CORE_EXPORT Fault faultOf(ErrorCode code);
+SMTPC_CORE_EXPORT std::string_view faultName(Fault fault);
+SMTPC_CORE_EXPORT ExitClass exitClassOf(ErrorCode code);
+SMTPC_CORE_EXPORT LegacyCode legacyCodeOf(ErrorCode code);
+SMTPC_CORE_EXPORT std::string_view legacyCodeName(LegacyCode code);  // "SMTPc_ERR_CONN_LOST"
 // The step an error always belongs to; nullopt: the step that was under way when it happened.
-std::optional<Step> failedStepOf(ErrorCode code);
+SMTPC_CORE_EXPORT std::optional<Step> failedStepOf(ErrorCode code);
 
-class Error {
+class SMTPC_CORE_EXPORT Error {
  public:
   Error() = default;
   explicit Error(ErrorCode code, std::string explanation = {}, std::optional<Reply> reply = {})

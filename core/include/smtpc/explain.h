@@ -9,6 +9,7 @@
 #include <optional>
 #include <vector>
 
+#include "smtpc/core_export.h"
 #include "smtpc/diagnosis.h"
 #include "smtpc/presets.h"
 #include "smtpc/session.h"
@@ -22,7 +23,7 @@ struct StepView {
 };
 
 // Follows one session's events and keeps what the GUIs show. Feed every Event; read the views.
-class Explainer {
+class SMTPC_CORE_EXPORT Explainer {
  public:
   // `sendsMail`: the session will send a message (MAIL, RCPT, DATA are part of the plan).
   Explainer(const ConnectParams& params, bool sendsMail);

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "smtpc/core_export.h"
 #include "smtpc/message.h"
 #include "smtpc/oauth.h"
 #include "smtpc/session.h"
@@ -31,27 +32,27 @@ struct Problem {
 // Single fields
 
 // The server field: a host name or an address, nothing else (no scheme, no e-mail address).
-std::optional<Problem> checkServer(std::string_view server);
+SMTPC_CORE_EXPORT std::optional<Problem> checkServer(std::string_view server);
 
 // "To", "Cc", "Bcc" as typed: addresses separated by commas, semicolons or new lines, except
 // inside a quoted display name ("Doe, Jane" <jane@example.org> stays one address).
-std::vector<std::string> splitAddresses(std::string_view text);
+SMTPC_CORE_EXPORT std::vector<std::string> splitAddresses(std::string_view text);
 
 // Pinned keys as typed: "sha256//BASE64", separated by commas or spaces.
-std::optional<std::vector<std::string>> parsePins(std::string_view text, Problem* problem);
+SMTPC_CORE_EXPORT std::optional<std::vector<std::string>> parsePins(std::string_view text, Problem* problem);
 
 // What the person should know about a security mode on a port before pressing anything: the
 // mode is unsafe, or the port usually expects another mode. Empty when there is nothing to say.
-std::string securityHint(SecurityMode mode, std::uint16_t port);
+SMTPC_CORE_EXPORT std::string securityHint(SecurityMode mode, std::uint16_t port);
 // Shown while "accept an invalid certificate" or "allow plaintext login" is on.
-bool insecureSwitches(bool acceptInvalid, bool allowPlaintext);
+SMTPC_CORE_EXPORT bool insecureSwitches(bool acceptInvalid, bool allowPlaintext);
 
 // Which credential fields a login method uses.
 struct CredentialFields {
   bool password = true;
   bool token = true;
 };
-CredentialFields credentialFields(AuthMechanism mechanism);
+SMTPC_CORE_EXPORT CredentialFields credentialFields(AuthMechanism mechanism);
 
 // ---------------------------------------------------------------------------------------------
 // What a run does
@@ -68,7 +69,7 @@ struct RunPlan {
   // (SessionReady), instead of keeping the connection open as a library user would.
   bool quitWhenReady = false;
 };
-RunPlan planRun(RunKind kind, std::optional<Phase> chosenStop);
+SMTPC_CORE_EXPORT RunPlan planRun(RunKind kind, std::optional<Phase> chosenStop);
 
 // ---------------------------------------------------------------------------------------------
 // The whole form
@@ -94,7 +95,8 @@ struct ConnectionForm {
 };
 
 // Checks the form and maps it to what the engine takes; the first problem otherwise.
-std::optional<ConnectParams> toConnectParams(const ConnectionForm& form, const RunPlan& plan, Problem* problem);
+SMTPC_CORE_EXPORT std::optional<ConnectParams> toConnectParams(const ConnectionForm& form, const RunPlan& plan,
+                                                               Problem* problem);
 
 // The message fields as typed; attachments are added by the front end (files or bytes).
 struct MessageForm {
@@ -104,7 +106,7 @@ struct MessageForm {
   std::string text;
 };
 
-std::optional<Message> toMessage(const MessageForm& form, Problem* problem);
+SMTPC_CORE_EXPORT std::optional<Message> toMessage(const MessageForm& form, Problem* problem);
 
 // ---------------------------------------------------------------------------------------------
 // OAuth 2 sign-in (smtpc/oauth.h) from the form: "Sign in…" sits beside the login method
@@ -115,7 +117,7 @@ struct SignInFields {
   bool issuer = false;  // custom: the issuer URL, for its metadata (RFC 8414)
   bool tenant = false;  // Microsoft: common, organizations, consumers, an ID or a domain
 };
-SignInFields signInFields(std::string_view provider);
+SMTPC_CORE_EXPORT SignInFields signInFields(std::string_view provider);
 
 struct SignInForm {
   std::string provider;  // "microsoft", "google", "custom"
@@ -126,7 +128,8 @@ struct SignInForm {
   std::string clientSecret;
 };
 // The form's sign-in fields as the flow's settings; the first problem otherwise (with the field).
-std::optional<oauth::Settings> toSignInSettings(const SignInForm& form, oauth::FlowKind flow, Problem* problem);
+SMTPC_CORE_EXPORT std::optional<oauth::Settings> toSignInSettings(const SignInForm& form, oauth::FlowKind flow,
+                                                                  Problem* problem);
 
 // ---------------------------------------------------------------------------------------------
 // The fields themselves: one row each. The page builds its form state, what it remembers and
@@ -141,15 +144,15 @@ struct Field {
   bool remembered;          // kept between visits (never a secret, a CA or an "insecure" switch)
   std::string_view linkKey;  // the address-bar name a link may propose it under; empty: never
 };
-const std::vector<Field>& fields();
-const Field* findField(std::string_view id);
+SMTPC_CORE_EXPORT const std::vector<Field>& fields();
+SMTPC_CORE_EXPORT const Field* findField(std::string_view id);
 
 // The entries of a Choice field ("security", "auth", "stopAfter"): the value sent back, the text shown.
 struct Choice {
   std::string value;
   std::string text;
 };
-std::vector<Choice> choices(std::string_view fieldId);
+SMTPC_CORE_EXPORT std::vector<Choice> choices(std::string_view fieldId);
 
 // The form as the page holds it: field id -> value as text ("1" or "" for a check box).
 using Values = std::map<std::string, std::string, std::less<>>;
@@ -158,7 +161,7 @@ using Values = std::map<std::string, std::string, std::less<>>;
 // Remembered passwords belong to one account: the server, port and user they were saved for
 // (and on the page, the relay too). Given back only for exactly that account.
 
-struct Account {
+struct SMTPC_CORE_EXPORT Account {
   std::string relay;  // the page's relay; empty in the desktop app
   std::string server;
   std::uint16_t port = 0;
@@ -167,14 +170,14 @@ struct Account {
   // page: the keychain's entry name, and what two accounts are compared by.
   std::string key() const;
 };
-Account accountOf(const Values& values);
+SMTPC_CORE_EXPORT Account accountOf(const Values& values);
 
 // What to do with the password field when the account may have changed. Fill: the field is
 // empty and a password was saved for exactly this account. Clear: the field still holds, unedited,
 // a password filled in for another account (it would otherwise go to this one). Keep otherwise.
 enum class PasswordField { Keep, Fill, Clear };
-PasswordField rememberedPassword(const std::optional<Account>& savedFor, const Account& now, bool fieldEmpty,
-                                 bool fieldHoldsFilled);
+SMTPC_CORE_EXPORT PasswordField rememberedPassword(const std::optional<Account>& savedFor, const Account& now,
+                                                   bool fieldEmpty, bool fieldHoldsFilled);
 
 // ---------------------------------------------------------------------------------------------
 // A link's proposals. The address bar is input, never trust (DESIGN.md, "Trust rules for the
@@ -204,7 +207,7 @@ struct LinkReview {
   bool portChosen = false;    // the port changes: it no longer follows the security mode
 };
 
-LinkReview reviewLink(const std::vector<std::pair<std::string, std::string>>& query, const Values& current,
-                      const LinkCa& ca);
+SMTPC_CORE_EXPORT LinkReview reviewLink(const std::vector<std::pair<std::string, std::string>>& query,
+                                        const Values& current, const LinkCa& ca);
 
 }  // namespace smtpc::form

@@ -18,13 +18,14 @@
 #include <vector>
 
 #include "smtpc/body.h"
+#include "smtpc/core_export.h"
 #include "smtpc/result.h"
 #include "smtpc/session.h"
 
 namespace smtpc {
 
 // A display name and an address: "Jörg Müller <joerg@example.org>". (µC/SMTPc: SMTPc_SetMbox.)
-class Mailbox {
+class SMTPC_CORE_EXPORT Mailbox {
  public:
   Mailbox() = default;
   // Checks the address (RFC 5321 syntax) and that the name holds no CR, LF or NUL.
@@ -46,7 +47,7 @@ class Mailbox {
 };
 
 // Where an attachment's bytes come from. The size is known before reading.
-class ContentSource {
+class SMTPC_CORE_EXPORT ContentSource {
  public:
   virtual ~ContentSource() = default;
   virtual std::uint64_t size() const = 0;
@@ -54,7 +55,7 @@ class ContentSource {
   virtual Result<std::size_t> read(std::span<char> buffer) = 0;  // 0 at the end
 };
 
-class MemoryContent final : public ContentSource {
+class SMTPC_CORE_EXPORT MemoryContent final : public ContentSource {
  public:
   explicit MemoryContent(std::string data) : data_(std::move(data)) {}
   std::uint64_t size() const override { return data_.size(); }
@@ -67,7 +68,7 @@ class MemoryContent final : public ContentSource {
 };
 
 // A file, opened when created (so a missing file is reported then), read as the message streams.
-class FileContent final : public ContentSource {
+class SMTPC_CORE_EXPORT FileContent final : public ContentSource {
  public:
   static Result<std::shared_ptr<FileContent>> open(const std::string& path);
   ~FileContent() override;
@@ -86,7 +87,7 @@ class FileContent final : public ContentSource {
 // A ready RFC 5322 message streamed from a ContentSource as it is sent (the CLI's --data-file):
 // memory stays constant whatever the size. The content is read once when made, to know whether
 // it needs 8BITMIME; size() is known for SIZE= and progress.
-class SourceBody final : public BodySource {
+class SMTPC_CORE_EXPORT SourceBody final : public BodySource {
  public:
   static Result<std::shared_ptr<SourceBody>> create(std::shared_ptr<ContentSource> content);
   Error prepare(const Capabilities&) override { return content_->rewind(); }
@@ -100,7 +101,7 @@ class SourceBody final : public BodySource {
   bool eightBit_ = false;
 };
 
-struct Attachment {
+struct SMTPC_CORE_EXPORT Attachment {
   std::string filename;     // shown to the reader; may be non-ASCII
   std::string contentType;  // empty: guessed from the file name's extension
   std::string contentId;    // set: an inline part, referenced from HTML as "cid:<contentId>"
@@ -112,7 +113,7 @@ struct Attachment {
 };
 
 // "application/pdf" for "report.PDF"; "application/octet-stream" when unknown.
-std::string_view guessContentType(std::string_view filename);
+SMTPC_CORE_EXPORT std::string_view guessContentType(std::string_view filename);
 
 // The wall-clock time of composing, given by the caller (core reads no clock).
 struct DateTime {
@@ -123,7 +124,7 @@ struct DateTime {
 class MimeBody;
 
 // The message as a person fills it in. (µC/SMTPc: SMTPc_SetMsg.)
-struct Message {
+struct SMTPC_CORE_EXPORT Message {
   Mailbox from;
   std::optional<Mailbox> sender;
   std::vector<Mailbox> replyTo;
@@ -144,7 +145,7 @@ struct Message {
   Result<OutgoingMessage> toOutgoing(DateTime now) const;
 };
 
-class MimeBody final : public BodySource {
+class SMTPC_CORE_EXPORT MimeBody final : public BodySource {
  public:
   Error prepare(const Capabilities& capabilities) override;
   // Known once prepare() has chosen the encodings; unknown (nullopt) before.

@@ -52,6 +52,7 @@
 #include <variant>
 #include <vector>
 
+#include "smtpc/core_export.h"
 #include "smtpc/error.h"
 #include "smtpc/secret.h"
 #include "smtpc/transcript.h"
@@ -64,40 +65,41 @@ namespace smtpc::oauth {
 // application/x-www-form-urlencoded (RFC 6749 Appendix B): letters, digits and - . _ ~ stay,
 // a space becomes '+', every other octet %XX (upper-case hex). Used for request bodies and for
 // the query of the authorization URL. Appendix B's example: " %&+£€" → "+%25%26%2B%C2%A3%E2%82%AC".
-std::string formEncode(std::string_view value);
+SMTPC_CORE_EXPORT std::string formEncode(std::string_view value);
 using FormFields = std::vector<std::pair<std::string, std::string>>;
 // "name=value&name=value", in the order given.
-std::string formEncode(const FormFields& fields);
+SMTPC_CORE_EXPORT std::string formEncode(const FormFields& fields);
 // The reverse, for a redirect's query: '+' is a space, %XX an octet. nullopt when a '%' is not
 // followed by two hex digits.
-std::optional<FormFields> formDecode(std::string_view text);
+SMTPC_CORE_EXPORT std::optional<FormFields> formDecode(std::string_view text);
 
 // Base64url without padding (RFC 4648 §5, as RFC 7636 Appendix A uses it).
-std::string base64url(std::string_view bytes);
+SMTPC_CORE_EXPORT std::string base64url(std::string_view bytes);
 
 // PKCE (RFC 7636 §4.1, §4.2). The verifier is base64url of 32 random octets: 43 characters from
 // the unreserved set [A-Z a-z 0-9 - . _ ~]. The S256 challenge is BASE64URL(SHA256(verifier)).
 // Appendix B: verifier "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
 //          → challenge "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".
 inline constexpr std::size_t kVerifierBytes = 32;
-std::string pkceVerifier(std::string_view randomBytes);  // uses the first kVerifierBytes
-std::string pkceChallenge(std::string_view verifier);
+SMTPC_CORE_EXPORT std::string pkceVerifier(std::string_view randomBytes);  // uses the first kVerifierBytes
+SMTPC_CORE_EXPORT std::string pkceChallenge(std::string_view verifier);
 
 // RFC 8414 §3.1: "/.well-known/oauth-authorization-server" goes between the issuer's host and its
 // path ("https://a.example/tenant" → "https://a.example/.well-known/oauth-authorization-server/tenant"),
 // after a terminating "/" is removed.
-std::string authorizationServerMetadataUrl(std::string_view issuer);
+SMTPC_CORE_EXPORT std::string authorizationServerMetadataUrl(std::string_view issuer);
 // OpenID Connect Discovery 1.0 §4: "/.well-known/openid-configuration" is appended to the issuer.
-std::string openIdConfigurationUrl(std::string_view issuer);
+SMTPC_CORE_EXPORT std::string openIdConfigurationUrl(std::string_view issuer);
 
 // An absolute https:// URL with a host and no fragment, and nothing a URL may not hold (spaces,
 // control characters). Codes and tokens travel only to such addresses.
-bool isHttpsUrl(std::string_view url);
+SMTPC_CORE_EXPORT bool isHttpsUrl(std::string_view url);
 
 // Where a refresh token is kept (the OS keychain): one per issuer, client ID and user. The
 // issuer and the client ID never contain spaces (checkSettings refuses them), so the key is
 // "ISSUER CLIENT_ID USER" and reads back unambiguously.
-std::string refreshTokenKey(std::string_view issuer, std::string_view clientId, std::string_view user);
+SMTPC_CORE_EXPORT std::string refreshTokenKey(std::string_view issuer, std::string_view clientId,
+                                              std::string_view user);
 
 // ---------------------------------------------------------------------------------------------
 // Providers: one row each. Columns:
@@ -146,16 +148,17 @@ struct Provider {
   std::string_view extraAuthorizationParameters;  // already form-encoded, "" or "a=b&c=d"
   std::string_view noDeviceFlowReason;
 };
-const Provider& provider(ProviderKind kind);
-std::optional<ProviderKind> providerFromName(std::string_view name);  // "microsoft", "google", "custom"
+SMTPC_CORE_EXPORT const Provider& provider(ProviderKind kind);
+// "microsoft", "google", "custom"
+SMTPC_CORE_EXPORT std::optional<ProviderKind> providerFromName(std::string_view name);
 
 // Which grant signs the person in when there is no (valid) refresh token.
 enum class FlowKind {
   Browser,  // authorization code + PKCE, the system browser, a loopback redirect (RFC 8252)
   Device,   // device authorization grant: a code typed in on another device (RFC 8628)
 };
-std::string_view flowKindName(FlowKind kind);  // "browser", "device"
-std::optional<FlowKind> flowKindFromName(std::string_view name);
+SMTPC_CORE_EXPORT std::string_view flowKindName(FlowKind kind);  // "browser", "device"
+SMTPC_CORE_EXPORT std::optional<FlowKind> flowKindFromName(std::string_view name);
 
 // What the person chose (the CLI's --oauth options, the GUI's sign-in fields).
 struct Settings {
@@ -235,10 +238,10 @@ enum class ProblemKind {
   SMTPC_OAUTH_PROBLEMS(SMTPC_X)
 #undef SMTPC_X
 };
-std::string_view problemKindName(ProblemKind kind);  // "StateMismatch"
-Fault faultOf(ProblemKind kind);
-std::string_view problemHeadline(ProblemKind kind);     // the row's headline
-std::string_view problemExplanation(ProblemKind kind);  // the row's default explanation
+SMTPC_CORE_EXPORT std::string_view problemKindName(ProblemKind kind);  // "StateMismatch"
+SMTPC_CORE_EXPORT Fault faultOf(ProblemKind kind);
+SMTPC_CORE_EXPORT std::string_view problemHeadline(ProblemKind kind);  // the row's headline
+SMTPC_CORE_EXPORT std::string_view problemExplanation(ProblemKind kind);  // the row's default explanation
 
 struct Problem {
   ProblemKind kind = ProblemKind::InvalidSettings;
@@ -252,7 +255,7 @@ struct Problem {
 };
 
 // The settings' first problem, if any (the same check start() makes).
-std::optional<Problem> checkSettings(const Settings& settings);
+SMTPC_CORE_EXPORT std::optional<Problem> checkSettings(const Settings& settings);
 // Where a provider signs people in.
 struct Endpoints {
   std::string authorization;  // the browser flow's authorization endpoint (RFC 6749 §3.1)
@@ -264,16 +267,16 @@ struct Endpoints {
 };
 // The endpoints of Microsoft and Google from the table (the tenant filled in); Custom: empty,
 // they come from the issuer's metadata.
-Endpoints knownEndpoints(const Settings& settings);
+SMTPC_CORE_EXPORT Endpoints knownEndpoints(const Settings& settings);
 
 // The issuer these settings sign in with: the provider's (its tenant filled in) or the custom one.
-std::string issuerOf(const Settings& settings);
+SMTPC_CORE_EXPORT std::string issuerOf(const Settings& settings);
 // refreshTokenKey(issuerOf(settings), client ID, user): what --oauth-forget removes, no flow needed.
-std::string refreshTokenKey(const Settings& settings);
+SMTPC_CORE_EXPORT std::string refreshTokenKey(const Settings& settings);
 
 // One line for a learner on an OAuth error code (RFC 6749 §4.1.2.1 and §5.2, RFC 8628 §3.5);
 // empty for a code not in the RFCs.
-std::string_view explainErrorCode(std::string_view error);
+SMTPC_CORE_EXPORT std::string_view explainErrorCode(std::string_view error);
 
 // ---------------------------------------------------------------------------------------------
 // The steps of a sign-in as a learner sees them. X-macro: step, label, what the step is for.
@@ -297,9 +300,9 @@ enum class SignInStep {
   SMTPC_OAUTH_STEPS(SMTPC_X)
 #undef SMTPC_X
 };
-std::string_view signInStepName(SignInStep step);     // "DeviceCode"
-std::string_view signInStepLabel(SignInStep step);    // "Device code"
-std::string_view signInStepPurpose(SignInStep step);  // one sentence
+SMTPC_CORE_EXPORT std::string_view signInStepName(SignInStep step);  // "DeviceCode"
+SMTPC_CORE_EXPORT std::string_view signInStepLabel(SignInStep step);  // "Device code"
+SMTPC_CORE_EXPORT std::string_view signInStepPurpose(SignInStep step);  // one sentence
 
 // ---------------------------------------------------------------------------------------------
 // Outputs: requests for the adapter, and events for whoever watches.
@@ -415,10 +418,10 @@ enum class FlowState {
   SMTPC_OAUTH_STATES(SMTPC_X)
 #undef SMTPC_X
 };
-std::string_view flowStateName(FlowState state);         // "Authorizing"
-std::string_view flowStateDescription(FlowState state);  // "waiting for the browser to come back"
+SMTPC_CORE_EXPORT std::string_view flowStateName(FlowState state);  // "Authorizing"
+SMTPC_CORE_EXPORT std::string_view flowStateDescription(FlowState state);  // "waiting for the browser to come back"
 
-class Flow {
+class SMTPC_CORE_EXPORT Flow {
  public:
   // The flow takes kRandomBytes from the OS's CSPRNG (the adapter's job): the first 32 make the
   // PKCE verifier, the next 32 the state. Fewer: start() finishes with NotEnoughRandomness.

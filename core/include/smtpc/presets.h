@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "smtpc/core_export.h"
 #include "smtpc/session.h"
 
 namespace smtpc {
@@ -21,12 +22,12 @@ struct Preset {
   std::string_view mxDomains = {};  // registrable domains of its MX hosts: a custom domain it hosts
   std::string_view oauthProvider = {};  // smtpc::oauth's provider name, when it signs in with OAuth 2
 };
-const std::vector<Preset>& presets();
-const Preset* findPreset(std::string_view id);
+SMTPC_CORE_EXPORT const std::vector<Preset>& presets();
+SMTPC_CORE_EXPORT const Preset* findPreset(std::string_view id);
 // The preset whose host is `host` or a name under the same provider domain, if any.
-const Preset* presetForHost(std::string_view host);
+SMTPC_CORE_EXPORT const Preset* presetForHost(std::string_view host);
 // The preset for addresses at `domain` ("gmail.com"), or whose MX hosts are under `mxDomain`.
-const Preset* presetForDomain(std::string_view domain);
-const Preset* presetForMxDomain(std::string_view mxDomain);
+SMTPC_CORE_EXPORT const Preset* presetForDomain(std::string_view domain);
+SMTPC_CORE_EXPORT const Preset* presetForMxDomain(std::string_view mxDomain);
 
 }  // namespace smtpc

@@ -9,9 +9,11 @@
 #include <string_view>
 #include <unordered_set>
 
+#include "smtpc/core_export.h"
+
 namespace smtpc {
 
-class PublicSuffixList {
+class SMTPC_CORE_EXPORT PublicSuffixList {
  public:
   PublicSuffixList() = default;  // empty: only the default rule "*" (the last label)
   // The list's text format: one rule per line, "//" comments, "*." wildcards, "!" exceptions.

@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "smtpc/core_export.h"
+
 namespace smtpc {
 
 // RFC 5321 §4.2.1: the first digit.
@@ -23,7 +25,7 @@ enum class Severity {
 };
 
 // RFC 3463 §2: class.subject.detail, e.g. 5.7.8.
-struct EnhancedStatus {
+struct SMTPC_CORE_EXPORT EnhancedStatus {
   int klass = 0;
   int subject = 0;
   int detail = 0;
@@ -31,7 +33,7 @@ struct EnhancedStatus {
   bool operator==(const EnhancedStatus&) const = default;
 };
 
-struct Reply {
+struct SMTPC_CORE_EXPORT Reply {
   int code = 0;
   std::optional<EnhancedStatus> enhanced;
   // Text of each line, without the code, separator and enhanced status. At least one entry.
@@ -62,7 +64,7 @@ struct ReplyLimits {
 };
 
 // Feed bytes as they arrive, in any split; take complete replies out.
-class ReplyParser {
+class SMTPC_CORE_EXPORT ReplyParser {
  public:
   enum class Status {
     NeedMore,   // no complete reply yet; feed more bytes

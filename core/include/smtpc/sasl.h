@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "smtpc/capabilities.h"
+#include "smtpc/core_export.h"
 #include "smtpc/result.h"
 #include "smtpc/secret.h"
 
@@ -22,8 +23,8 @@ namespace smtpc {
 
 enum class AuthMechanism { Auto, Plain, Login, CramMd5, XOAuth2, OAuthBearer };
 
-std::string_view mechanismName(AuthMechanism mechanism);  // "PLAIN", "CRAM-MD5", "AUTO", ...
-std::optional<AuthMechanism> mechanismFromName(std::string_view name);  // case-insensitive
+SMTPC_CORE_EXPORT std::string_view mechanismName(AuthMechanism mechanism);  // "PLAIN", "CRAM-MD5", "AUTO", ...
+SMTPC_CORE_EXPORT std::optional<AuthMechanism> mechanismFromName(std::string_view name);  // case-insensitive
 
 struct Credentials {
   std::string username;
@@ -38,25 +39,28 @@ struct Credentials {
 namespace sasl {
 
 // Base64 responses, as they go on the wire.
-std::string plain(std::string_view authorizationId, std::string_view username, std::string_view password);
-std::string xoauth2(std::string_view username, std::string_view token);
-std::string oauthBearer(std::string_view username, std::string_view token, std::string_view host, std::uint16_t port);
+SMTPC_CORE_EXPORT std::string plain(std::string_view authorizationId, std::string_view username,
+                                    std::string_view password);
+SMTPC_CORE_EXPORT std::string xoauth2(std::string_view username, std::string_view token);
+SMTPC_CORE_EXPORT std::string oauthBearer(std::string_view username, std::string_view token, std::string_view host,
+                                          std::uint16_t port);
 // `challenge` is the base64 text after "334 "; the result is base64 of "user hex(HMAC-MD5)".
-Result<std::string> cramMd5(std::string_view username, std::string_view password, std::string_view challenge);
+SMTPC_CORE_EXPORT Result<std::string> cramMd5(std::string_view username, std::string_view password,
+                                              std::string_view challenge);
 
 // Does the mechanism's answer depend on the password or token, so that without TLS it gives the
 // secret (or something to crack it from) to anyone on the path? True of every mechanism here,
 // CRAM-MD5 included: its HMAC of a challenge the attacker may choose is crackable offline.
-bool exposesSecretWithoutTls(AuthMechanism mechanism);
+SMTPC_CORE_EXPORT bool exposesSecretWithoutTls(AuthMechanism mechanism);
 // XOAUTH2 and OAUTHBEARER log in with an OAuth access token, the others with a password.
-bool usesToken(AuthMechanism mechanism);
+SMTPC_CORE_EXPORT bool usesToken(AuthMechanism mechanism);
 
 // Picks the mechanism to use. `Auto`: with a token, OAUTHBEARER then XOAUTH2; with a password over
 // TLS, PLAIN then LOGIN then CRAM-MD5; without TLS (only when `allowPlaintext`), CRAM-MD5 first
 // (it exposes least), then PLAIN and LOGIN. A named mechanism must be offered by the server.
 // Without TLS nothing is chosen unless `allowPlaintext` is set (RFC 4954 §4, DESIGN.md rule 6).
-Result<AuthMechanism> choose(AuthMechanism wanted, const Capabilities& capabilities,
-                             const Credentials& credentials, bool tlsActive, bool allowPlaintext);
+SMTPC_CORE_EXPORT Result<AuthMechanism> choose(AuthMechanism wanted, const Capabilities& capabilities,
+                                               const Credentials& credentials, bool tlsActive, bool allowPlaintext);
 
 // ---------------------------------------------------------------------------------------------
 // A refused token. After XOAUTH2's or OAUTHBEARER's initial response, a server that refuses the
@@ -77,7 +81,7 @@ struct JsonMember {
   std::string name;
   std::string value;
 };
-Result<std::vector<JsonMember>> readFlatJsonObject(std::string_view text);
+SMTPC_CORE_EXPORT Result<std::vector<JsonMember>> readFlatJsonObject(std::string_view text);
 
 // What the refusal means for the person who signed in.
 enum class TokenProblem {
@@ -102,19 +106,19 @@ struct TokenRefusal {
 
 // Decodes the error challenge (the text after "334 "). `grantedScope` is the scope the token was
 // granted, if known. Never fails: what cannot be read is NotUnderstood, with the reason.
-TokenRefusal readTokenRefusal(std::string_view challenge, std::string_view grantedScope = {});
+SMTPC_CORE_EXPORT TokenRefusal readTokenRefusal(std::string_view challenge, std::string_view grantedScope = {});
 // The scopes in `needed` (space-separated) that `granted` lacks, space-separated; "" when none.
-std::string missingScopes(std::string_view needed, std::string_view granted);
+SMTPC_CORE_EXPORT std::string missingScopes(std::string_view needed, std::string_view granted);
 // One sentence for the transcript, in a learner's words: "The server says the token is not
 // valid (status 401) for scope https://mail.google.com/: ...".
-std::string describe(const TokenRefusal& refusal);
+SMTPC_CORE_EXPORT std::string describe(const TokenRefusal& refusal);
 // Why the final reply refused the login: a clause to finish "The server refused the OAuth access
 // token (535): ..."; `refusal` may be null (the server sent no error challenge).
-std::string refusalReason(const TokenRefusal* refusal);
+SMTPC_CORE_EXPORT std::string refusalReason(const TokenRefusal* refusal);
 
 // One AUTH conversation: the initial response (if the mechanism has one), then answers to
 // each 334 challenge in turn.
-class Exchange {
+class SMTPC_CORE_EXPORT Exchange {
  public:
   Exchange(AuthMechanism mechanism, const Credentials& credentials, std::string host, std::uint16_t port);
 

@@ -8,9 +8,11 @@
 #include <string>
 #include <string_view>
 
+#include "smtpc/core_export.h"
+
 namespace smtpc {
 
-class Secret {
+class SMTPC_CORE_EXPORT Secret {
  public:
   Secret() = default;
   explicit Secret(std::string value) : value_(std::move(value)) {}

@@ -28,6 +28,7 @@
 
 #include "smtpc/body.h"
 #include "smtpc/capabilities.h"
+#include "smtpc/core_export.h"
 #include "smtpc/error.h"
 #include "smtpc/reply.h"
 #include "smtpc/sasl.h"
@@ -46,14 +47,15 @@ enum class SecurityMode {
   StartTls,           // STARTTLS required (RFC 3207); default port 587
   ImplicitTls,        // TLS from the first byte (RFC 8314 "SMTPS"); default port 465
 };
-std::string_view securityModeName(SecurityMode mode);  // "none", "starttls-if-offered", "starttls", "tls"
-std::optional<SecurityMode> securityModeFromName(std::string_view name);
-std::uint16_t defaultPort(SecurityMode mode);  // 25 / 587 / 587 / 465
+// "none", "starttls-if-offered", "starttls", "tls"
+SMTPC_CORE_EXPORT std::string_view securityModeName(SecurityMode mode);
+SMTPC_CORE_EXPORT std::optional<SecurityMode> securityModeFromName(std::string_view name);
+SMTPC_CORE_EXPORT std::uint16_t defaultPort(SecurityMode mode);  // 25 / 587 / 587 / 465
 
 // Where to stop on purpose (swaks' --quit-after): a connection *test* stops before sending mail.
 enum class Phase { None, Connect, Tls, Ehlo, Auth, Mail, Rcpt };
-std::string_view phaseName(Phase phase);  // "none", "connect", "tls", "ehlo", "auth", "mail", "rcpt"
-std::optional<Phase> phaseFromName(std::string_view name);
+SMTPC_CORE_EXPORT std::string_view phaseName(Phase phase);  // "none", "connect", "tls", "ehlo", "auth", "mail", "rcpt"
+SMTPC_CORE_EXPORT std::optional<Phase> phaseFromName(std::string_view name);
 
 enum class RecipientPolicy {
   AbortIfAnyRejected,  // send nothing unless every recipient is accepted (the default)
@@ -61,7 +63,7 @@ enum class RecipientPolicy {
 };
 
 // RFC 5321 §4.5.3.2 defaults, per phase. `uniform()` sets them all (the CLI's --timeout).
-struct Timeouts {
+struct SMTPC_CORE_EXPORT Timeouts {
   Duration connect = std::chrono::seconds(30);
   Duration tlsHandshake = std::chrono::seconds(60);
   Duration greeting = std::chrono::minutes(5);  // §4.5.3.2.1
@@ -144,14 +146,14 @@ enum class State {
   SMTPC_SESSION_STATES(SMTPC_X)
 #undef SMTPC_X
 };
-std::string_view stateName(State state);         // "Ehlo"
-std::string_view stateDescription(State state);  // "EHLO"
+SMTPC_CORE_EXPORT std::string_view stateName(State state);  // "Ehlo"
+SMTPC_CORE_EXPORT std::string_view stateDescription(State state);  // "EHLO"
 // How long the session waits in `state` (zero: no timer).
-Duration timeoutFor(const Timeouts& timeouts, State state);
+SMTPC_CORE_EXPORT Duration timeoutFor(const Timeouts& timeouts, State state);
 // Whether a fatal error in `state` still lets the session say QUIT before it closes.
-bool quitPossible(State state);
+SMTPC_CORE_EXPORT bool quitPossible(State state);
 // The step bar's step for `state`, if it has one.
-std::optional<Step> stepOf(State state);
+SMTPC_CORE_EXPORT std::optional<Step> stepOf(State state);
 
 struct ConnectionInfo {
   std::string localAddress;  // "192.0.2.1" or "2001:db8::1"; used for the default EHLO name
@@ -216,7 +218,7 @@ using Output = std::variant<ConnectAction, WriteAction, StartTlsAction, CloseAct
 
 // ---------------------------------------------------------------------------------------------
 
-class Session {
+class SMTPC_CORE_EXPORT Session {
  public:
   explicit Session(ConnectParams params);
   ~Session();

@@ -6,6 +6,8 @@
 
 #include <string_view>
 
+#include "smtpc/core_export.h"
+
 namespace smtpc {
 
 // X-macro: step, label on the bar, one sentence for a learner on what the step is for.
@@ -27,12 +29,13 @@ enum class Step {
   SMTPC_STEPS(SMTPC_X)
 #undef SMTPC_X
 };
-std::string_view stepName(Step step);   // "EhloAgain"
-std::string_view stepLabel(Step step);  // "EHLO"
+SMTPC_CORE_EXPORT std::string_view stepName(Step step);  // "EhloAgain"
+SMTPC_CORE_EXPORT std::string_view stepLabel(Step step);  // "EHLO"
 // One sentence for a learner: what this step is for.
-std::string_view stepPurpose(Step step);
+SMTPC_CORE_EXPORT std::string_view stepPurpose(Step step);
 
 enum class StepStatus { Pending, Active, Done, Failed, Skipped };
-std::string_view stepStatusName(StepStatus status);  // "pending", "active", "done", "failed", "skipped"
+// "pending", "active", "done", "failed", "skipped"
+SMTPC_CORE_EXPORT std::string_view stepStatusName(StepStatus status);
 
 }  // namespace smtpc

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "smtpc/core_export.h"
 #include "smtpc/error.h"
 #include "smtpc/tls.h"
 
@@ -40,34 +41,34 @@ struct CertificateProblem {
 enum class TrustStore { System, PageBundle };
 
 // One sentence a person can act on.
-std::string explain(const CertificateProblem& problem, std::string_view verifyName, TrustStore store);
+SMTPC_CORE_EXPORT std::string explain(const CertificateProblem& problem, std::string_view verifyName, TrustStore store);
 // The sentences for all problems, duplicates removed, in order.
-std::vector<std::string> explainAll(const std::vector<CertificateProblem>& problems, std::string_view verifyName,
-                                    TrustStore store);
+SMTPC_CORE_EXPORT std::vector<std::string> explainAll(const std::vector<CertificateProblem>& problems,
+                                                      std::string_view verifyName, TrustStore store);
 
 // After the handshake, with `info.verificationErrors` filled in: go on despite problems? Only when
 // the person switched verification off, asked to accept invalid certificates, or the trust
 // callback says yes. Sets `info.verified` and `info.acceptedDespiteErrors`; an error when refused.
-Error decide(const TlsConfig& config, TlsInfo& info);
+SMTPC_CORE_EXPORT Error decide(const TlsConfig& config, TlsInfo& info);
 // The error for a certificate refused for these problems (explain()'s sentences).
-Error refusal(const std::vector<std::string>& problems);
+SMTPC_CORE_EXPORT Error refusal(const std::vector<std::string>& problems);
 
 // The pin of a certificate as --pin takes it: "sha256//" + base64(SHA-256(SPKI)).
-std::string pinOf(const CertificateInfo& certificate);
+SMTPC_CORE_EXPORT std::string pinOf(const CertificateInfo& certificate);
 // No pins, or the server's certificate matches one: no error. Compared in constant time.
-Error checkPins(const TlsConfig& config, const TlsInfo& info);
+SMTPC_CORE_EXPORT Error checkPins(const TlsConfig& config, const TlsInfo& info);
 
 // The handshake failed; `libraryReason` is the library's text. A clear-text reply where TLS
 // records were expected ("wrong version number", "packet length too long": the server sent
 // "220 ..." in the clear) means the port expects STARTTLS or no TLS.
-bool looksLikeClearText(std::string_view libraryReason);
-Error handshakeFailure(std::string_view libraryReason);
+SMTPC_CORE_EXPORT bool looksLikeClearText(std::string_view libraryReason);
+SMTPC_CORE_EXPORT Error handshakeFailure(std::string_view libraryReason);
 
 // The name to verify (and send as SNI). Decided before any byte is sent: a name that is neither
 // a host name nor an IP literal would otherwise set up no name check at all in some libraries.
 enum class NameKind { HostName, Ipv4, Ipv6, Invalid };
-NameKind classifyName(std::string_view name);
+SMTPC_CORE_EXPORT NameKind classifyName(std::string_view name);
 // No error for a host name or an IP literal; otherwise one that says what is wrong with it.
-Error checkVerifyName(std::string_view name);
+SMTPC_CORE_EXPORT Error checkVerifyName(std::string_view name);
 
 }  // namespace smtpc::tls

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "smtpc/core_export.h"
+
 namespace smtpc {
 
 // A moment on the driver's monotonic clock (milliseconds from an origin the driver picks).
@@ -22,7 +24,7 @@ enum class TranscriptKind {
   Error,   // what went wrong
 };
 
-std::string_view transcriptKindName(TranscriptKind kind);
+SMTPC_CORE_EXPORT std::string_view transcriptKindName(TranscriptKind kind);
 
 struct TranscriptEntry {
   TranscriptKind kind = TranscriptKind::Info;
@@ -32,6 +34,6 @@ struct TranscriptEntry {
 };
 
 // swaks-style prefix: "->" / "<-" in clear text, "~>" / "<~" inside TLS, "===" info, "***" errors.
-std::string_view transcriptPrefix(const TranscriptEntry& entry);
+SMTPC_CORE_EXPORT std::string_view transcriptPrefix(const TranscriptEntry& entry);
 
 }  // namespace smtpc

@@ -8,13 +8,14 @@
 #include <string>
 #include <string_view>
 
+#include "smtpc/core_export.h"
 #include "smtpc/error.h"
 #include "smtpc/session.h"
 #include "smtpc/tls.h"
 
 namespace smtpc {
 
-class TransportHandler {
+class SMTPC_CORE_EXPORT TransportHandler {
  public:
   virtual ~TransportHandler() = default;
   virtual void onTransportConnected(const ConnectionInfo& info) = 0;
@@ -29,7 +30,7 @@ class TransportHandler {
   virtual void onTransportClosed(const Error& cause) = 0;
 };
 
-class Transport {
+class SMTPC_CORE_EXPORT Transport {
  public:
   virtual ~Transport() = default;
   void setHandler(TransportHandler* handler) { handler_ = handler; }
@@ -45,13 +46,13 @@ class Transport {
   TransportHandler* handler_ = nullptr;
 };
 
-class TimerHandler {
+class SMTPC_CORE_EXPORT TimerHandler {
  public:
   virtual ~TimerHandler() = default;
   virtual void onTimerFired() = 0;
 };
 
-class Timer {
+class SMTPC_CORE_EXPORT Timer {
  public:
   virtual ~Timer() = default;
   void setHandler(TimerHandler* handler) { handler_ = handler; }

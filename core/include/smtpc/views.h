@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "smtpc/capabilities.h"
+#include "smtpc/core_export.h"
 #include "smtpc/diagnosis.h"
 #include "smtpc/form.h"
 #include "smtpc/step.h"
@@ -28,7 +29,7 @@ struct Result {
   std::vector<std::string> suggestions;
   std::string warning;  // shown beside the headline (a run in clear text), else empty
 };
-Result result(const Diagnosis& diagnosis, form::RunKind kind, std::optional<Step> failedStep);
+SMTPC_CORE_EXPORT Result result(const Diagnosis& diagnosis, form::RunKind kind, std::optional<Step> failedStep);
 
 // A label and its value; the TLS and certificate tables are lists of these.
 struct Row {
@@ -49,7 +50,7 @@ struct Tls {
   std::vector<Certificate> chain;
 };
 // `relayed`: the page, whose TLS runs inside the browser while a relay carries the bytes.
-Tls tls(const TlsInfo& info, bool relayed = false);
+SMTPC_CORE_EXPORT Tls tls(const TlsInfo& info, bool relayed = false);
 
 struct Offer {
   std::string keyword;
@@ -60,9 +61,9 @@ struct Capabilities {
   std::string note;  // "mx.example.org offers, inside TLS:"
   std::vector<Offer> offers;
 };
-Capabilities capabilities(const smtpc::Capabilities& capabilities, bool encrypted);
+SMTPC_CORE_EXPORT Capabilities capabilities(const smtpc::Capabilities& capabilities, bool encrypted);
 
 // The line the transcript shows where TLS begins.
-std::string tlsBoundary(const TlsInfo& info, bool relayed = false);
+SMTPC_CORE_EXPORT std::string tlsBoundary(const TlsInfo& info, bool relayed = false);
 
 }  // namespace smtpc::view

@@ -10,15 +10,16 @@
 #include <string>
 
 #include "smtpc/client.h"
+#include "smtpc/qt/qt_export.h"
 #include "smtpc/qt/transport.h"
 
 namespace smtpc::qt {
 
 // A whole file as bytes (a CA bundle, a client certificate or key, a body), or nullopt with
 // `why` set to a sentence naming the file and the reason. For the CLI and the GUI alike.
-std::optional<std::string> readFile(const QString& path, QString* why);
+SMTPC_QT_EXPORT std::optional<std::string> readFile(const QString& path, QString* why);
 
-class QtClient : public QObject {
+class SMTPC_QT_EXPORT QtClient : public QObject {
   Q_OBJECT
  public:
   explicit QtClient(QObject* parent = nullptr);
@@ -58,7 +59,7 @@ class QtClient : public QObject {
 
 // For programs without an event loop of their own (and the C API): each call runs the Qt event
 // loop until its step is done. A QCoreApplication must exist.
-class BlockingClient {
+class SMTPC_QT_EXPORT BlockingClient {
  public:
   BlockingClient();
   ~BlockingClient();

@@ -13,12 +13,13 @@
 #include <optional>
 
 #include "smtpc/discovery.h"
+#include "smtpc/qt/qt_export.h"
 
 namespace smtpc::qt {
 
 // Where names resolve, for every connection of a run (discovery's HTTPS and probes, and the SMTP
 // session after it): curl's --resolve entries first, then --dns-server, else the system's resolver.
-struct NetworkOptions {
+struct SMTPC_QT_EXPORT NetworkOptions {
   struct Resolve {
     QString host;  // lower case
     quint16 port = 0;
@@ -35,25 +36,26 @@ struct NetworkOptions {
 // Resolves `host` for a connection to `port` as NetworkOptions say, then calls `done` with the
 // address, or a null address and why (name not found); with no override and no DNS server it
 // calls `done` with a null address and an empty reason: let the socket resolve the name itself.
-void resolveHost(const NetworkOptions& options, const QString& host, quint16 port, QObject* context,
-                 std::function<void(const QHostAddress& address, const QString& why)> done);
+SMTPC_QT_EXPORT void resolveHost(const NetworkOptions& options, const QString& host, quint16 port, QObject* context,
+                                 std::function<void(const QHostAddress& address, const QString& why)> done);
 
 // The SMTP connection `params` describe, resolved as NetworkOptions say (resolveHost): `done` gets
 // them aimed at the address found — the socket connects to it while TLS still verifies the host's
 // name and sends it as SNI (tls.verifyName) — or unchanged when the system's resolver is to do it;
 // nullopt and why when the name does not resolve. For discovery's probes and the GUI's runs.
-void resolveConnection(const NetworkOptions& options, ConnectParams params, QObject* context,
-                       std::function<void(std::optional<ConnectParams> params, const QString& why)> done);
+SMTPC_QT_EXPORT void resolveConnection(
+    const NetworkOptions& options, ConnectParams params, QObject* context,
+    std::function<void(std::optional<ConnectParams> params, const QString& why)> done);
 
 // A clientConfig document (Thunderbird's config-v1.1.xml) read with QXmlStreamReader: only what
 // discovery needs. nullopt and `why` for a document that is not XML, has a DOCTYPE (entities are
 // refused outright), or is not a clientConfig.
-std::optional<discovery::ClientConfig> readClientConfig(const QByteArray& xml, QString* why);
+SMTPC_QT_EXPORT std::optional<discovery::ClientConfig> readClientConfig(const QByteArray& xml, QString* why);
 
 // The Public Suffix List: Debian's file (package publicsuffix), read once; empty when absent.
-const PublicSuffixList& publicSuffixes();
+SMTPC_QT_EXPORT const PublicSuffixList& publicSuffixes();
 
-class Discovery : public QObject {
+class SMTPC_QT_EXPORT Discovery : public QObject {
   Q_OBJECT
  public:
   Discovery(discovery::Settings settings, NetworkOptions network, QObject* parent = nullptr);

@@ -42,12 +42,13 @@
 #include <vector>
 
 #include "smtpc/oauth.h"
+#include "smtpc/qt/qt_export.h"
 
 class QTcpSocket;
 
 namespace smtpc::qt {
 
-class OAuthSignIn : public QObject {
+class SMTPC_QT_EXPORT OAuthSignIn : public QObject {
   Q_OBJECT
  public:
   // Opens `url` in the person's browser; false, with `why` set, when it could not.

@@ -19,12 +19,13 @@
 #include <string>
 
 #include "smtpc/form.h"
+#include "smtpc/qt/keychain_export.h"
 #include "smtpc/secret.h"
 
 namespace smtpc::qt {
 
 // Any secret under a key: the keychain first, else group/KEY in `settings`.
-class SecretStore {
+class SMTPC_KEYCHAIN_EXPORT SecretStore {
  public:
   enum class Where { Nowhere, Keychain, SettingsFile };
 
@@ -58,7 +59,7 @@ class SecretStore {
 };
 
 // The GUI's remembered passwords.
-struct Account {
+struct SMTPC_KEYCHAIN_EXPORT Account {
   QString server;
   int port = 0;
   QString user;
@@ -94,7 +95,7 @@ class PasswordStore {
 // key core names (oauth::refreshTokenKey: "ISSUER CLIENT_ID USER"); the fallback is its own file,
 // SMTPc/refresh-tokens.ini in the user's configuration folder (XDG_CONFIG_HOME on Linux), so
 // that both programs find what the other stored.
-class RefreshTokenStore {
+class SMTPC_KEYCHAIN_EXPORT RefreshTokenStore {
  public:
   using Where = SecretStore::Where;
 

@@ -10,11 +10,12 @@
 #include <QTimer>
 #include <memory>
 
+#include "smtpc/qt/qt_export.h"
 #include "smtpc/transport.h"
 
 namespace smtpc::qt {
 
-class QtTransport final : public QObject, public Transport {
+class SMTPC_QT_EXPORT QtTransport final : public QObject, public Transport {
   Q_OBJECT
  public:
   explicit QtTransport(QObject* parent = nullptr);
@@ -53,7 +54,7 @@ class QtTransport final : public QObject, public Transport {
   std::size_t written_ = 0;  // plain-text bytes the socket took, not yet reported to the engine
 };
 
-class QtTimer final : public QObject, public Timer {
+class SMTPC_QT_EXPORT QtTimer final : public QObject, public Timer {
   Q_OBJECT
  public:
   explicit QtTimer(QObject* parent = nullptr);
