@@ -1,5 +1,6 @@
-// The message body as a stream (DESIGN.md rule 5): the engine pulls chunks from a BodySource and
-// runs them through a DotStuffer, so a 1 GB message never sits in memory whole.
+/// \file
+/// The message body as a stream (DESIGN.md rule 5): the engine pulls chunks from a BodySource and
+/// runs them through a DotStuffer, so a 1 GB message never sits in memory whole.
 #pragma once
 
 #include <cstdint>
@@ -15,23 +16,27 @@
 
 namespace smtpc {
 
+/// The message content the engine sends after DATA, pulled in chunks. Implementations: StringBody
+/// (a ready message in memory), SourceBody (a ready message from a ContentSource, e.g. a file) and
+/// MimeBody (a message composed with Message::compose).
 class SMTPC_CORE_EXPORT BodySource {
  public:
   virtual ~BodySource() = default;
-  // Called once per transaction, when the server's capabilities are known and before size() and
-  // the first read (a MIME builder picks 8bit or quoted-printable here). Resets to the start.
+  /// Called once per transaction, when the server's capabilities are known and before size() and
+  /// the first read (a MIME builder picks 8bit or quoted-printable here). Resets to the start.
   virtual Error prepare(const Capabilities& capabilities) = 0;
-  // The size in octets if known in advance (for SIZE=, RFC 1870, and progress).
+  /// The size in octets if known in advance (for SIZE=, RFC 1870, and progress).
   virtual std::optional<std::uint64_t> size() const = 0;
-  // True when the content has octets over 127 and needs BODY=8BITMIME (RFC 6152).
+  /// True when the content has octets over 127 and needs BODY=8BITMIME (RFC 6152).
   virtual bool isEightBit() const = 0;
-  // Fills `buffer` from the current position; 0 means the end of the message.
+  /// Fills `buffer` from the current position; 0 means the end of the message.
   virtual Result<std::size_t> read(std::span<char> buffer) = 0;
 };
 
-// A ready RFC 5322 message held in memory (for --data-file and tests).
+/// A ready RFC 5322 message held in memory (for --data-file and tests).
 class SMTPC_CORE_EXPORT StringBody final : public BodySource {
  public:
+  /// Takes the whole message, headers and body, as RFC 5322 text (line ends are normalised on the way out).
   explicit StringBody(std::string content);
   Error prepare(const Capabilities&) override;
   std::optional<std::uint64_t> size() const override { return content_.size(); }
@@ -44,14 +49,16 @@ class SMTPC_CORE_EXPORT StringBody final : public BodySource {
   bool eightBit_ = false;
 };
 
-// SMTP DATA transparency (RFC 5321 §4.5.2) and line ends (§2.3.8): every line end becomes CRLF
-// (a bare LF or bare CR too), a line that starts with "." gets a second one, and finish() ends
-// the data with CRLF "." CRLF, adding the CRLF if the content did not end with one.
+/// SMTP DATA transparency (RFC 5321 §4.5.2) and line ends (§2.3.8): every line end becomes CRLF
+/// (a bare LF or bare CR too), a line that starts with "." gets a second one, and finish() ends
+/// the data with CRLF "." CRLF, adding the CRLF if the content did not end with one.
 class SMTPC_CORE_EXPORT DotStuffer {
  public:
-  // Appends the wire form of `input` to `out`. Input may be split anywhere, even inside a CRLF.
+  /// Appends the wire form of `input` to `out`. Input may be split anywhere, even inside a CRLF.
   void process(std::string_view input, std::string& out);
+  /// Appends the end of the data: CRLF if the content did not end with one, then "." CRLF.
   void finish(std::string& out);
+  /// Back to the start of a new message.
   void reset() { *this = DotStuffer(); }
 
  private:

@@ -1,9 +1,10 @@
-// smtpc::Error — what went wrong, whose fault it was, and what a person can do about it.
-//
-// Every meaning of µC/SMTPc's SMTPc_ERR_* codes has a code here (the legacy column below),
-// plus what that API could not express (timeouts, TLS, STARTTLS, SASL, per-recipient results).
-// An Error carries the server's reply when there was one, so "550 5.1.1 no such user" is never
-// replaced by a generic "server error".
+/// \file
+/// smtpc::Error — what went wrong, whose fault it was, and what a person can do about it.
+///
+/// Every meaning of µC/SMTPc's SMTPc_ERR_* codes has a code here (the legacy column below),
+/// plus what that API could not express (timeouts, TLS, STARTTLS, SASL, per-recipient results).
+/// An Error carries the server's reply when there was one, so "550 5.1.1 no such user" is never
+/// replaced by a generic "server error".
 #pragma once
 
 #include <memory>
@@ -22,9 +23,9 @@ namespace sasl {
 struct TokenRefusal;  // smtpc/sasl.h
 }
 
-// µC/SMTPc's error codes, named as in smtp-c.h (qtapp/net/include/smtpc/smtp-c.h holds their
-// numbers, which are the C API's business: core only says which one an error is, and the C API
-// builds its table from this list, so a name missing there does not compile).
+/// µC/SMTPc's error codes, named as in smtp-c.h (capi/include/smtpc/smtp-c.h holds their
+/// numbers, which are the C API's business: core only says which one an error is, and the C API
+/// builds its table from this list, so a name missing there does not compile).
 #define SMTPC_LEGACY_CODES(X)                                                                                \
   X(SMTPc_ERR_NONE)                                                                                          \
   X(SMTPc_ERR_NULL_PTR)                                                                                      \
@@ -57,34 +58,38 @@ struct TokenRefusal;  // smtpc/sasl.h
   X(SMTPc_ERR_CANCELLED)                                                                                     \
   X(SMTPc_ERR_INVALID_HANDLE)
 
+/// The C API's error code for an error (legacyCodeOf()): one value per row of #SMTPC_LEGACY_CODES,
+/// named as the SMTPc_ERR_* constant of smtp-c.h.
 enum class LegacyCode {
 #define SMTPC_X(name) name,
   SMTPC_LEGACY_CODES(SMTPC_X)
 #undef SMTPC_X
 };
 
-// The CLI's exit status for an error (smtpc(1)): which kind of thing a person has to fix.
+/// The CLI's exit status for an error (smtpc(1)): which kind of thing a person has to fix.
 enum class ExitClass {
-  Ok = 0,
-  Usage = 1,           // bad usage or input: fix the command line or the message
-  Network = 2,         // name, refused, lost, timeout
-  Tls = 3,             // handshake, certificate, STARTTLS
-  Auth = 4,            // login
-  MessageRefused = 5,  // sender, recipients, size, content
-  ServerSide = 6,      // the server refused or broke the protocol
-  Cancelled = 7,
+  Ok = 0,              ///< success
+  Usage = 1,           ///< bad usage or input: fix the command line or the message
+  Network = 2,         ///< name, refused, lost, timeout
+  Tls = 3,             ///< handshake, certificate, STARTTLS
+  Auth = 4,            ///< login
+  MessageRefused = 5,  ///< sender, recipients, size, content
+  ServerSide = 6,      ///< the server refused or broke the protocol
+  Cancelled = 7,       ///< the run was cancelled
 };
 
-// X-macro, one row per error. Columns:
-//   code   the ErrorCode
-//   fault  whose fault it is (Fault below)
-//   exit   the CLI's exit status (ExitClass)
-//   legacy the C API's SMTPc_ERR_* code (LegacyCode, without its SMTPc_ERR_ prefix)
-//   step   where the step bar shows it failed: a Step (smtpc/step.h) when the error always
-//          belongs to one, UnderWay for the step that was under way when it happened
-//   text   one sentence a learner can act on: the default explanation; the engine may give a more
-//          specific one with the error.
-// Adding an error is one row here; every table that says something about errors comes from it.
+/// X-macro, one row per error. Columns:
+/// ```
+///   code   the ErrorCode
+///   fault  whose fault it is (Fault below)
+///   exit   the CLI's exit status (ExitClass)
+///   legacy the C API's SMTPc_ERR_* code (LegacyCode, without its SMTPc_ERR_ prefix)
+///   step   where the step bar shows it failed: a Step (smtpc/step.h) when the error always
+///          belongs to one, UnderWay for the step that was under way when it happened
+///   text   one sentence a learner can act on: the default explanation; the engine may give a more
+///          specific one with the error.
+/// ```
+/// Adding an error is one row here; every table that says something about errors comes from it.
 #define SMTPC_ERROR_CODES(X)                                                                                 \
   X(None, Local, Ok, NONE, UnderWay,                                                                         \
     "No error.")                                                                                             \
@@ -157,49 +162,72 @@ enum class ExitClass {
   X(InvalidState, Local, Usage, INVALID_ARG, UnderWay,                                                       \
     "That call is not possible in the session's current state.")
 
+/// What went wrong: one value per row of #SMTPC_ERROR_CODES, where the row's last column is the
+/// value's meaning (defaultExplanation()) and the others its fault, exit status, C API code and step.
 enum class ErrorCode {
 #define SMTPC_X(name, fault, exit, legacy, step, text) name,
   SMTPC_ERROR_CODES(SMTPC_X)
 #undef SMTPC_X
 };
 
-// Whose fault: we misused the API or refused to proceed (Local), the server said no or broke the
-// protocol (Remote), or the network failed between us (Network).
-enum class Fault { Local, Remote, Network };
+/// Whose fault: we misused the API or refused to proceed (Local), the server said no or broke the
+/// protocol (Remote), or the network failed between us (Network).
+enum class Fault {
+  Local,    ///< our side: a bad argument, a wrong call, or a refusal to go on (plaintext login)
+  Remote,   ///< the server said no or broke the protocol
+  Network   ///< the network between us: name, connection, timeout, TLS handshake
+};
 
+/// The code's name as written: "AuthFailed".
 SMTPC_CORE_EXPORT std::string_view errorCodeName(ErrorCode code);
+/// The row's sentence: what the code means and what to do.
 SMTPC_CORE_EXPORT std::string_view defaultExplanation(ErrorCode code);
+/// Whose fault an error with this code is.
 SMTPC_CORE_EXPORT Fault faultOf(ErrorCode code);
+/// The fault's name: "local", "server", "network".
 SMTPC_CORE_EXPORT std::string_view faultName(Fault fault);
+/// The CLI's exit status for this code.
 SMTPC_CORE_EXPORT ExitClass exitClassOf(ErrorCode code);
+/// The C API's SMTPc_ERR_* code for this code (several codes may share one).
 SMTPC_CORE_EXPORT LegacyCode legacyCodeOf(ErrorCode code);
-SMTPC_CORE_EXPORT std::string_view legacyCodeName(LegacyCode code);  // "SMTPc_ERR_CONN_LOST"
-// The step an error always belongs to; nullopt: the step that was under way when it happened.
+SMTPC_CORE_EXPORT std::string_view legacyCodeName(LegacyCode code);  ///< "SMTPc_ERR_CONN_LOST"
+/// The step an error always belongs to; nullopt: the step that was under way when it happened.
 SMTPC_CORE_EXPORT std::optional<Step> failedStepOf(ErrorCode code);
 
+/// What went wrong (an ErrorCode), in words a person can act on, with the server's reply when there
+/// was one. A default-constructed Error is "no error" (ErrorCode::None) and tests false.
 class SMTPC_CORE_EXPORT Error {
  public:
+  /// No error.
   Error() = default;
+  /// An error with `code`; `explanation` replaces the code's default sentence when given, and `reply`
+  /// is the server's reply that caused it.
   explicit Error(ErrorCode code, std::string explanation = {}, std::optional<Reply> reply = {})
       : code_(code), explanation_(std::move(explanation)), reply_(std::move(reply)) {}
 
+  /// What went wrong.
   ErrorCode code() const { return code_; }
+  /// Whose fault it is (faultOf(code())).
   Fault fault() const { return faultOf(code_); }
+  /// Anything but ErrorCode::None.
   bool isError() const { return code_ != ErrorCode::None; }
+  /// Same as isError(): `if (Error e = ...)` reads "if it failed".
   explicit operator bool() const { return isError(); }
 
-  // The server's reply that caused this error, when there was one.
+  /// The server's reply that caused this error, when there was one.
   const std::optional<Reply>& reply() const { return reply_; }
-  // A 4xx reply means "try again later"; everything else is permanent.
+  /// A 4xx reply means "try again later", and so do a timeout and a lost connection without one;
+  /// everything else is permanent.
   bool isTransient() const;
-  // A refused OAuth token: what the server's error challenge before that reply said, decoded
-  // (smtpc/sasl.h); null otherwise. The diagnosis reads it.
+  /// A refused OAuth token: what the server's error challenge before that reply said, decoded
+  /// (smtpc/sasl.h); null otherwise. The diagnosis reads it.
   const sasl::TokenRefusal* tokenRefusal() const { return tokenRefusal_.get(); }
+  /// Attaches the decoded error challenge (the engine does, for XOAUTH2 and OAUTHBEARER).
   void setTokenRefusal(std::shared_ptr<const sasl::TokenRefusal> refusal) { tokenRefusal_ = std::move(refusal); }
 
-  // One or two sentences a person can act on; never empty for an error.
+  /// One or two sentences a person can act on; never empty for an error.
   std::string explanation() const;
-  // "AuthFailed: <explanation> [server: 535 5.7.8 ...]"
+  /// `"AuthFailed: <explanation> [server: 535 5.7.8 ...]"`
   std::string toString() const;
 
  private:

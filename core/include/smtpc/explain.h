@@ -1,9 +1,12 @@
-// What the GUIs show beside the transcript, computed once in core so the desktop app, the web
-// page and the CLI tell the same story. This header gathers the three parts:
-//   - the step bar (smtpc/step.h for the steps; the Explainer below follows a session's events
-//     and keeps the bar, step_bar.cpp);
-//   - the diagnosis after a failure (smtpc/diagnosis.h, diagnosis.cpp);
-//   - the provider presets (smtpc/presets.h, presets.cpp).
+/// \file
+/// What the GUIs show beside the transcript, computed once in core so the desktop app, the web
+/// page and the CLI tell the same story. This header gathers the three parts:
+/// ```
+///   - the step bar (smtpc/step.h for the steps; the Explainer below follows a session's events
+///     and keeps the bar, step_bar.cpp);
+///   - the diagnosis after a failure (smtpc/diagnosis.h, diagnosis.cpp);
+///   - the provider presets (smtpc/presets.h, presets.cpp).
+/// ```
 #pragma once
 
 #include <optional>
@@ -17,27 +20,32 @@
 
 namespace smtpc {
 
+/// One step of the bar and how far it got.
 struct StepView {
-  Step step;
-  StepStatus status = StepStatus::Pending;
+  Step step;  ///< which step
+  StepStatus status = StepStatus::Pending;  ///< how far it got
 };
 
-// Follows one session's events and keeps what the GUIs show. Feed every Event; read the views.
+/// Follows one session's events and keeps what the GUIs show. Feed every Event; read the views.
 class SMTPC_CORE_EXPORT Explainer {
  public:
-  // `sendsMail`: the session will send a message (MAIL, RCPT, DATA are part of the plan).
+  /// `sendsMail`: the session will send a message (MAIL, RCPT, DATA are part of the plan).
   Explainer(const ConnectParams& params, bool sendsMail);
 
-  // Returns true when the step bar changed.
+  /// Returns true when the step bar changed.
   bool onEvent(const Event& event);
 
+  /// The step bar: the steps of this run's plan, in order.
   const std::vector<StepView>& steps() const { return steps_; }
-  // Where it failed; nullopt before the end and after success.
+  /// Where it failed; nullopt before the end and after success.
   std::optional<Step> failedStep() const;
+  /// What the server offered (the last EHLO reply), once known.
   const std::optional<Capabilities>& capabilities() const { return capabilities_; }
+  /// The TLS handshake's result, once TLS is up.
   const std::optional<TlsInfo>& tls() const { return tls_; }
+  /// The session's end, once it came.
   const std::optional<Finished>& finished() const { return finished_; }
-  // Meaningful once finished() is set.
+  /// Meaningful once finished() is set.
   Diagnosis diagnosis() const;
 
  private:
