@@ -1,11 +1,12 @@
-// Composing a message (RFC 5322 + MIME, RFC 2045-2047, 2183, 2231, 2387): the fields a person
-// fills in become a streaming BodySource for the engine.
-//
-// Nothing is read or encoded twice and nothing large is held: text parts are encoded once in
-// prepare() (they are in memory already), attachments are read and base64-encoded chunk by chunk
-// as the engine pulls. The size is known before the first byte, for SIZE= and progress bars.
-// compose() checks every field first and names the one that is wrong; nothing half-composed is
-// ever handed to the engine.
+/// \file
+/// Composing a message (RFC 5322 + MIME, RFC 2045-2047, 2183, 2231, 2387): the fields a person
+/// fills in become a streaming BodySource for the engine.
+///
+/// Nothing is read or encoded twice and nothing large is held: text parts are encoded once in
+/// prepare() (they are in memory already), attachments are read and base64-encoded chunk by chunk
+/// as the engine pulls. The size is known before the first byte, for SIZE= and progress bars.
+/// compose() checks every field first and names the one that is wrong; nothing half-composed is
+/// ever handed to the engine.
 #pragma once
 
 #include <cstdint>
@@ -24,20 +25,24 @@
 
 namespace smtpc {
 
-// A display name and an address: "Jörg Müller <joerg@example.org>". (µC/SMTPc: SMTPc_SetMbox.)
+/// A display name and an address: "Jörg Müller <joerg@example.org>". (µC/SMTPc: SMTPc_SetMbox.)
 class SMTPC_CORE_EXPORT Mailbox {
  public:
   Mailbox() = default;
-  // Checks the address (RFC 5321 syntax) and that the name holds no CR, LF or NUL.
+  /// Checks the address (RFC 5321 syntax) and that the name holds no CR, LF or NUL.
   static Result<Mailbox> create(std::string displayName, std::string address);
-  // Reads "Name <addr>", "\"Name, Jr.\" <addr>", "<addr>" or "addr".
+  /// Reads "Name <addr>", "\"Name, Jr.\" <addr>", "<addr>" or "addr".
   static Result<Mailbox> parse(std::string_view text);
 
+  /// The display name, as given (may be empty).
   const std::string& displayName() const { return displayName_; }
+  /// The bare address: "joerg@example.org".
   const std::string& address() const { return address_; }
+  /// The address is not ASCII: sending needs SMTPUTF8 (RFC 6531).
   bool needsSmtpUtf8() const { return needsSmtpUtf8_; }
+  /// No address (a default-constructed Mailbox).
   bool empty() const { return address_.empty(); }
-  // The header form: the name quoted (RFC 5322 §3.2.4) or as encoded words (RFC 2047 §5(3)).
+  /// The header form: the name quoted (RFC 5322 §3.2.4) or as encoded words (RFC 2047 §5(3)).
   std::string toHeader() const;
 
  private:
@@ -46,17 +51,20 @@ class SMTPC_CORE_EXPORT Mailbox {
   bool needsSmtpUtf8_ = false;
 };
 
-// Where an attachment's bytes come from. The size is known before reading.
+/// Where an attachment's bytes come from. The size is known before reading.
 class SMTPC_CORE_EXPORT ContentSource {
  public:
   virtual ~ContentSource() = default;
+  /// The size in octets, known before reading.
   virtual std::uint64_t size() const = 0;
-  virtual Error rewind() = 0;  // back to the start (a message may be sent more than once)
-  virtual Result<std::size_t> read(std::span<char> buffer) = 0;  // 0 at the end
+  virtual Error rewind() = 0;  ///< back to the start (a message may be sent more than once)
+  virtual Result<std::size_t> read(std::span<char> buffer) = 0;  ///< 0 at the end
 };
 
+/// Attachment bytes held in memory.
 class SMTPC_CORE_EXPORT MemoryContent final : public ContentSource {
  public:
+  /// Takes the bytes.
   explicit MemoryContent(std::string data) : data_(std::move(data)) {}
   std::uint64_t size() const override { return data_.size(); }
   Error rewind() override;
@@ -67,9 +75,10 @@ class SMTPC_CORE_EXPORT MemoryContent final : public ContentSource {
   std::size_t position_ = 0;
 };
 
-// A file, opened when created (so a missing file is reported then), read as the message streams.
+/// A file, opened when created (so a missing file is reported then), read as the message streams.
 class SMTPC_CORE_EXPORT FileContent final : public ContentSource {
  public:
+  /// Opens the file at `path` and learns its size; an error naming the file when it cannot.
   static Result<std::shared_ptr<FileContent>> open(const std::string& path);
   ~FileContent() override;
   std::uint64_t size() const override { return size_; }
@@ -84,11 +93,12 @@ class SMTPC_CORE_EXPORT FileContent final : public ContentSource {
   std::uint64_t position_ = 0;
 };
 
-// A ready RFC 5322 message streamed from a ContentSource as it is sent (the CLI's --data-file):
-// memory stays constant whatever the size. The content is read once when made, to know whether
-// it needs 8BITMIME; size() is known for SIZE= and progress.
+/// A ready RFC 5322 message streamed from a ContentSource as it is sent (the CLI's --data-file):
+/// memory stays constant whatever the size. The content is read once when made, to know whether
+/// it needs 8BITMIME; size() is known for SIZE= and progress.
 class SMTPC_CORE_EXPORT SourceBody final : public BodySource {
  public:
+  /// Reads `content` once (for 8BITMIME), then rewinds it; an error when it cannot be read.
   static Result<std::shared_ptr<SourceBody>> create(std::shared_ptr<ContentSource> content);
   Error prepare(const Capabilities&) override { return content_->rewind(); }
   std::optional<std::uint64_t> size() const override { return content_->size(); }
@@ -101,60 +111,64 @@ class SMTPC_CORE_EXPORT SourceBody final : public BodySource {
   bool eightBit_ = false;
 };
 
+/// A file attached to a Message, or an inline part when it has a content ID.
 struct SMTPC_CORE_EXPORT Attachment {
-  std::string filename;     // shown to the reader; may be non-ASCII
-  std::string contentType;  // empty: guessed from the file name's extension
-  std::string contentId;    // set: an inline part, referenced from HTML as "cid:<contentId>"
-  std::shared_ptr<ContentSource> content;
+  std::string filename;                    ///< shown to the reader; may be non-ASCII
+  std::string contentType;                 ///< empty: guessed from the file name's extension
+  std::string contentId;                   ///< set: an inline part, referenced from HTML as "cid:<contentId>"
+  std::shared_ptr<ContentSource> content;  ///< where the bytes come from
 
+  /// An attachment of bytes in memory; the content type guessed from `filename` when not given.
   static Attachment fromMemory(std::string filename, std::string data, std::string contentType = {});
-  // `filename` empty: the path's last component.
+  /// `filename` empty: the path's last component.
   static Result<Attachment> fromFile(const std::string& path, std::string contentType = {}, std::string filename = {});
 };
 
-// "application/pdf" for "report.PDF"; "application/octet-stream" when unknown.
+/// "application/pdf" for "report.PDF"; "application/octet-stream" when unknown.
 SMTPC_CORE_EXPORT std::string_view guessContentType(std::string_view filename);
 
-// The wall-clock time of composing, given by the caller (core reads no clock).
+/// The wall-clock time of composing, given by the caller (core reads no clock).
 struct DateTime {
-  std::int64_t unixSeconds = 0;
-  int utcOffsetMinutes = 0;
+  std::int64_t unixSeconds = 0;  ///< seconds since 1970-01-01 UTC
+  int utcOffsetMinutes = 0;      ///< the local time's offset from UTC, for the Date header: +60 for CET
 };
 
 class MimeBody;
 
-// The message as a person fills it in. (µC/SMTPc: SMTPc_SetMsg.)
+/// The message as a person fills it in. (µC/SMTPc: SMTPc_SetMsg.)
 struct SMTPC_CORE_EXPORT Message {
-  Mailbox from;
-  std::optional<Mailbox> sender;
-  std::vector<Mailbox> replyTo;
-  std::vector<Mailbox> to;
-  std::vector<Mailbox> cc;
-  std::vector<Mailbox> bcc;  // envelope only: never written in a header
-  std::string subject;
-  std::string text;  // text/plain body (UTF-8)
-  std::string html;  // optional text/html alternative
-  std::vector<std::pair<std::string, std::string>> headers;  // extra headers, e.g. {"X-Mailer", "..."}
-  std::vector<Attachment> attachments;
+  Mailbox from;                                              ///< From: the author; MAIL FROM's address
+  std::optional<Mailbox> sender;                             ///< Sender: when someone sends on the author's behalf
+  std::vector<Mailbox> replyTo;                              ///< Reply-To
+  std::vector<Mailbox> to;                                   ///< To
+  std::vector<Mailbox> cc;                                   ///< Cc
+  std::vector<Mailbox> bcc;                                  ///< envelope only: never written in a header
+  std::string subject;                                       ///< Subject (encoded words when not ASCII)
+  std::string text;                                          ///< text/plain body (UTF-8)
+  std::string html;                                          ///< optional text/html alternative
+  std::vector<std::pair<std::string, std::string>> headers;  ///< extra headers, e.g. {"X-Mailer", "..."}
+  std::vector<Attachment> attachments;                       ///< files and inline parts
 
-  // The SMTP envelope: From's address, then every To, Cc and Bcc address once.
+  /// The SMTP envelope: From's address, then every To, Cc and Bcc address once.
   Envelope envelope() const;
-  // Checks every field and returns the streaming body. `now` gives Date; Message-ID is random.
+  /// Checks every field and returns the streaming body. `now` gives Date; Message-ID is random.
   Result<std::shared_ptr<MimeBody>> compose(DateTime now) const;
-  // compose() plus the envelope: ready for Session::send / Client::sendMsg.
+  /// compose() plus the envelope: ready for Session::send / Client::sendMsg.
   Result<OutgoingMessage> toOutgoing(DateTime now) const;
 };
 
+/// The composed message, streamed as the engine reads it: what Message::compose() returns.
 class SMTPC_CORE_EXPORT MimeBody final : public BodySource {
  public:
   Error prepare(const Capabilities& capabilities) override;
-  // Known once prepare() has chosen the encodings; unknown (nullopt) before.
+  /// Known once prepare() has chosen the encodings; unknown (nullopt) before.
   std::optional<std::uint64_t> size() const override { return prepared_ ? std::optional<std::uint64_t>(size_) : std::nullopt; }
   bool isEightBit() const override { return eightBit_; }
   Result<std::size_t> read(std::span<char> buffer) override;
 
+  /// The Message-ID header's value, angle brackets included.
   const std::string& messageId() const { return messageId_; }
-  // The whole message as a string (for --print-message and tests); prepares with `capabilities`.
+  /// The whole message as a string (for --print-message and tests); prepares with `capabilities`.
   Result<std::string> toString(const Capabilities& capabilities = {});
 
  private:

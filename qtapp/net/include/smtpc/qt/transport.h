@@ -1,5 +1,6 @@
-// QtTransport: smtpc::Transport over QSslSocket (TCP, STARTTLS, implicit TLS), and QtTimer.
-// Thin adapters: no protocol logic, no nested event loops; everything on the caller's thread.
+/// \file
+/// QtTransport: smtpc::Transport over QSslSocket (TCP, STARTTLS, implicit TLS), and QtTimer.
+/// Thin adapters: no protocol logic, no nested event loops; everything on the caller's thread.
 #pragma once
 
 #include <QElapsedTimer>
@@ -15,9 +16,12 @@
 
 namespace smtpc::qt {
 
+/// smtpc::Transport over QSslSocket: TCP, STARTTLS and implicit TLS, verified against the
+/// system's CAs plus TlsConfig's, with core's TLS policy deciding. Everything on the caller's thread.
 class SMTPC_QT_EXPORT QtTransport final : public QObject, public Transport {
   Q_OBJECT
  public:
+  /// A transport with no connection yet.
   explicit QtTransport(QObject* parent = nullptr);
   ~QtTransport() override;
 
@@ -26,8 +30,10 @@ class SMTPC_QT_EXPORT QtTransport final : public QObject, public Transport {
   void startTls() override;
   void close() override;
 
-  // What verification found, with an explanation per problem ("expired on ...: ...").
+  /// What verification found, with an explanation per problem ("expired on ...: ...").
   static std::vector<std::string> explainSslErrors(const QList<QSslError>& errors, const QString& host);
+  /// What a handshake on `socket` negotiated and found (`errors`, as explained by explainSslErrors());
+  /// `accepted`: the connection goes on despite them.
   static TlsInfo describe(const QSslSocket& socket, const QList<QSslError>& errors, bool accepted);
 
  private:
@@ -54,9 +60,11 @@ class SMTPC_QT_EXPORT QtTransport final : public QObject, public Transport {
   std::size_t written_ = 0;  // plain-text bytes the socket took, not yet reported to the engine
 };
 
+/// smtpc::Timer over QTimer, on a QElapsedTimer's monotonic clock.
 class SMTPC_QT_EXPORT QtTimer final : public QObject, public Timer {
   Q_OBJECT
  public:
+  /// A timer with nothing scheduled; its clock starts now.
   explicit QtTimer(QObject* parent = nullptr);
   Time now() const override;
   void schedule(std::optional<Time> deadline) override;
