@@ -342,7 +342,8 @@ class SMTPC_CORE_EXPORT Session {
     State answers;
     std::size_t index = 0;
   };
-  struct Transaction;  // the message under way (transaction.h)
+  // The message under way (core/src/transaction.h): an internal, not exported from a shared core.
+  struct SMTPC_CORE_NO_EXPORT Transaction;
 
   // The only way to change state: records it, emits StateChanged, arms the phase's timer.
   void setState(State next);
