@@ -4,7 +4,7 @@
 # (SMTPcConfig.cmake + version file, one export set per component) and smtpc.pc for the C API.
 #
 #   component   target        library file        headers
-#   Core        smtpc_core    libsmtpc-core       smtpc/*.h (+ version.h, core_export.h)
+#   Core        smtpc_core    libsmtpc-core       smtpc/*.h (+ the generated version.h, core_export.h)
 #   Tls         smtpc_tls     libsmtpc-tls        smtpc/tls/*.h
 #   C           smtpc_c       libsmtpc            smtpc/smtp-c.h        (pkg-config: smtpc)
 #   Qt          smtpc_qt      libsmtpc-qt         smtpc/qt/*.h
@@ -96,7 +96,7 @@ if(TARGET smtpc_qt)
           COMPONENT Development FILES_MATCHING PATTERN "*.h" PATTERN "secretstore.h" EXCLUDE)
   if(EXISTS ${PROJECT_BINARY_DIR}/qtapp/net/include/smtpc)
     install(DIRECTORY ${PROJECT_BINARY_DIR}/qtapp/net/include/smtpc DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
-            COMPONENT Development FILES_MATCHING PATTERN "*.h")
+            COMPONENT Development FILES_MATCHING PATTERN "*.h" PATTERN "keychain_export.h" EXCLUDE)
   endif()
 endif()
 
