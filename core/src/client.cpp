@@ -84,10 +84,31 @@ void Client::drive() {
   driving_ = true;
   do {
     again_ = false;
+    // Consecutive writes of a round go to the transport as one: a short message's content and
+    // dot, and the next message's MAIL/RCPT/DATA behind them, leave in one segment and wake the
+    // peer once. The bytes and their order are the session's; only the number of write calls
+    // changes. Events in between do not split a write (the observer sees no transport); the
+    // transport's own actions do. Large body chunks are not copied together: past kGatherLimit
+    // what is gathered goes first (one more write call saves copying a chunk into a new buffer).
+    constexpr std::size_t kGatherLimit = 64 * 1024;
+    std::string gathered;
+    const auto writeGathered = [&] {
+      if (gathered.empty()) return;
+      const std::string bytes = std::move(gathered);
+      gathered.clear();
+      transport_.write(bytes);
+    };
     while (auto output = session_->poll()) {
+      if (auto* write = std::get_if<WriteAction>(&*output)) {
+        if (gathered.size() + write->bytes.size() > kGatherLimit) writeGathered();
+        if (gathered.empty()) gathered = std::move(write->bytes);
+        else gathered += write->bytes;
+        continue;
+      }
+      if (!std::holds_alternative<Event>(*output)) writeGathered();
       std::visit(Overloaded{
                      [&](ConnectAction& a) { transport_.connect(a.host, a.port, session_->params().tls); },
-                     [&](WriteAction& a) { transport_.write(a.bytes); },
+                     [&](WriteAction&) {},
                      [&](StartTlsAction&) { transport_.startTls(); },
                      [&](CloseAction&) { transport_.close(); },
                      [&](Event& e) {
@@ -96,6 +117,7 @@ void Client::drive() {
                  },
                  *output);
     }
+    writeGathered();
   } while (again_);
   timer_.schedule(session_->nextDeadline());
   driving_ = false;

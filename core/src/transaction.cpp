@@ -5,6 +5,8 @@
 // Same engine, same rules as session.cpp (this is Session's code, in a file of its own): a
 // message-level refusal (sender, recipients, size, content) fails that message, RSETs, and the
 // session goes on with the next one; a reply is handled by the state it answers.
+#include <algorithm>
+
 #include "smtpc/command.h"
 #include "smtpc/reply_code.h"
 #include "smtpc/session.h"
@@ -30,49 +32,47 @@ void Session::beginMessage() {
   t.index = queue_.front().first;
   t.message = std::move(queue_.front().second);
   queue_.pop_front();
+  if (Error refused = t.prepare(*this); refused.isError()) {
+    rejectLocally(std::move(refused));
+    return;
+  }
+  t.sendEnvelope(*this);
+  setState(State::Mail);
+}
+
+Error Session::Transaction::prepare(Session& session) {
+  Transaction& t = *this;
+  const Capabilities& capabilities = session.capabilities_;
+  const ConnectParams& params = session.params_;
   const Envelope& envelope = t.message.envelope;
   BodySource& body = *t.message.body;
 
-  if (Error prepared = body.prepare(capabilities_); prepared.isError()) {
-    rejectLocally(Error(ErrorCode::BodyReadFailed, prepared.explanation()));
-    return;
-  }
+  if (Error prepared = body.prepare(capabilities); prepared.isError())
+    return Error(ErrorCode::BodyReadFailed, prepared.explanation());
   t.total = body.size();
   const bool eightBit = body.isEightBit();
   bool utf8 = false;
   if (!envelope.from.empty()) utf8 = checkAddress(envelope.from)->needsSmtpUtf8;
   for (const auto& recipient : envelope.recipients) utf8 = utf8 || checkAddress(recipient)->needsSmtpUtf8;
 
-  if (t.total && capabilities_.maxSize() && *t.total > capabilities_.maxSize()) {
-    rejectLocally(Error(ErrorCode::MessageTooLarge, "The message is " + std::to_string(*t.total) +
-                                                        " octets; the server accepts at most " +
-                                                        std::to_string(capabilities_.maxSize()) + " (its SIZE)."));
-    return;
-  }
-  if (eightBit && !capabilities_.supports8BitMime()) {
-    rejectLocally(Error(ErrorCode::EightBitNotSupported));
-    return;
-  }
-  if (utf8 && !capabilities_.supportsSmtpUtf8()) {
-    rejectLocally(Error(ErrorCode::SmtpUtf8NotSupported));
-    return;
-  }
+  if (t.total && capabilities.maxSize() && *t.total > capabilities.maxSize())
+    return Error(ErrorCode::MessageTooLarge, "The message is " + std::to_string(*t.total) +
+                                                 " octets; the server accepts at most " +
+                                                 std::to_string(capabilities.maxSize()) + " (its SIZE).");
+  if (eightBit && !capabilities.supports8BitMime()) return Error(ErrorCode::EightBitNotSupported);
+  if (utf8 && !capabilities.supportsSmtpUtf8()) return Error(ErrorCode::SmtpUtf8NotSupported);
 
   command::MailParameters parameters;
-  if (capabilities_.supportsSize() && t.total) parameters.size = t.total;
+  if (capabilities.supportsSize() && t.total) parameters.size = t.total;
   parameters.body8BitMime = eightBit;
   parameters.smtpUtf8 = utf8;
   auto mail = command::mailFrom(envelope.from, parameters);
-  if (!mail) {
-    rejectLocally(mail.error());
-    return;
-  }
+  if (!mail) return mail.error();
+  t.mailLine = std::move(*mail);
+  t.rcptLines.clear();
   for (const auto& recipient : envelope.recipients) {
     auto rcpt = command::rcptTo(recipient);
-    if (!rcpt) {
-      rejectLocally(rcpt.error());
-      return;
-    }
+    if (!rcpt) return rcpt.error();
     t.rcptLines.push_back(std::move(*rcpt));
   }
 
@@ -80,17 +80,22 @@ void Session::beginMessage() {
   // several recipients, DATA waits for every RCPT reply: after a 354 the only way out is to
   // deliver or drop the line. With one recipient no partial acceptance can happen (if it is
   // refused, DATA is refused too, or ended empty and delivered to nobody), so DATA joins.
-  t.pipelined = params_.usePipelining && capabilities_.supportsPipelining() && params_.quitAfter != Phase::Mail;
-  t.dataPipelined = t.pipelined && params_.quitAfter != Phase::Rcpt &&
-                    (params_.recipientPolicy == RecipientPolicy::SendToAccepted || t.rcptLines.size() == 1);
-  note(TranscriptKind::Info, "Message " + std::to_string(t.index + 1) + ": from <" + envelope.from + "> to " +
-                                 std::to_string(envelope.recipients.size()) + " recipient(s)" +
-                                 (t.pipelined ? ", commands pipelined (RFC 2920)" : ""));
-  sendCommand(*mail, State::Mail);
+  t.pipelined = params.usePipelining && capabilities.supportsPipelining() && params.quitAfter != Phase::Mail;
+  t.dataPipelined = t.pipelined && params.quitAfter != Phase::Rcpt &&
+                    (params.recipientPolicy == RecipientPolicy::SendToAccepted || t.rcptLines.size() == 1);
+  return {};
+}
+
+void Session::Transaction::sendEnvelope(Session& session) {
+  const Transaction& t = *this;
+  const Envelope& envelope = t.message.envelope;
+  session.note(TranscriptKind::Info, "Message " + std::to_string(t.index + 1) + ": from <" + envelope.from +
+                                         "> to " + std::to_string(envelope.recipients.size()) + " recipient(s)" +
+                                         (t.pipelined ? ", commands pipelined (RFC 2920)" : ""));
+  session.sendCommand(t.mailLine, State::Mail);
   if (t.pipelined)
-    for (std::size_t i = 0; i < t.rcptLines.size(); ++i) sendCommand(t.rcptLines[i], State::Rcpt, i);
-  if (t.dataPipelined) sendCommand(command::data(), State::Data);
-  setState(State::Mail);
+    for (std::size_t i = 0; i < t.rcptLines.size(); ++i) session.sendCommand(t.rcptLines[i], State::Rcpt, i);
+  if (t.dataPipelined) session.sendCommand(command::data(), State::Data);
 }
 
 void Session::onMailReply(const Reply& reply) {
@@ -184,7 +189,10 @@ void Session::onDataReply(const Reply& reply) {
       return;
     }
     note(TranscriptKind::Info, "The server waits for the message (354); it ends with a line holding a single \".\".");
-    t.readBuffer.resize(kBodyChunk);
+    // A chunk, or less for a message known to be smaller (its size and one more octet, so that
+    // the read that finds its end fits): a short message costs no 64 KB buffer.
+    const std::uint64_t bufferSize = t.total ? std::min<std::uint64_t>(kBodyChunk, *t.total + 1) : kBodyChunk;
+    t.readBuffer.resize(static_cast<std::size_t>(bufferSize));
     t.stuffer.reset();
     setState(State::Body);
     return;
@@ -198,33 +206,66 @@ void Session::onDataReply(const Reply& reply) {
 void Session::streamBody() {
   Transaction& t = *transaction_;
   if (unflushed_ >= params_.bodyWindow) return;  // wait for onBytesFlushed
-  auto read = t.message.body->read(std::span<char>(t.readBuffer.data(), t.readBuffer.size()));
-  if (!read) {
-    const Error error(ErrorCode::BodyReadFailed, "Reading the message failed while it was being sent: " +
-                                                     read.error().explanation() +
-                                                     " The connection is closed so that the server drops the part sent.");
-    t.error = error;
-    record(error);
-    note(TranscriptKind::Error, error.explanation());
-    closeNow(true);
-    return;
-  }
+  // One write per chunk, and the final dot in the same write as the content's last part: the
+  // source is read until the buffer is full or it ends (a short read is not yet the end).
   std::string wire;
-  if (*read == 0) {
+  std::size_t filled = 0;
+  bool ended = false;
+  while (filled < t.readBuffer.size()) {
+    auto read = t.message.body->read(std::span<char>(t.readBuffer.data() + filled, t.readBuffer.size() - filled));
+    if (!read) {
+      const Error error(ErrorCode::BodyReadFailed,
+                        "Reading the message failed while it was being sent: " + read.error().explanation() +
+                            " The connection is closed so that the server drops the part sent.");
+      t.error = error;
+      record(error);
+      note(TranscriptKind::Error, error.explanation());
+      closeNow(true);
+      return;
+    }
+    if (*read == 0) {
+      ended = true;
+      break;
+    }
+    filled += *read;
+  }
+  if (filled > 0) {
+    wire.reserve(filled + filled / 32 + 16);
+    t.stuffer.process(std::string_view(t.readBuffer.data(), filled), wire);
+    t.sent += filled;
+    post(MessageProgress{t.index, t.sent, t.total});
+  }
+  if (ended) {
     t.stuffer.finish(wire);
     note(TranscriptKind::Info, "(message content: " + std::to_string(t.sent) + " octets, not shown)");
     note(TranscriptKind::Client, ".");
     pending_.push_back(Pending{State::DataEnd, 0});
     setState(State::DataEnd);
-  } else {
-    wire.reserve(*read + *read / 32 + 16);
-    t.stuffer.process(std::string_view(t.readBuffer.data(), *read), wire);
-    t.sent += *read;
-    post(MessageProgress{t.index, t.sent, t.total});
+    if (t.pipelined && !queue_.empty()) t.pipelineNext(*this);
   }
   unflushed_ += wire.size();
   // Ahead of the progress and transcript events just queued: the bytes go out first.
   outputs_.emplace_front(WriteAction{std::move(wire)});
+}
+
+// RFC 2920 §3.1: "the RSET/MAIL FROM sequence necessary to initiate a new message transaction can
+// be placed in the same group as the final transfer of the headers and body of the previous
+// message". The next message's batch follows this one's final dot in the same write, so a run of
+// messages costs one round trip each instead of two; its replies come after the dot's, and
+// finishMessage hands over to it. A message that would be refused locally (size, 8BITMIME, ...)
+// is left queued: its refusal is reported in its turn, after this message's result.
+void Session::Transaction::pipelineNext(Session& session) {
+  auto& queue = session.queue_;
+  auto candidate = std::make_unique<Transaction>();
+  candidate->index = queue.front().first;
+  candidate->message = std::move(queue.front().second);
+  if (candidate->prepare(session).isError()) {
+    queue.front().second = std::move(candidate->message);
+    return;
+  }
+  queue.pop_front();
+  candidate->sendEnvelope(session);
+  next = std::move(candidate);
 }
 
 void Session::onDataEndReply(const Reply& reply) {
@@ -262,7 +303,12 @@ void Session::finishMessage(std::optional<Reply> reply) {
     record(t.error);
   }
   post(MessageResult{t.index, t.error, t.recipients, std::move(reply)});
-  transaction_.reset();
+  std::unique_ptr<Transaction> next = std::move(t.next);
+  transaction_ = std::move(next);
+  if (transaction_) {
+    setState(State::Mail);  // its batch went out behind the dot; its replies are next
+    return;
+  }
   enterReady();
 }
 
@@ -279,7 +325,9 @@ void Session::abandonMessage(const Error& error) {
   Transaction& t = *transaction_;
   if (!t.error.isError()) t.error = error;
   post(MessageResult{t.index, t.error, t.recipients, t.error.reply()});
-  transaction_.reset();
+  // A message whose batch followed the dot is reported with the queue (failRemainingMessages).
+  std::unique_ptr<Transaction> next = std::move(t.next);
+  transaction_ = std::move(next);
 }
 
 void Session::failRemainingMessages() {
@@ -293,6 +341,7 @@ void Session::failRemainingMessages() {
   };
   if (transaction_) {
     notSent(transaction_->index, transaction_->recipients);
+    if (transaction_->next) notSent(transaction_->next->index, {});
     transaction_.reset();
   }
   while (!queue_.empty()) {

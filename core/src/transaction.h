@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@ namespace smtpc {
 struct Session::Transaction {
   std::size_t index = 0;
   OutgoingMessage message;
+  std::string mailLine;
   std::vector<std::string> rcptLines;
   bool pipelined = false;      // MAIL and RCPTs sent in one batch
   bool dataPipelined = false;  // DATA in that batch too
@@ -26,6 +28,16 @@ struct Session::Transaction {
   std::string readBuffer;
   std::uint64_t sent = 0;
   std::optional<std::uint64_t> total;
+  // The next message, when its MAIL (RCPT, DATA) went out behind this one's final dot (RFC 2920
+  // §3.1): it becomes the message under way when this one's reply comes.
+  std::unique_ptr<Transaction> next;
+
+  // Session's transaction code, here so that session.h stays the public face: the checks that
+  // need the server's capabilities and the command lines (an error refuses the message locally),
+  // the MAIL/RCPT/DATA batch, and pipelining the queue's next message behind this one's dot.
+  Error prepare(Session& session);
+  void sendEnvelope(Session& session);
+  void pipelineNext(Session& session);
 };
 
 }  // namespace smtpc
