@@ -9,7 +9,6 @@
 #include <QDateTime>
 #include <QFile>
 #include <QJsonArray>
-#include <QJsonDocument>
 #include <QJsonObject>
 #include <QTextStream>
 #include <csignal>
@@ -22,8 +21,11 @@
 #include "smtpc/message.h"
 #include "smtpc/qt/client.h"
 #include "smtpc/tls_policy.h"
+#include "account_options.h"
 #include "discover_options.h"
+#include "json_output.h"
 #include "oauth_options.h"
+#include "standard_input.h"
 
 using namespace smtpc;
 
@@ -79,6 +81,28 @@ QJsonObject tlsJson(const TlsInfo& info) {
 }
 
 
+// The examples of --help (and of the man page, which help2man makes from it).
+QString examplesHelp() {
+  // "$ " before a command: help2man sets it as a command, line by line (a plain indented line is filled).
+  return QStringLiteral(
+      "\n\nExamples:\n"
+      "  Test a server's setup up to the login; smtpc asks for the password:\n"
+      "    $ smtpc -s smtp.example.com -u me@example.com\n"
+      "  Send a message with the account \"work\" of the accounts file:\n"
+      "    $ smtpc -a work -t you@example.net --subject Hello --body \"Hi there\" --attach report.pdf\n"
+      "  Send a ready message (headers and body) from standard input:\n"
+      "    $ cat message.eml | smtpc -a work -t you@example.net --data -\n"
+      "  The password from an environment variable, for a script:\n"
+      "    $ SMTP_PASSWORD=... smtpc -s smtp.example.com -u me --password-env SMTP_PASSWORD\n"
+      "  Check TLS on port 465 and print the result, certificate chain included, as JSON:\n"
+      "    $ smtpc -s smtp.example.com --security tls --quit-after ehlo --json\n"
+      "  Find the settings for an address and test them:\n"
+      "    $ smtpc --discover me@example.com\n"
+      "  Type the password once and keep it in the system keychain; then use it from there:\n"
+      "    $ smtpc -s smtp.example.com -u me --remember-password\n"
+      "    $ smtpc -s smtp.example.com -u me --keychain");
+}
+
 int usage(const QString& message) {
   std::cerr << "smtpc: " << message.toStdString() << "\n(see smtpc --help)\n";
   return Usage;
@@ -97,7 +121,8 @@ int main(int argc, char** argv) {
       "Without --to (or --data-file), only the connection is tested: it stops after AUTH.\n"
       "Transcript: === notes, -> / <- clear text, ~> / <~ inside TLS, *** errors.\n"
       "Exit status: 0 ok, 1 usage/input, 2 network, 3 TLS, 4 login, 5 message refused, 6 server, 7 cancelled,\n"
-      "8 OAuth sign-in refused or not completed.") + cli::oauthHelp() + cli::discoverHelp());
+      "8 OAuth sign-in refused or not completed.") + cli::accountsHelp() + cli::oauthHelp() + cli::discoverHelp() +
+      examplesHelp());
   parser.addHelpOption();
   const QCommandLineOption version(QStringList{"version"}, "Print the version and exit.");
   parser.addOption(version);
@@ -134,13 +159,14 @@ int main(int argc, char** argv) {
   const auto bodyFile = opt({"body-file"}, "Body text from FILE.", "FILE");
   const auto attach = opt({"attach"}, "Attach FILE (repeatable).", "FILE");
   const auto header = opt({"header"}, "Extra header \"Name: value\" (repeatable).", "HEADER");
-  const auto dataFile = opt({"data-file"}, "Send FILE as the message, as it is (RFC 5322).", "FILE");
+  const auto dataFile = opt({"data-file", "data"}, "Send FILE as the message, as it is (RFC 5322); - reads it from standard input.", "FILE");
   const auto count = opt({"count"}, "Send the message N times over one connection.", "N");
   const auto quitAfter = opt({"quit-after"}, "Stop after: connect | tls | ehlo | auth | mail | rcpt", "PHASE");
   const auto sendToAccepted = opt({"send-to-accepted"}, "If some recipients are refused, send to the others.");
   const auto timeout = opt({"timeout"}, "Seconds to wait for each step (default 60).", "SECONDS");
   const auto printMessage = opt({"print-message"}, "Compose the message, print it, send nothing.");
-  const auto json = opt({"json"}, "Print one JSON object: result, capabilities, TLS, messages, transcript.");
+  const cli::AccountOptions accountOptions = cli::addAccountOptions(parser);
+  const auto json = opt({"json"}, "Print one JSON object: result, capabilities, TLS, messages, transcript (docs/json.md).");
   const auto quiet = opt({"q", "quiet"}, "Print only the result.");
   const auto verbose = opt({"v", "verbose"}, "Also print timings.");
   parser.process(app);
@@ -151,15 +177,30 @@ int main(int argc, char** argv) {
 
   if (!parser.positionalArguments().isEmpty()) return usage("unexpected argument " + parser.positionalArguments().first());
 
+  // --- the account (account_options.cpp): its values where the command line gives none
+  if (parser.isSet(accountOptions.account) && parser.isSet(discoverOptions.discover))
+    return usage("--discover finds the server that --account names: choose one");
+  QString accountWhy;
+  const std::optional<accounts::Account> account = cli::chooseAccount(
+      parser, accountOptions, parser.isSet(server) || parser.isSet(discoverOptions.discover), &accountWhy);
+  if (!accountWhy.isEmpty()) return usage(accountWhy);
+  auto valueOf = [&](const QCommandLineOption& o, const std::string& accountValue) {
+    return parser.isSet(o) || !account ? parser.value(o) : QString::fromStdString(accountValue);
+  };
+  const QString userName = valueOf(user, account ? account->user : "");
+  const QString caFilePath = valueOf(caFile, account ? account->caFile : "");
+
   // --- OAuth 2: the settings now, the sign-in itself just before connecting (oauth_options.cpp)
   std::optional<oauth::Settings> oauthSettings;
   if (cli::oauthRequested(parser, oauthOptions)) {
     QString why;
-    oauthSettings = cli::readOAuthSettings(parser, oauthOptions, parser.value(user).toStdString(), &why);
+    oauthSettings = cli::readOAuthSettings(parser, oauthOptions, userName.toStdString(), &why);
     if (!oauthSettings) return usage(why);
     if (parser.isSet(oauthOptions.forget)) return cli::forgetRefreshToken(*oauthSettings);
-    if (parser.isSet(passwordEnv) || parser.isSet(passwordStdin) || parser.isSet(tokenEnv))
-      return usage("--oauth signs in for a token: leave out --password-env, --password-stdin and --token-env");
+    if (parser.isSet(passwordEnv) || parser.isSet(passwordStdin) || parser.isSet(tokenEnv) ||
+        parser.isSet(accountOptions.keychain) || parser.isSet(accountOptions.rememberPassword))
+      return usage("--oauth signs in for a token: leave out --password-env, --password-stdin, --token-env, --keychain "
+                   "and --remember-password");
   }
 
   // --- settings discovery (discover_options.cpp); --resolve and --dns-server apply to every connection
@@ -171,22 +212,25 @@ int main(int argc, char** argv) {
     if (parser.isSet(server) || parser.isSet(port) || parser.isSet(security))
       return usage("--discover finds the server, port and security: leave out --server, --port and --security");
     std::string caPem;
-    if (parser.isSet(caFile)) {
+    if (!caFilePath.isEmpty()) {
       QString why;
-      auto pem = qt::readFile(parser.value(caFile), &why);
+      auto pem = qt::readFile(caFilePath, &why);
       if (!pem) return usage("--ca-file: " + why);
       caPem = *pem;
     }
     discovered = cli::discover(parser, discoverOptions, *network, caPem, parser.value(ehlo).toStdString(),
                                cli::Output{parser.isSet(json), parser.isSet(quiet), parser.isSet(verbose)});
     // Without a login there is nothing more to test: the probe went as far as a test without one.
-    if (discovered->status != Ok || (!parser.isSet(user) && !oauthSettings)) {
-      if (parser.isSet(json)) std::cout << QJsonDocument(discovered->json).toJson(QJsonDocument::Indented).toStdString();
+    if (discovered->status != Ok || (userName.isEmpty() && !oauthSettings)) {
+      if (parser.isSet(json)) cli::printJson(discovered->json);
       return discovered->status;
     }
   }
 
   // --- the message, if any
+  const bool dataFromStandardInput = parser.value(dataFile) == QLatin1String("-");
+  if (dataFromStandardInput && parser.isSet(passwordStdin))
+    return usage("--data - and --password-stdin both read standard input: give the password another way");
   std::shared_ptr<BodySource> messageBody;
   Envelope envelope;
   const bool wantsMessage = parser.isSet(to) || parser.isSet(cc) || parser.isSet(bcc) || parser.isSet(dataFile);
@@ -207,21 +251,29 @@ int main(int argc, char** argv) {
       return true;
     };
     QString why;
-    if (parser.isSet(from)) {
-      auto sender = Mailbox::parse(parser.value(from).toStdString());
+    if (const QString senderText = valueOf(from, account ? account->from : ""); !senderText.isEmpty()) {
+      auto sender = Mailbox::parse(senderText.toStdString());
       if (!sender) return usage("--from: " + QString::fromStdString(sender.error().explanation()));
       m.from = *sender;
     }
     if (!mailboxes(to, m.to, &why) || !mailboxes(cc, m.cc, &why) || !mailboxes(bcc, m.bcc, &why)) return usage(why);
     if (parser.isSet(dataFile)) {
-      // Streamed from the file as it is sent: any size, constant memory.
-      auto file = FileContent::open(parser.value(dataFile).toStdString());
-      auto streamed = file ? SourceBody::create(*file) : Result<std::shared_ptr<SourceBody>>(file.error());
+      // Streamed from the file as it is sent: any size, constant memory. "-": standard input.
+      Result<std::shared_ptr<ContentSource>> content = std::shared_ptr<ContentSource>();
+      if (dataFromStandardInput) {
+        content = cli::messageFromStandardInput();
+      } else if (auto file = FileContent::open(parser.value(dataFile).toStdString())) {
+        content = std::shared_ptr<ContentSource>(*file);
+      } else {
+        content = file.error();
+      }
+      auto streamed = content ? SourceBody::create(*content) : Result<std::shared_ptr<SourceBody>>(content.error());
       if (!streamed) return usage("--data-file: " + QString::fromStdString(streamed.error().explanation()));
       envelope = m.envelope();
       messageBody = *streamed;
       if (parser.isSet(printMessage)) {
-        std::cout << (*streamed)->size().value_or(0) << " octets from " << parser.value(dataFile).toStdString() << "\n";
+        std::cout << (*streamed)->size().value_or(0) << " octets from "
+                  << (dataFromStandardInput ? std::string("standard input") : parser.value(dataFile).toStdString()) << "\n";
         return Ok;
       }
     } else {
@@ -260,8 +312,11 @@ int main(int argc, char** argv) {
 
   // --- the connection
   ConnectParams params;
-  if (!parser.isSet(server) && !discovered) return usage("--server is needed (or --discover ADDRESS)");
-  QString host = discovered ? QString::fromStdString(discovered->outcome->chosen.host) : parser.value(server);
+  const QString serverText = valueOf(server, account ? account->server : "");
+  if (serverText.isEmpty() && !discovered)
+    return usage(account ? "account " + QString::fromStdString(account->name) + " names no server: give --server"
+                         : QStringLiteral("--server is needed (or --discover ADDRESS, or an account: -a NAME)"));
+  QString host = discovered ? QString::fromStdString(discovered->outcome->chosen.host) : serverText;
   // Checked as typed, before HOST:PORT is split off: "smtp://mail.example.com" is not a server name.
   if (const auto problem = form::checkServer(host.toStdString()))
     return usage("--server: " + QString::fromStdString(problem->explanation));
@@ -276,6 +331,7 @@ int main(int argc, char** argv) {
     host = host.section(QLatin1Char(':'), 0, 0);
   }
   if (parser.isSet(port)) portNumber = parser.value(port).toInt();
+  else if (portNumber == 0 && account && account->port) portNumber = *account->port;
   if (discovered) portNumber = discovered->outcome->chosen.port;
   if (portNumber < 0 || portNumber > 65535) return usage("the port must be 1 to 65535");
   params.host = host.trimmed().toStdString();
@@ -284,9 +340,13 @@ int main(int argc, char** argv) {
     auto mode = securityModeFromName(parser.value(security).toStdString());
     if (!mode) return usage("--security must be none, starttls, starttls-if-offered or tls");
     params.security = *mode;
+  } else if (account && account->security) {
+    params.security = *account->security;
   }
   if (discovered) params.security = discovered->outcome->chosen.security;
-  params.credentials.username = parser.value(user).toStdString();
+  params.credentials.username = userName.toStdString();
+  if (parser.isSet(accountOptions.keychain) && (parser.isSet(passwordEnv) || parser.isSet(passwordStdin)))
+    return usage("--keychain is a password source, as --password-env and --password-stdin are: give one");
   if (parser.isSet(passwordEnv)) {
     const QByteArray value = qgetenv(parser.value(passwordEnv).toLocal8Bit().constData());
     if (value.isNull()) return usage("--password-env: the variable " + parser.value(passwordEnv) + " is not set");
@@ -302,19 +362,35 @@ int main(int argc, char** argv) {
     if (value.isNull()) return usage("--token-env: the variable " + parser.value(tokenEnv) + " is not set");
     params.credentials.oauthToken = Secret(value.toStdString());
   }
-  if (!params.credentials.username.empty() && params.credentials.password.empty() && params.credentials.oauthToken.empty() &&
-      !oauthSettings)
-    return usage("--user needs --password-env, --password-stdin, --token-env or --oauth (never a password on the command "
-                 "line)");
+  // No password from the command line: the keychain, the account or a prompt (account_options.cpp).
+  const cli::PasswordQuestion passwordQuestion{account ? &*account : nullptr, parser.isSet(accountOptions.keychain),
+                                               params.host, params.effectivePort(), params.credentials.username,
+                                               dataFromStandardInput || parser.isSet(passwordStdin)};
+  const bool tokenLogin = !params.credentials.oauthToken.empty() || oauthSettings;
+  if (parser.isSet(accountOptions.rememberPassword) && (params.credentials.username.empty() || tokenLogin))
+    return usage("--remember-password keeps a login's password: give --user (not with --token-env or --oauth)");
+  bool passwordFromKeychain = false;
+  if (!params.credentials.username.empty() && params.credentials.password.empty() && !tokenLogin) {
+    cli::FoundPassword found = cli::findPassword(passwordQuestion);
+    if (found.status == Cancelled) {
+      std::cerr << "smtpc: " << found.why.toStdString() << "\n";
+      return Cancelled;
+    }
+    if (found.status != Ok) return usage(found.why);
+    params.credentials.password = std::move(found.password);
+    passwordFromKeychain = found.fromKeychain;
+  }
   if (parser.isSet(auth)) {
     auto mechanism = mechanismFromName(parser.value(auth).toUpper().toStdString());
     if (!mechanism) return usage("--auth must be auto, plain, login, cram-md5, xoauth2 or oauthbearer");
     params.authMechanism = *mechanism;
+  } else if (account && account->auth) {
+    params.authMechanism = *account->auth;
   }
   params.allowPlaintextAuth = parser.isSet(allowPlain);
   QString why;
-  if (parser.isSet(caFile)) {
-    auto pem = qt::readFile(parser.value(caFile), &why);
+  if (!caFilePath.isEmpty()) {
+    auto pem = qt::readFile(caFilePath, &why);
     if (!pem) return usage("--ca-file: " + why);
     params.tls.caCertificatesPem = *pem;
   }
@@ -338,7 +414,7 @@ int main(int argc, char** argv) {
     params.tls.clientCertificatePem = *certificate;
     params.tls.clientKeyPem = *key;
   }
-  params.ehloName = parser.value(ehlo).toStdString();
+  params.ehloName = valueOf(ehlo, account ? account->ehlo : "").toStdString();
   // Without a message the run is a connection test (core's policy: it stops after AUTH unless
   // --quit-after says otherwise); with one it sends, unless --quit-after stops it first.
   std::optional<Phase> chosenStop;
@@ -377,7 +453,11 @@ int main(int argc, char** argv) {
   qt::QtClient client;
   // The same story as the GUI and the page: where it failed, in plain words, what to try.
   Explainer explainer(params, messageBody != nullptr);
-  QObject::connect(&client, &qt::QtClient::sessionEvent, [&](const Event& e) { explainer.onEvent(e); });
+  bool loggedIn = false;  // for --remember-password: only a password the server took is kept
+  QObject::connect(&client, &qt::QtClient::sessionEvent, [&](const Event& e) {
+    explainer.onEvent(e);
+    if (std::holds_alternative<AuthSucceeded>(e)) loggedIn = true;
+  });
   std::string lastErrorLine;  // the transcript's last error, so the summary does not repeat it
   QJsonArray transcript, capabilities, messages;
   QJsonObject tls;
@@ -454,6 +534,8 @@ int main(int argc, char** argv) {
 
   const Error& error = outcome->error;
   const int status = exitCodeFor(error.code());
+  if (parser.isSet(accountOptions.rememberPassword) && loggedIn && !passwordFromKeychain)
+    cli::rememberPassword(passwordQuestion, params.credentials.password);
   if (asJson) {
     QJsonObject result{{"ok", !error}, {"exit_status", status},
                        {"server", QString::fromStdString(serverName)}, {"port", params.effectivePort()},
@@ -476,7 +558,7 @@ int main(int argc, char** argv) {
     if (!tls.isEmpty()) result["tls"] = tls;
     if (outcome->stoppedAfter != Phase::None)
       result["stopped_after"] = QString::fromStdString(std::string(phaseName(outcome->stoppedAfter)));
-    std::cout << QJsonDocument(result).toJson(QJsonDocument::Indented).toStdString();
+    cli::printJson(result);
     return status;
   }
   // Everything below may carry the server's words: printed escaped, never raw.

@@ -4,7 +4,6 @@
 #include "oauth_options.h"
 
 #include <QEventLoop>
-#include <QJsonDocument>
 #include <cstdio>
 #include <iostream>
 #include <iterator>
@@ -13,6 +12,7 @@
 #include "smtpc/error.h"
 #include "smtpc/qt/oauth.h"
 #include "smtpc/qt/secretstore.h"
+#include "json_output.h"
 
 namespace smtpc::cli {
 
@@ -106,9 +106,9 @@ OAuthOptions addOAuthOptions(QCommandLineParser& parser) {
       option("client-id", "The client ID of the application registered with the provider.", "ID"),
       option("client-secret-env", "Read the application's client secret from VAR (Google gives installed apps one).",
              "VAR"),
-      option("oauth-issuer", "--oauth custom: the provider's issuer URL (https://...); its endpoints are read from it.",
+      option("oauth-issuer", "For --oauth custom: the provider's issuer URL (https://...); its endpoints are read from it.",
              "URL"),
-      option("tenant", "--oauth microsoft: common (default), organizations, consumers, a tenant ID or domain.", "T"),
+      option("tenant", "For --oauth microsoft: common (default), organizations, consumers, a tenant ID or domain.", "T"),
       option("scope", "The scope to ask for, if not the provider's mail scope.", "S"),
       option("oauth-flow",
              "browser (sign in in this computer's browser) | device (type a code on any device). Default: browser "
@@ -125,17 +125,19 @@ OAuthOptions addOAuthOptions(QCommandLineParser& parser) {
 QString oauthHelp() {
   return QStringLiteral(
       "\n\nSigning in with OAuth 2 instead of a password (Microsoft 365, Gmail, any standard provider):\n"
-      "  1. Register an application with the provider (Microsoft Entra: \"App registrations\", a public\n"
-      "     client; Google Cloud: an OAuth client of type \"Desktop app\"). Allow the redirect URI\n"
-      "     http://127.0.0.1 (SMTPc listens on a free port there); for --oauth-flow device, allow public\n"
-      "     client flows. Note the client ID (and Google's client secret).\n"
-      "  2. Run, for example:\n"
-      "       smtpc --oauth microsoft --client-id ID -s smtp.office365.com -u you@example.com\n"
-      "       SECRET=... smtpc --oauth google --client-id ID --client-secret-env SECRET -s smtp.gmail.com -u you@gmail.com\n"
-      "       smtpc --oauth custom --oauth-issuer https://login.example.com --client-id ID -s HOST -u USER\n"
-      "  3. Sign in in the browser that opens (device flow: open the address shown, on any device, and\n"
-      "     type the code). SMTPc never sees your password: it gets a token and logs in with it\n"
-      "     (OAUTHBEARER, else XOAUTH2).\n"
+      "  1.  Register an application with the provider (Microsoft Entra: \"App registrations\", a public\n"
+      "      client; Google Cloud: an OAuth client of type \"Desktop app\"). Allow the redirect URI\n"
+      "      http://127.0.0.1 (SMTPc listens on a free port there); for --oauth-flow device, allow public\n"
+      "      client flows. Note the client ID (and Google's client secret).\n"
+      "  2.  Run, for example:\n"
+      "\n"
+      "      $ smtpc --oauth microsoft --client-id ID -s smtp.office365.com -u you@example.com\n"
+      "      $ SECRET=... smtpc --oauth google --client-id ID --client-secret-env SECRET -s smtp.gmail.com -u you@gmail.com\n"
+      "      $ smtpc --oauth custom --oauth-issuer https://login.example.com --client-id ID -s HOST -u USER\n"
+      "\n"
+      "  3.  Sign in in the browser that opens (device flow: open the address shown, on any device, and\n"
+      "      type the code). SMTPc never sees your password: it gets a token and logs in with it\n"
+      "      (OAUTHBEARER, else XOAUTH2).\n"
       "  The refresh token is kept in the system keychain (without one, in a file only you can read) and\n"
       "  used next time without asking; --oauth-forget removes it. --ca-file applies to the sign-in too.\n"
       "  Google does not allow the device flow for mail: use the browser flow.\n");
@@ -341,7 +343,7 @@ void printSignInFailure(const SignInOutcome& outcome, const Output& output, QJso
     json["diagnosis"] = QJsonObject{{"headline", QString::fromStdString(problem.headline)},
                                     {"explanation", QString::fromStdString(problem.explanation)},
                                     {"failed_step", QStringLiteral("SignIn")}};
-    std::cout << QJsonDocument(json).toJson(QJsonDocument::Indented).toStdString();
+    printJson(json);
     return;
   }
   // The explanation may quote the provider (its error code): escaped like any server text.

@@ -9,38 +9,20 @@
 #include <QElapsedTimer>
 #include <algorithm>
 
+#include "cli_run.h"
 #include "sandbox.h"
-
-namespace {
-struct CliRun {
-  int status = -1;
-  QString out, err;
-};
-}  // namespace
 
 class TestCli : public QObject {
   Q_OBJECT
   std::unique_ptr<Sandbox> sandbox_;
+  QTemporaryDir configHome_;  // no accounts file: the person's own never changes a test
 
   CliRun cli(const QStringList& arguments, const QByteArray& password = "demo") {
-    QProcess p;
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.insert(QStringLiteral("SMTPC_TEST_PASSWORD"), QString::fromUtf8(password));
-    p.setProcessEnvironment(env);
-    p.start(QStringLiteral(SMTPC_CLI), arguments);
-    p.closeWriteChannel();
-    // A CLI that hangs (even after printing "OK") or crashes must never pass: its status is
-    // one no test expects, not whatever exitCode() kept from before.
-    int status = kHung;
-    if (p.waitForFinished(60000)) status = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : kCrashed;
-    else {
-      p.kill();
-      p.waitForFinished(5000);
-    }
-    return CliRun{status, QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
+    env.insert(QStringLiteral("XDG_CONFIG_HOME"), configHome_.path());
+    return runCli(arguments, env);
   }
-  static constexpr int kHung = -2;
-  static constexpr int kCrashed = -3;
 
   // A scripted server (tests/servers/scripted.py) that answers from `script` and records
   // everything the client sent.
