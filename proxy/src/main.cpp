@@ -43,7 +43,15 @@ int main(int argc, char** argv) {
       "users reach). Never --allow-private a mail server that trusts connections from loopback or\n"
       "its own network (Postfix mynetworks, for one): the relay then makes it an open relay for\n"
       "the whole Internet. Behind a reverse proxy, give its address with --trust-forwarded-for so\n"
-      "that per-client limits count the real clients.").arg(smtpc::proxy::requestPattern(), closeCodes));
+      "that per-client limits count the real clients.\n"
+      "\n"
+      "Examples:\n"
+      "  Relay the page at http://localhost:8080 to one submission server:\n"
+      "    $ smtpc-proxy --allow-origin http://localhost:8080 --allow smtp.example.com:587\n"
+      "  A public relay over wss:// with a shared secret, and the page's settings lookup:\n"
+      "    $ smtpc-proxy --listen 0.0.0.0:8443 --cert relay.pem --key relay.key --token-file token --lookup --allow-origin https://mail.example.org --allow smtp.example.com:465\n"
+      "  The same settings from a file (one \"name = value\" per line):\n"
+      "    $ smtpc-proxy --config /etc/smtpc-proxy.conf").arg(smtpc::proxy::requestPattern(), closeCodes));
   parser.addHelpOption();
   const QCommandLineOption version(QStringList{"version"}, "Print the version and exit.");
   parser.addOption(version);
@@ -92,8 +100,8 @@ int main(int argc, char** argv) {
   for (const Setting& s : settings) parser.addOption(QCommandLineOption(QString::fromLatin1(s.name), s.help, QString::fromLatin1(s.value)));
   const QCommandLineOption lookup(
       QStringList{"lookup"},
-      QStringLiteral("Serve the lookup endpoint  http(s)://HOST:PORT%1?%2=srv|mx|autoconfig|well-known|ispdb&...  "
-                     "for the page's settings discovery: SRV and MX answers, and autoconfig documents fetched from "
+      QStringLiteral("Serve the lookup endpoint  http(s)://HOST:PORT%1?%2=TYPE&...  (TYPE: srv, mx, autoconfig, "
+                     "well-known or ispdb) for the page's settings discovery: SRV and MX answers, and autoconfig documents fetched from "
                      "fixed URL patterns only, from public addresses only (or --allow-private HOST:443), under the "
                      "Origin, token and rate rules. Off by default (then a 404). Config file: lookup = on.")
           .arg(smtpc::proxy::fromView(smtpc::relay::kLookupPath), smtpc::proxy::fromView(smtpc::relay::kLookupTypeParameter)));
