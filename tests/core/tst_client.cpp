@@ -13,6 +13,7 @@ class EchoServerTransport final : public Transport {
  public:
   std::vector<std::string> replies;  // answers, in order, to each line written
   std::string written;
+  std::vector<std::string> writes;  // each write() call, as the transport got it
   std::string host;
   std::uint16_t port = 0;
   int tlsStarts = 0;
@@ -32,6 +33,7 @@ class EchoServerTransport final : public Transport {
   }
   void write(std::string_view bytes) override {
     written.append(bytes);
+    writes.emplace_back(bytes);
     handler_->onTransportBytesWritten(bytes.size());
     if (!answerInline) return;
     // One reply per complete line written (DATA content lines get none until ".").
@@ -42,6 +44,8 @@ class EchoServerTransport final : public Transport {
       if (!reply.empty()) handler_->onTransportData(reply);
     }
   }
+  // The server answers the next line written so far (after a stretch with answerInline off).
+  void answerNext() { handler_->onTransportData(replies[next++]); }
   void startTls() override { ++tlsStarts; }
   void close() override { ++closes; }
   std::size_t next = 0;
@@ -90,6 +94,38 @@ class TestClient : public QObject {
     QCOMPARE(transport.closes, 1);
     QVERIFY(!client.running());
     QVERIFY(!timer.scheduled);  // nothing left to wait for
+  }
+
+  void writesOfARoundGoOutTogether() {
+    // One write per round trip: the pipelined batch; a message's content, its dot and the next
+    // message's batch (RFC 2920 §3.1); the last content and dot. Each write is one segment and one
+    // wake-up of the server, so the number of calls is what a run of messages costs.
+    EchoServerTransport transport;
+    transport.replies = {"250-fake\r\n250 PIPELINING\r\n", "250 ok\r\n", "250 ok\r\n", "354 go\r\n", "",
+                         "250 queued\r\n", "250 ok\r\n", "250 ok\r\n", "354 go\r\n", "", "250 queued\r\n",
+                         "221 bye\r\n"};
+    FakeTimer timer;
+    Client client(transport, timer);
+    ConnectParams params;
+    params.host = "mx.test";
+    params.security = SecurityMode::None;
+    params.ehloName = "client.test";
+    transport.answerInline = false;  // both messages and the QUIT are queued before EHLO's answer
+    QVERIFY(!client.connect(params).isError());
+    QVERIFY(client.sendMsg({{"a@example.org", {"b@example.net"}}, std::make_shared<StringBody>("one\n")}));
+    QVERIFY(client.sendMsg({{"a@example.org", {"c@example.net"}}, std::make_shared<StringBody>("two\n")}));
+    client.disconnect();
+    transport.answerInline = true;
+    transport.answerNext();
+    const std::vector<std::string> expected{
+        "EHLO client.test\r\n",
+        "MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n",
+        "one\r\n.\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<c@example.net>\r\nDATA\r\n",
+        "two\r\n.\r\n",
+        "QUIT\r\n",
+    };
+    QCOMPARE(transport.writes, expected);
+    QVERIFY(!client.running());
   }
 
   void connectThenSendMsgThenDisconnect() {
