@@ -31,30 +31,44 @@ void DotStuffer::process(std::string_view input, std::string& out) {
     atLineStart_ = true;
     if (*p == '\n') ++p;
   }
+  // Lines that need no change (CRLF at the end, no leading dot: nearly all of them) are copied
+  // in one run; only a dot to double or a bare CR or LF ends the run. Appending line by line
+  // cost a third of the engine's time on a 100 MB message.
+  const char* run = p;
   while (p < end) {
-    if (atLineStart_ && *p == '.') out += '.';
+    if (atLineStart_ && *p == '.') {
+      out.append(run, p);
+      out += '.';
+      run = p;  // the line's own dot goes out with the run
+    }
     atLineStart_ = false;
     // Find the line end: the next LF, and whether a CR comes before it.
     const char* lf = static_cast<const char*>(std::memchr(p, '\n', end - p));
     const char* limit = lf ? lf : end;
     const char* cr = static_cast<const char*>(std::memchr(p, '\r', limit - p));
     if (cr) {
-      out.append(p, cr);
       if (cr + 1 == end) {  // CR at the very end: wait for the next chunk to see if LF follows
+        out.append(run, cr);
         pendingCr_ = true;
         return;
       }
-      out += "\r\n";
       atLineStart_ = true;
-      p = (cr + 1 == lf) ? lf + 1 : cr + 1;  // CRLF, or a bare CR
+      if (cr + 1 == lf) {  // CRLF: as it is
+        p = lf + 1;
+        continue;
+      }
+      out.append(run, cr);  // a bare CR
+      out += "\r\n";
+      p = run = cr + 1;
       continue;
     }
-    out.append(p, limit);
-    if (!lf) return;
-    out += "\r\n";  // bare LF
+    if (!lf) break;
+    out.append(run, lf);  // a bare LF
+    out += "\r\n";
     atLineStart_ = true;
-    p = lf + 1;
+    p = run = lf + 1;
   }
+  out.append(run, end);
 }
 
 void DotStuffer::finish(std::string& out) {
