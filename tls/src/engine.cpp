@@ -195,6 +195,15 @@ bool hasHashedNames(const std::string& directory) {
   return found;
 }
 
+bool sameFile(const std::string& a, const std::string& b) {
+  char* realA = realpath(a.c_str(), nullptr);
+  char* realB = realpath(b.c_str(), nullptr);
+  const bool same = realA && realB && std::string_view(realA) == std::string_view(realB);
+  std::free(realA);
+  std::free(realB);
+  return same;
+}
+
 std::string environmentOr(const char* variable, const char* fallback) {
   const char* value = std::getenv(variable);
   return value && *value ? value : fallback;
@@ -268,9 +277,10 @@ std::shared_ptr<const TrustedRoots> TrustedRoots::system() {
       start = end + 1;
     }
     if (hashed) made->hashedDirectories_ = directories;
-    const char* fileOverride = std::getenv(X509_get_default_cert_file_env());
-    if (!hashed || (fileOverride && *fileOverride)) {
-      const std::string file = environmentOr(X509_get_default_cert_file_env(), X509_get_default_cert_file());
+    // SSL_CERT_FILE naming the default bundle itself (as some environments set it) adds nothing
+    // the hashed directory lacks: both come from the same set of CAs.
+    const std::string file = environmentOr(X509_get_default_cert_file_env(), X509_get_default_cert_file());
+    if (!hashed || !sameFile(file, X509_get_default_cert_file())) {
       if (BIO* bio = BIO_new_file(file.c_str(), "r")) {
         STACK_OF(X509_INFO)* infos = PEM_X509_INFO_read_bio(bio, nullptr, nullptr, nullptr);
         BIO_free(bio);
