@@ -2,9 +2,8 @@
 // SMTPc_SendMsg, over a real loopback socket, to a scripted SMTP server running in a thread of
 // this process.
 //
-// Why a socket and not core's ScriptedTransport: the C layer reaches a server only through
-// BlockingClient and QtTransport, so fuzzing what it does with the caller's structs means going
-// through them. What is checked:
+// Why a socket and not core's ScriptedTransport: the C layer reaches a server only through its
+// POSIX transport, so fuzzing what it does with the caller's structs means going through it. What is checked:
 //  - each SMTPc_MBOX is its own heap block of exactly sizeof(SMTPc_MBOX) and the input may fill
 //    NameDisp or Addr to the last byte with no NUL: AddressSanitizer reports any read past it;
 //  - SMTPc_SetMbox stores exactly what it accepted;

@@ -1,29 +1,27 @@
-// The µC/SMTPc C API over BlockingClient and the MIME builder.
+// The µC/SMTPc C API over the POSIX transport (posix::BlockingClient) and the MIME builder.
 //
 // Threads: the handle table is shared and guarded by one mutex, held only to look a handle up,
-// add or remove it, never during I/O. A handle's BlockingClient (its socket and timers) lives in
-// the Qt event loop of the thread that opened it, so only that thread may use or close it; a
-// call from another thread is refused, which also means no thread can close a handle another
-// thread is still using.
+// add or remove it, never during I/O. Each connection has a mutex of its own, held for the whole
+// of a call on it: a second thread calling on the same handle waits for the first. A connection
+// runs its I/O in whatever thread holds that mutex (its poll loop has no thread of its own), so
+// a handle can be opened, used and closed by different threads.
 #include "smtpc/smtp-c.h"
 
-#include <QCoreApplication>
-#include <QDateTime>
-#include <QEventLoop>
-#include <QFile>
 #include <algorithm>
 #include <atomic>
 #include <climits>
 #include <cstring>
+#include <ctime>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <string_view>
-#include <thread>
 
+#include "blocking_client.h"
 #include "smtpc/message.h"
-#include "smtpc/qt/client.h"
 
 using namespace smtpc;
 
@@ -41,34 +39,29 @@ void setExplanation(std::string_view text) {
   lastExplanation[length] = '\0';
 }
 std::atomic<bool> allowPlaintext = false;
+std::atomic<unsigned long> timeoutMs = 0;  // 0: RFC 5321's limits
 
 struct Connection {
-  std::unique_ptr<qt::BlockingClient> client;
-  std::thread::id owner;  // the thread whose event loop the client lives in
+  std::mutex mutex;  // held for a whole call: one call at a time on a handle
+  std::unique_ptr<posix::BlockingClient> client;  // guarded by mutex; null once disconnected
 };
 std::mutex connectionsMutex;
-std::map<int, Connection> connections;  // guarded by connectionsMutex
-int nextHandle = 1;                     // guarded by connectionsMutex
+std::map<int, std::shared_ptr<Connection>> connections;  // guarded by connectionsMutex
+int nextHandle = 1;                                      // guarded by connectionsMutex
+
+// The connection behind a handle, or null. The table's lock is released before the caller takes
+// the connection's: a thread never waits for a busy handle while holding the table.
+std::shared_ptr<Connection> find(int handle) {
+  std::lock_guard lock(connectionsMutex);
+  const auto it = connections.find(handle);
+  return it == connections.end() ? nullptr : it->second;
+}
 
 // A fixed-size field as text: up to its first NUL and never past its end, since a caller may fill
 // it to the last byte (strncpy does) and the next field or the end of the object follows.
 template <std::size_t N>
 std::string boundedField(const char (&field)[N]) {
   return std::string(field, strnlen(field, N));
-}
-
-// A QCoreApplication for the process, and an event dispatcher for the calling thread: a thread
-// not started by Qt has none until an event loop is created in it, and without one the client's
-// timers and socket notifiers never fire ("Timers can only be used with threads started with
-// QThread").
-void prepareThread() {
-  if (!QCoreApplication::instance()) {
-    static int argc = 1;
-    static char name[] = "smtpc";
-    static char* argv[] = {name, nullptr};
-    static QCoreApplication app(argc, argv);
-  }
-  QEventLoop createsTheDispatcher;
 }
 
 // The C code of each of core's legacy codes: built from core's list, so a name that smtp-c.h
@@ -91,11 +84,16 @@ void report(SMTPc_ERR* err, SMTPc_ERR code, std::string explanation) {
   if (err) *err = code;
 }
 
-void reportForeignThread(SMTPc_ERR* err, int handle) {
-  report(err, SMTPc_ERR_INVALID_HANDLE,
-         "Handle " + std::to_string(handle) +
-             " was opened by another thread: a handle is used only by the thread that opened it "
-             "(its connection runs in that thread). Open one handle per thread.");
+void reportNoHandle(SMTPc_ERR* err) { report(err, SMTPc_ERR_INVALID_HANDLE, "No open connection has this handle."); }
+
+// A whole file, with plain C++ I/O (the C API has no Qt to read it with).
+std::optional<std::string> readWholeFile(const char* path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return std::nullopt;
+  std::ostringstream content;
+  content << file.rdbuf();
+  if (file.bad()) return std::nullopt;
+  return std::move(content).str();
 }
 
 Result<ConnectParams> makeParams(const char* host, unsigned short port, const char* username, const char* password,
@@ -112,13 +110,15 @@ Result<ConnectParams> makeParams(const char* host, unsigned short port, const ch
     params.credentials.password = Secret(password ? password : "");
   }
   params.allowPlaintextAuth = allowPlaintext.load();
+  if (const unsigned long ms = std::min<unsigned long>(timeoutMs.load(), INT_MAX))
+    params.timeouts = Timeouts::uniform(Duration(static_cast<std::int64_t>(ms)));
   if (secure) {
     if (secure->CommonName) params.tls.verifyName = secure->CommonName;
     if (secure->CaFile) {
-      QFile file(QString::fromLocal8Bit(secure->CaFile));
-      if (!file.open(QIODevice::ReadOnly))
+      auto pem = readWholeFile(secure->CaFile);
+      if (!pem)
         return Error(ErrorCode::InvalidArgument, std::string("The CA file ") + secure->CaFile + " cannot be read.");
-      params.tls.caCertificatesPem = file.readAll().toStdString();
+      params.tls.caCertificatesPem = std::move(*pem);
     }
     if (secure->TrustCallback) {
       const SMTPc_TRUST_CALLBACK callback = secure->TrustCallback;
@@ -188,8 +188,10 @@ Result<OutgoingMessage> makeMessage(SMTPc_MSG* msg) {
                                                      std::string(static_cast<const char*>(a.Data), a.Size), type));
     }
   }
-  const QDateTime now = QDateTime::currentDateTime();
-  auto composed = m.compose(DateTime{now.toSecsSinceEpoch(), now.offsetFromUtc() / 60});
+  const std::time_t now = std::time(nullptr);
+  std::tm local{};
+  localtime_r(&now, &local);  // tm_gmtoff: the offset in force now, summer time included
+  auto composed = m.compose(DateTime{static_cast<std::int64_t>(now), static_cast<int>(local.tm_gmtoff / 60)});
   if (!composed) return composed.error();
   std::snprintf(msg->MsgID, sizeof msg->MsgID, "%s", (*composed)->messageId().c_str());
   return OutgoingMessage{m.envelope(), *composed};
@@ -201,14 +203,14 @@ extern "C" {
 
 int SMTPc_Connect(const char* host, unsigned short port, const char* username, const char* password,
                   const SMTPc_SECURE_CFG* secure_cfg, SMTPc_ERR* err) {
-  prepareThread();
   auto params = makeParams(host, port, username, password, secure_cfg);
   if (!params) {
     report(err, params.error());
     return -1;
   }
-  auto client = std::make_unique<qt::BlockingClient>();
-  if (Error error = client->connect(std::move(*params))) {
+  auto connection = std::make_shared<Connection>();
+  connection->client = std::make_unique<posix::BlockingClient>();
+  if (Error error = connection->client->connect(std::move(*params))) {
     report(err, error);
     return -1;
   }
@@ -218,37 +220,37 @@ int SMTPc_Connect(const char* host, unsigned short port, const char* username, c
     while (connections.count(nextHandle)) nextHandle = nextHandle == INT_MAX ? 1 : nextHandle + 1;
     handle = nextHandle;
     nextHandle = nextHandle == INT_MAX ? 1 : nextHandle + 1;
-    connections[handle] = Connection{std::move(client), std::this_thread::get_id()};
+    connections[handle] = std::move(connection);
   }
   report(err, Error());
   return handle;
 }
 
 void SMTPc_SendMsg(int handle, SMTPc_MSG* msg, SMTPc_ERR* err) {
-  qt::BlockingClient* client = nullptr;
-  {
-    std::lock_guard lock(connectionsMutex);
-    auto it = connections.find(handle);
-    if (it == connections.end()) return report(err, SMTPc_ERR_INVALID_HANDLE, "No open connection has this handle.");
-    if (it->second.owner != std::this_thread::get_id()) return reportForeignThread(err, handle);
-    // Only this thread can remove the handle, so the client outlives the unlocked send below.
-    client = it->second.client.get();
-  }
+  const auto connection = find(handle);
+  if (!connection) return reportNoHandle(err);
   auto outgoing = makeMessage(msg);
   if (!outgoing) return report(err, outgoing.error());
-  report(err, client->send(std::move(*outgoing)).error);
+  std::lock_guard lock(connection->mutex);  // waits for another thread's call on this handle
+  if (!connection->client) return reportNoHandle(err);  // closed by another thread meanwhile
+  report(err, connection->client->send(std::move(*outgoing)).error);
 }
 
 void SMTPc_Disconnect(int handle, SMTPc_ERR* err) {
-  std::unique_ptr<qt::BlockingClient> client;
+  std::shared_ptr<Connection> connection;
   {
     std::lock_guard lock(connectionsMutex);
     auto it = connections.find(handle);
-    if (it == connections.end()) return report(err, SMTPc_ERR_INVALID_HANDLE, "No open connection has this handle.");
-    if (it->second.owner != std::this_thread::get_id()) return reportForeignThread(err, handle);
-    client = std::move(it->second.client);
+    if (it == connections.end()) return reportNoHandle(err);
+    connection = std::move(it->second);
     connections.erase(it);
   }
+  std::unique_ptr<posix::BlockingClient> client;
+  {
+    std::lock_guard lock(connection->mutex);  // a call under way in another thread ends first
+    client = std::move(connection->client);
+  }
+  if (!client) return reportNoHandle(err);
   // µC/SMTPc overwrote errors here; the first error of the session is what QUIT reports.
   Error error = client->disconnect();
   report(err, error.code() == ErrorCode::Cancelled ? Error() : error);
@@ -256,12 +258,11 @@ void SMTPc_Disconnect(int handle, SMTPc_ERR* err) {
 
 void SMTPc_SendMail(const char* host, unsigned short port, const char* username, const char* password,
                     const SMTPc_SECURE_CFG* secure_cfg, SMTPc_MSG* msg, SMTPc_ERR* err) {
-  prepareThread();
   auto params = makeParams(host, port, username, password, secure_cfg);
   if (!params) return report(err, params.error());
   auto outgoing = makeMessage(msg);
   if (!outgoing) return report(err, outgoing.error());
-  qt::BlockingClient client;
+  posix::BlockingClient client;
   report(err, client.sendMail(std::move(*params), std::move(*outgoing)).error);
 }
 
@@ -284,6 +285,8 @@ void SMTPc_SetMsg(SMTPc_MSG* msg, SMTPc_ERR* err) {
 }
 
 void SMTPc_CfgAllowPlaintextAuth(int allow) { allowPlaintext = allow != 0; }
+
+void SMTPc_CfgTimeout(unsigned long timeout_ms) { timeoutMs = timeout_ms; }
 
 const char* SMTPc_ErrExplanation(void) { return lastExplanation; }
 
