@@ -13,6 +13,9 @@ include(CMakePackageConfigHelpers)
 configure_file(${CMAKE_CURRENT_LIST_DIR}/version.h.in ${PROJECT_BINARY_DIR}/core/include/smtpc/version.h @ONLY)
 target_include_directories(smtpc_core PUBLIC $<BUILD_INTERFACE:${PROJECT_BINARY_DIR}/core/include>)
 
+if(TARGET smtpc_tls)
+  set_target_properties(smtpc_tls PROPERTIES OUTPUT_NAME smtpc-tls)  # the table above names it so
+endif()
 set(_smtpc_components)
 foreach(_pair IN ITEMS smtpc_core:Core smtpc_tls:Tls smtpc_c:C smtpc_qt:Qt)
   string(REPLACE ":" ";" _pair "${_pair}")
@@ -35,6 +38,12 @@ set(SMTPC_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/SMTPc CACHE STRING "Whe
 mark_as_advanced(SMTPC_INSTALL_CMAKEDIR)
 
 function(_smtpc_install_target target component)
+  # A shared libsmtpc finds libsmtpc-core beside itself (a program's RUNPATH does not reach a
+  # library's own dependencies).
+  get_target_property(_type ${target} TYPE)
+  if(_type STREQUAL "SHARED_LIBRARY")
+    set_target_properties(${target} PROPERTIES INSTALL_RPATH "$ORIGIN")
+  endif()
   install(TARGETS ${target} EXPORT SMTPc${component}Targets
     ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT Development
     LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT Runtime NAMELINK_COMPONENT Development

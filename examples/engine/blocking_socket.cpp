@@ -91,7 +91,8 @@ int main(int argc, char** argv) {
 
   int fd = -1;
   int status = 1;
-  while (!session.finished()) {
+  bool done = false;  // the engine said Finished: its last event
+  while (!done) {
     // 1. Do everything the engine asks for.
     while (auto output = session.poll()) {
       if (auto* connect = std::get_if<smtpc::ConnectAction>(&*output)) {
@@ -113,11 +114,14 @@ int main(int argc, char** argv) {
           std::printf("%s %s\n", std::string(smtpc::transcriptPrefix(*line)).c_str(), line->text.c_str());
         else if (auto* result = std::get_if<smtpc::MessageResult>(event))
           std::printf("message %s\n", result->error ? result->error.toString().c_str() : "accepted");
-        else if (auto* finished = std::get_if<smtpc::Finished>(event))
-          status = finished->error ? (std::printf("%s\n", finished->error.toString().c_str()), 1) : 0;
+        else if (auto* finished = std::get_if<smtpc::Finished>(event)) {
+          if (finished->error) std::printf("%s\n", finished->error.toString().c_str());
+          status = finished->error ? 1 : 0;
+          done = true;
+        }
       }
     }
-    if (session.finished()) break;
+    if (done) break;
     if (fd < 0) return std::fprintf(stderr, "The engine waits, but there is no connection.\n"), 1;
     // 3. Wait for the server or for the engine's next deadline, whichever comes first.
     const auto deadline = session.nextDeadline();
