@@ -177,6 +177,15 @@ class TestCli : public QObject {
       QVERIFY(stored.open(QIODevice::ReadOnly));
       QVERIFY2(stored.readAll() == sent, qPrintable(QStringLiteral("message %1 differs").arg(id)));
     }
+    // --count with a small file: read once, sent three times, each copy whole.
+    auto r = cli(common + QStringList{dir.filePath(QStringLiteral("small.eml")), "--count", "3"});
+    QVERIFY2(r.status == 0, qPrintable(r.out + r.err));
+    QVERIFY2(r.out.contains(QStringLiteral("3 message(s) accepted")), qPrintable(r.out.right(500)));
+    for (int id = 3; id <= 5; ++id) {
+      QFile stored(big.maildir() + QStringLiteral("/%1.eml").arg(id));
+      QVERIFY2(stored.open(QIODevice::ReadOnly), qPrintable(stored.fileName()));
+      QVERIFY2(stored.readAll() == small, qPrintable(QStringLiteral("copy %1 differs").arg(id)));
+    }
   }
 
   void strippedStartTlsNeverSendsCramMd5() {
