@@ -16,6 +16,9 @@ are all for localhost and 127.0.0.1 anyway). Messages are saved in --maildir as 
 client sent, dot-stuffing removed) with N.json (envelope). Users: --user NAME:PASSWORD (default
 demo:demo). Misbehaviour: --slow SECONDS before every reply, --drop-at ehlo|mail|rcpt|data,
 --greeting-554, --reject-rcpt PREFIX, --size-limit OCTETS, --temp-fail-rcpt PREFIX.
+Lessons (what learners should meet, keyed by address so that one sandbox serves them all):
+--lessons, or one at a time --auth-before-tls, --greylist, --deny-relay, --max-recipients
+(sandbox_lessons.py says which address triggers what).
 A client certificate from the same CA is made too (client_cert, client_key in the JSON line);
 --require-client-cert makes the TLS listeners demand one. The CA's key is kept beside it (ca_key),
 so that tests/servers/oauth_server.py can serve HTTPS under the same CA (--ca-cert/--ca-key).
@@ -53,6 +56,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+import sandbox_lessons
 
 
 def make_certificates(folder, kind, ca_files=None, extra_names=()):
@@ -235,6 +240,7 @@ class Handler:
         self.options = options
         self.maildir = maildir
         self.count = 0
+        self.lessons = sandbox_lessons.Rules(options)
 
     def _drop(self, server, phase):
         if self.options.drop_at == phase:
@@ -246,11 +252,14 @@ class Handler:
         session.host_name = hostname
         if self._drop(server, "ehlo"):
             return []
-        return responses
+        return self.lessons.ehlo(server, responses)
 
     async def handle_MAIL(self, server, session, envelope, address, options):
         if self._drop(server, "mail"):
             return "421 dropping"
+        refusal = self.lessons.mail(address, options)
+        if refusal:
+            return refusal
         envelope.mail_from = address
         envelope.mail_options.extend(options)
         return "250 2.1.0 OK"
@@ -262,6 +271,9 @@ class Handler:
             return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
         if self.options.temp_fail_rcpt and address.startswith(self.options.temp_fail_rcpt):
             return f"451 4.7.1 <{address}>: Greylisted, try again later"
+        refusal = self.lessons.rcpt(session, envelope, address)
+        if refusal:
+            return refusal
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(options)
         return "250 2.1.5 OK"
@@ -269,6 +281,12 @@ class Handler:
     async def handle_DATA(self, server, session, envelope):
         if self._drop(server, "data"):
             return "421 dropping"
+        verdict = self.lessons.data(envelope)
+        if verdict == "drop":  # after the final dot, before any reply: the message's fate unknown
+            server.transport.close()
+            return "421 dropping"
+        if verdict:
+            return verdict
         self.count += 1
         base = os.path.join(self.maildir, str(self.count))
         with open(base + ".eml.part", "wb") as f:
@@ -291,6 +309,8 @@ class SlowSMTP(SMTP):
     async def push(self, status):
         if self.delay:
             await asyncio.sleep(self.delay)
+        if status == "530 Must issue a STARTTLS command first":  # aiosmtpd's, without RFC 3207's 5.7.0
+            status = sandbox_lessons.STARTTLS_FIRST
         await super().push(status)
 
     async def _read_sasl_line(self):
@@ -440,6 +460,7 @@ def main():
     parser.add_argument("--reject-rcpt")
     parser.add_argument("--temp-fail-rcpt")
     parser.add_argument("--size-limit", type=int, default=32 * 1024 * 1024)
+    sandbox_lessons.add_arguments(parser)
     parser.add_argument("--require-client-cert", action="store_true",
                         help="TLS listeners demand a client certificate signed by the sandbox's CA")
     parser.add_argument("--exit-on-stdin-eof", action="store_true",
@@ -513,6 +534,7 @@ def main():
     print(json.dumps({"host": options.host, **{name: port for name, (_, port) in servers.items()},
                       "ca_file": certs["ca.pem"], "client_cert": certs["client.pem"], "client_key": certs["client.key"],
                       "maildir": maildir, "state": state, "ca_key": certs["ca.key"],
+                      **({"lessons": True} if options.lessons else {}),
                       **({"oauth_key_file": oauth_key_file, "oauth_scopes": SlowSMTP.oauth.scopes}
                          if SlowSMTP.oauth else {})}), flush=True)
 
