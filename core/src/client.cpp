@@ -24,6 +24,7 @@ Client::~Client() {
 
 Error Client::connect(ConnectParams params) {
   if (running()) return Error(ErrorCode::InvalidState, "A session is already running; disconnect first.");
+  params.stepThrough = params.stepThrough || stepMode_;
   session_ = std::make_unique<Session>(std::move(params));
   if (Error error = session_->start(timer_.now())) {
     session_.reset();
@@ -48,6 +49,7 @@ void Client::disconnect() {
 
 Error Client::sendMail(ConnectParams params, OutgoingMessage message) {
   if (running()) return Error(ErrorCode::InvalidState, "A session is already running; disconnect first.");
+  params.stepThrough = params.stepThrough || stepMode_;
   session_ = std::make_unique<Session>(std::move(params));
   auto index = session_->send(timer_.now(), std::move(message));
   if (!index) {
@@ -73,6 +75,32 @@ Error Client::noop() {
 void Client::cancel() {
   if (!session_) return;
   session_->cancel(timer_.now());
+  drive();
+}
+
+void Client::setStepMode(bool on) {
+  stepMode_ = on;
+  if (!running()) return;
+  session_->setStepMode(timer_.now(), on);
+  drive();
+}
+
+void Client::next() {
+  if (!running()) return;
+  session_->next(timer_.now());
+  drive();
+}
+
+void Client::continueToNextStep() {
+  if (!running()) return;
+  session_->continueToNextStep(timer_.now());
+  drive();
+}
+
+void Client::runToEnd() {
+  stepMode_ = false;
+  if (!running()) return;
+  session_->runToEnd(timer_.now());
   drive();
 }
 

@@ -58,7 +58,8 @@ std::optional<std::string> printableBase64(std::string_view text) {
 
 // ---------------------------------------------------------------------------------------------
 
-Session::Session(ConnectParams params) : params_(std::move(params)), parser_(params_.replyLimits) {}
+Session::Session(ConnectParams params)
+    : params_(std::move(params)), parser_(params_.replyLimits), stepping_(params_.stepThrough) {}
 Session::~Session() = default;
 
 void Session::setState(State next) {
@@ -82,6 +83,10 @@ void Session::note(TranscriptKind kind, std::string text) {
 }
 
 void Session::sendCommand(const std::string& line, State answers, std::size_t index) {
+  if (stepping_) {
+    hold(line, line.substr(0, line.size() - 2), answers, index);
+    return;
+  }
   note(TranscriptKind::Client, line.substr(0, line.size() - 2));
   writeBuffer_ += line;
   pending_.push_back(Pending{answers, index});
@@ -89,6 +94,10 @@ void Session::sendCommand(const std::string& line, State answers, std::size_t in
 
 // For AUTH lines: the wire gets `line`, the transcript gets `shown` (DESIGN.md rule 6).
 void Session::sendMasked(const std::string& line, std::string shown, State answers) {
+  if (stepping_) {
+    hold(line, std::move(shown), answers, 0);
+    return;
+  }
   note(TranscriptKind::Client, std::move(shown));
   writeBuffer_ += line;
   pending_.push_back(Pending{answers, 0});
@@ -102,8 +111,9 @@ void Session::flushWrites() {
 }
 
 std::optional<Output> Session::poll() {
+  if (outputs_.empty()) openGate();  // step mode: a held command becomes a pause (or goes)
   if (outputs_.empty()) flushWrites();
-  if (outputs_.empty() && state_ == State::Body) streamBody();
+  if (outputs_.empty() && state_ == State::Body && !bodyHeld_) streamBody();
   if (outputs_.empty()) return std::nullopt;
   Output out = std::move(outputs_.front());
   outputs_.pop_front();
@@ -220,7 +230,13 @@ void Session::receive(Time now, std::string_view bytes) {
     return;
   }
   parser_.feed(bytes);
-  for (;;) {
+  drainReplies();
+}
+
+// Reads the whole replies received, one by one; in step mode each may stop for the learner
+// (replyHeld_), and what follows it stays in the parser until resume() reads on.
+void Session::drainReplies() {
+  while (!replyHeld_) {
     const auto status = parser_.next(reply_);
     if (status == ReplyParser::Status::NeedMore) break;
     if (status == ReplyParser::Status::Malformed) {
@@ -228,7 +244,9 @@ void Session::receive(Time now, std::string_view bytes) {
       return;
     }
     heardSinceTls_ = true;
-    onReply(reply_);
+    noteReply(reply_);
+    if (pauseAfterReply(reply_)) return;
+    dispatchReply(reply_);
     if (state_ == State::Closed || state_ == State::TlsHandshake) return;
     rearm();
   }
@@ -313,7 +331,7 @@ void Session::onClosed(Time now, const Error& cause) {
 
 void Session::onTimeout(Time now) {
   now_ = now;
-  if (!deadline_ || now < *deadline_ || state_ == State::Closed) return;
+  if (!deadline_ || now < *deadline_ || state_ == State::Closed || gated()) return;
   const Duration waited = timeoutFor(params_.timeouts, state_);
   std::string what;
   switch (state_) {
@@ -345,13 +363,15 @@ void Session::onTimeout(Time now) {
 // ---------------------------------------------------------------------------------------------
 // Replies
 
-void Session::onReply(const Reply& reply) {
+void Session::noteReply(const Reply& reply) {
   const bool secretChallenge = !pending_.empty() && pending_.front().answers == State::Auth && reply.code == reply_code::AuthChallenge;
   for (auto& line : reply.wireLines()) note(TranscriptKind::Server, std::move(line));
   if (secretChallenge && !reply.lines.empty())
     if (auto decoded = printableBase64(reply.lines.front()))
       note(TranscriptKind::Info, "(the server's challenge, decoded from base64: \"" + *decoded + "\")");
+}
 
+void Session::dispatchReply(const Reply& reply) {
   if (pending_.empty()) {
     if (reply.code == reply_code::ServiceNotAvailable) {
       fail(Error(ErrorCode::ServiceNotAvailable, "The server is closing the connection (421): " + reply.text(), reply), false);
@@ -690,6 +710,10 @@ void Session::closeNow(bool closeTransport) {
   flushWrites();
   if (closeTransport) outputs_.emplace_back(CloseAction{});
   pending_.clear();
+  held_.clear();  // step mode: what was never sent stays unsent
+  bodyHeld_ = replyHeld_ = false;
+  pause_.reset();
+  skipStep_.reset();
   sasl_.reset();
   failRemainingMessages();
   setState(State::Closed);

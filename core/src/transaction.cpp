@@ -80,7 +80,9 @@ Error Session::Transaction::prepare(Session& session) {
   // several recipients, DATA waits for every RCPT reply: after a 354 the only way out is to
   // deliver or drop the line. With one recipient no partial acceptance can happen (if it is
   // refused, DATA is refused too, or ended empty and delivered to nobody), so DATA joins.
-  t.pipelined = params.usePipelining && capabilities.supportsPipelining() && params.quitAfter != Phase::Mail;
+  // Step mode never pipelines: each command is watched on its own.
+  t.pipelined = params.usePipelining && !session.stepping_ && capabilities.supportsPipelining() &&
+                params.quitAfter != Phase::Mail;
   t.dataPipelined = t.pipelined && params.quitAfter != Phase::Rcpt &&
                     (params.recipientPolicy == RecipientPolicy::SendToAccepted || t.rcptLines.size() == 1);
   return {};
@@ -194,6 +196,7 @@ void Session::onDataReply(const Reply& reply) {
     const std::uint64_t bufferSize = t.total ? std::min<std::uint64_t>(kBodyChunk, *t.total + 1) : kBodyChunk;
     t.readBuffer.resize(static_cast<std::size_t>(bufferSize));
     t.stuffer.reset();
+    bodyHeld_ = stepping_;  // step mode: the content waits for the learner like a command
     setState(State::Body);
     return;
   }

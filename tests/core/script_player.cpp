@@ -60,7 +60,7 @@ struct Line {
 
 class Player {
  public:
-  ScriptResult run(std::string_view script, bool byteAtATime);
+  ScriptResult run(std::string_view script, bool byteAtATime, bool stepThrough);
 
  private:
   bool parse(std::string_view script);
@@ -86,6 +86,7 @@ class Player {
   bool holdFlush_ = false;
   std::size_t unflushed_ = 0;
   bool byteAtATime_ = false;
+  bool stepThrough_ = false;
 
   std::unique_ptr<Session> session_;
   std::unique_ptr<Explainer> explainer_;  // what the GUIs would show: the step bar, the diagnosis
@@ -273,15 +274,24 @@ void Player::pump() {
     } else if (std::holds_alternative<CloseAction>(*output)) {
       closed_ = true;
     } else {
-      record(std::get<Event>(*output));
+      const Event& event = std::get<Event>(*output);
+      record(event);
+      if (const auto* paused = std::get_if<Paused>(&event)) {
+        const Pause& p = paused->pause;
+        result_.pauses.push_back(p.where == PausePoint::BeforeCommand ? "> " + p.command
+                                                                      : "< " + std::to_string(p.reply->code));
+        session_->next(clock_);
+      }
     }
   }
 }
 
-ScriptResult Player::run(std::string_view script, bool byteAtATime) {
+ScriptResult Player::run(std::string_view script, bool byteAtATime, bool stepThrough) {
   byteAtATime_ = byteAtATime;
+  stepThrough_ = stepThrough;
   if (!parse(script)) return result_;
   params_.host = "mx.example.net";
+  params_.stepThrough = stepThrough_;
   session_ = std::make_unique<Session>(params_);
   explainer_ = std::make_unique<Explainer>(params_, !messages_.empty());
   if (Error error = session_->start(clock_)) {
@@ -506,9 +516,9 @@ ScriptResult Player::run(std::string_view script, bool byteAtATime) {
 
 }  // namespace
 
-ScriptResult runScript(std::string_view script, bool byteAtATime) {
+ScriptResult runScript(std::string_view script, bool byteAtATime, bool stepThrough) {
   Player player;
-  return player.run(script, byteAtATime);
+  return player.run(script, byteAtATime, stepThrough);
 }
 
 }  // namespace smtpc::testing

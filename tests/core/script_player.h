@@ -41,8 +41,11 @@ struct ScriptResult {
   std::string failure;                // why not, with the script line number
   std::vector<std::string> outcomes;  // what happened, in the `=:` vocabulary
   std::string transcript;             // swaks-style, as a person would read it
+  // Step mode: each pause in order, "> " and the next command before a command, "< " and the
+  // reply's code after a reply; the player goes on (Session::next) at each one.
+  std::vector<std::string> pauses;
 };
 
-ScriptResult runScript(std::string_view script, bool byteAtATime);
+ScriptResult runScript(std::string_view script, bool byteAtATime, bool stepThrough = false);
 
 }  // namespace smtpc::testing

@@ -46,6 +46,21 @@ class SMTPC_CORE_EXPORT Client final : private TransportHandler, private TimerHa
   /// unless an error came first.
   void cancel();
 
+  /// Step mode (smtpc/pause.h): the session stops before each command and after each reply, and
+  /// the observer gets a Paused event each time. Callable before connect() (the next session
+  /// starts in step mode) and during a run; off goes on as runToEnd().
+  void setStepMode(bool on);
+  /// Step mode is on (for the running session, or the next one).
+  bool stepMode() const { return stepMode_; }
+  /// Paused: go on to the next pause.
+  void next();
+  /// Paused: go on until the next step of the step bar begins (its commands and replies pass).
+  void continueToNextStep();
+  /// Leaves step mode and runs to the end without pausing.
+  void runToEnd();
+  /// The pause the session stands at, or null.
+  const Pause* pause() const { return session_ && session_->pause() ? &*session_->pause() : nullptr; }
+
   /// The current (or last) session, or null before the first connect().
   const Session* session() const { return session_.get(); }
   /// A session is under way (connect() was called and Finished has not come).
@@ -68,6 +83,7 @@ class SMTPC_CORE_EXPORT Client final : private TransportHandler, private TimerHa
   Timer& timer_;
   Observer observer_;
   std::unique_ptr<Session> session_;
+  bool stepMode_ = false;
   bool driving_ = false;
   bool again_ = false;
 };

@@ -33,6 +33,7 @@
 #include "smtpc/capabilities.h"
 #include "smtpc/core_export.h"
 #include "smtpc/error.h"
+#include "smtpc/pause.h"
 #include "smtpc/reply.h"
 #include "smtpc/sasl.h"
 #include "smtpc/step.h"
@@ -111,6 +112,9 @@ struct ConnectParams {
   Phase quitAfter = Phase::None;  ///< stop on purpose after this phase (a connection test)
   RecipientPolicy recipientPolicy = RecipientPolicy::AbortIfAnyRejected;  ///< when some recipients are refused
   bool usePipelining = true;  ///< pipeline MAIL, RCPT and DATA when the server offers PIPELINING
+  /// Step mode (smtpc/pause.h): stop before each command and after each reply, and never pipeline,
+  /// so that a learner can watch each command. Session::setStepMode changes it during a run.
+  bool stepThrough = false;
   Timeouts timeouts;  ///< how long each wait may take
   ReplyLimits replyLimits;  ///< how much the server may send in one reply
   /// Flow control: how many body octets may be written but not yet flushed.
@@ -257,7 +261,7 @@ struct Finished {
 
 /// What the session tells whoever watches: progress, the transcript, results. Finished is last.
 using Event = std::variant<StateChanged, TranscriptEntry, CapabilitiesReceived, TlsReady, AuthSucceeded,
-                           SessionReady, RecipientResult, MessageProgress, MessageResult, Finished>;
+                           SessionReady, RecipientResult, MessageProgress, MessageResult, Paused, Finished>;
 /// What poll() hands out: an action for the driver to carry out, or an Event to pass on.
 using Output = std::variant<ConnectAction, WriteAction, StartTlsAction, CloseAction, Event>;
 
@@ -291,6 +295,22 @@ class SMTPC_CORE_EXPORT Session {
   /// unfinished message, RFC 5321 §3.8). Finished carries Cancelled unless an error came first.
   void cancel(Time now);
 
+  // --- step mode (smtpc/pause.h): while paused nothing is written and no time-out runs; each of
+  // these goes on, and the wait for the server's answer starts again from `now`.
+
+  /// Turns step mode on (the next command or reply pauses) or off (as runToEnd()), during a run.
+  void setStepMode(Time now, bool on);
+  /// Step mode is on.
+  bool stepMode() const { return stepping_; }
+  /// Goes on to the next pause.
+  void next(Time now);
+  /// Goes on until a pause of another step of the step bar (a step's commands and replies pass).
+  void continueToNextStep(Time now);
+  /// Leaves step mode and goes on to the end without pausing.
+  void runToEnd(Time now);
+  /// The pause the session stands at, or nullopt.
+  const std::optional<Pause>& pause() const { return pause_; }
+
   // --- inputs from the transport (each takes the driver's clock, `now`)
 
   /// The TCP connection is up.
@@ -315,7 +335,8 @@ class SMTPC_CORE_EXPORT Session {
   /// call above, carrying out the actions in order.
   std::optional<Output> poll();
   /// When to call onTimeout(), or nullopt: no timer (idle, ready, or over).
-  std::optional<Time> nextDeadline() const { return deadline_; }
+  /// Nothing while paused (RFC 5321's client time-outs are suspended while a learner reads).
+  std::optional<Time> nextDeadline() const { return gated() ? std::nullopt : deadline_; }
 
   // --- what it knows
 
@@ -354,6 +375,29 @@ class SMTPC_CORE_EXPORT Session {
   void sendMasked(const std::string& line, std::string shown, State answers);
   void flushWrites();
 
+  // Step mode (session_step.cpp): a command held until the learner goes on; the gate that turns
+  // held commands and the message content into pauses, and the pause after a reply.
+  struct Held {
+    std::string line;   // as written, with CRLF
+    std::string shown;  // as the transcript shows it
+    State answers;
+    std::size_t index = 0;
+  };
+  bool gated() const { return pause_.has_value() || !held_.empty() || bodyHeld_ || replyHeld_; }
+  void hold(std::string line, std::string shown, State answers, std::size_t index);
+  void release();
+  void openGate();
+  bool pauseAfterReply(const Reply& reply);
+  void resume();
+  bool showPause(Pause pause);
+  Pause commandPause(const Held& held) const;
+  Pause bodyPause() const;
+  Pause replyPause(const Reply& reply, State answers) const;
+  std::optional<Step> stepOfCommand(State answers) const;
+  void drainReplies();
+  void noteReply(const Reply& reply);     // the transcript's lines for a reply
+  void dispatchReply(const Reply& reply);  // the one dispatch: by the state the reply answers
+
   // perform<Step>: send a command and set the state; on<Step>Reply: handle its answer.
   // The connection (session.cpp): greeting, EHLO/HELO, STARTTLS, AUTH, NOOP, QUIT.
   void performEhlo();
@@ -362,7 +406,6 @@ class SMTPC_CORE_EXPORT Session {
   void performAuth();
   void performQuit();
   void rearm();
-  void onReply(const Reply& reply);  // the one dispatch: by the state the reply answers
   void onGreetingReply(const Reply& reply);
   void onEhloReply(const Reply& reply);
   void onHeloReply(const Reply& reply);
@@ -424,6 +467,15 @@ class SMTPC_CORE_EXPORT Session {
   std::size_t nextMessageIndex_ = 0;
   std::unique_ptr<Transaction> transaction_;
   std::uint64_t unflushed_ = 0;
+
+  bool stepping_ = false;
+  std::optional<Pause> pause_;
+  std::deque<Held> held_;        // commands not yet sent, oldest first
+  bool bodyHeld_ = false;        // the message content waits for the learner
+  bool replyHeld_ = false;       // reply_ was read and waits for the learner before it is acted on
+  std::string answeredShown_;    // the last command sent, as shown: what an AfterReply pause names
+  std::optional<Step> skipStep_;  // continueToNextStep(): pauses of this step pass
+  std::size_t pauses_ = 0;
 };
 
 }  // namespace smtpc

@@ -43,6 +43,7 @@ void QtClient::dispatch(const Event& event) {
         else if constexpr (std::is_same_v<T, RecipientResult>) emit recipientResult(e);
         else if constexpr (std::is_same_v<T, MessageProgress>) emit progress(e.message, e.sent, e.total.value_or(0));
         else if constexpr (std::is_same_v<T, MessageResult>) emit messageResult(e);
+        else if constexpr (std::is_same_v<T, Paused>) emit paused(e.pause);
         else if constexpr (std::is_same_v<T, Finished>) emit finished(e);
       },
       event);

@@ -47,6 +47,10 @@ class SMTPC_QT_EXPORT QtClient : public QObject {
 
   /// A session is under way.
   bool isRunning() const { return client_.running(); }
+  /// Step mode is on (for the running session, or the next one).
+  bool stepMode() const { return client_.stepMode(); }
+  /// The pause the session stands at, or null.
+  const Pause* currentPause() const { return client_.pause(); }
   /// The current (or last) session, or null before the first connect.
   const Session* session() const { return client_.session(); }
 
@@ -73,6 +77,19 @@ class SMTPC_QT_EXPORT QtClient : public QObject {
   void messageResult(const smtpc::MessageResult& result);
   /// The session is over; the last signal of a session.
   void finished(const smtpc::Finished& result);
+  /// Step mode stopped before a command or after a reply; go on with next(), continueToNextStep()
+  /// or runToEnd() (or cancel()). Nothing is sent and no time-out runs until then.
+  void paused(const smtpc::Pause& pause);
+
+ public slots:
+  /// Step mode (smtpc/pause.h) on or off: before connecting, or during a run (off = runToEnd()).
+  void setStepMode(bool on) { client_.setStepMode(on); }
+  /// Paused: go on to the next pause.
+  void next() { client_.next(); }
+  /// Paused: go on until the next step of the step bar begins.
+  void continueToNextStep() { client_.continueToNextStep(); }
+  /// Leave step mode and run to the end.
+  void runToEnd() { client_.runToEnd(); }
 
  private:
   void dispatch(const Event& event);
@@ -121,3 +138,4 @@ class SMTPC_QT_EXPORT BlockingClient {
 
 Q_DECLARE_METATYPE(smtpc::State)
 Q_DECLARE_METATYPE(smtpc::TranscriptEntry)
+Q_DECLARE_METATYPE(smtpc::Pause)
