@@ -28,6 +28,7 @@
 #include "json_output.h"
 #include "oauth_options.h"
 #include "standard_input.h"
+#include "step_options.h"
 
 using namespace smtpc;
 
@@ -180,6 +181,7 @@ int main(int argc, char** argv) {
   const auto json = opt({"json"}, "Print one JSON object: result, capabilities, TLS, messages, transcript (docs/json.md).");
   const auto quiet = opt({"q", "quiet"}, "Print only the result.");
   const auto verbose = opt({"v", "verbose"}, "Also print timings.");
+  const QCommandLineOption stepOption = cli::addStepOption(parser);
   parser.process(app);
   if (parser.isSet(version)) {
     std::cout << "smtpc " SMTPC_VERSION "\n";
@@ -242,6 +244,9 @@ int main(int argc, char** argv) {
   const bool dataFromStandardInput = parser.value(dataFile) == QLatin1String("-");
   if (dataFromStandardInput && parser.isSet(passwordStdin))
     return usage("--data - and --password-stdin both read standard input: give the password another way");
+  if (const QString conflict = cli::stepConflict(parser.isSet(passwordStdin), dataFromStandardInput);
+      parser.isSet(stepOption) && !conflict.isEmpty())
+    return usage(conflict);
   std::shared_ptr<BodySource> messageBody;
   Envelope envelope;
   const bool wantsMessage = parser.isSet(to) || parser.isSet(cc) || parser.isSet(bcc) || parser.isSet(dataFile);
@@ -382,7 +387,7 @@ int main(int argc, char** argv) {
   // No password from the command line: the keychain, the account or a prompt (account_options.cpp).
   const cli::PasswordQuestion passwordQuestion{account ? &*account : nullptr, parser.isSet(accountOptions.keychain),
                                                params.host, params.effectivePort(), params.credentials.username,
-                                               dataFromStandardInput || parser.isSet(passwordStdin)};
+                                               dataFromStandardInput || parser.isSet(passwordStdin) || parser.isSet(stepOption)};
   const bool tokenLogin = !params.credentials.oauthToken.empty() || oauthSettings;
   if (parser.isSet(accountOptions.rememberPassword) && (params.credentials.username.empty() || tokenLogin))
     return usage("--remember-password keeps a login's password: give --user (not with --token-env or --oauth)");
@@ -542,6 +547,7 @@ int main(int argc, char** argv) {
     }
     params = std::move(*resolved);
   }
+  const auto stepper = parser.isSet(stepOption) ? cli::stepThrough(client, asJson) : nullptr;
   if (Error error = client.connectToServer(params)) return usage(QString::fromStdString(error.explanation()));
   const int loopResult = app.exec();
   if (!outcome) {
