@@ -33,8 +33,10 @@ int main(int argc, char** argv) {
                                    "HOST:PORT:ADDR");
   const QCommandLineOption ispdb("ispdb", "Find settings asks this ISPDB (default https://autoconfig.thunderbird.net/v1.1/).",
                                  "URL");
+  const QCommandLineOption sandbox("sandbox", "The sandbox's JSON line (tests/servers/sandbox.py): its ports, for the lessons.",
+                                   "FILE");
   parser.addOptions({server, port, security, user, passwordEnv, caFile, noSettings, autoTest, exitAfter, screenshot,
-                     dnsServer, resolve, ispdb});
+                     dnsServer, resolve, ispdb, sandbox});
   parser.process(app);
 
   smtpc::gui::StartupValues startup;
@@ -57,6 +59,7 @@ int main(int argc, char** argv) {
       return std::fprintf(stderr, "smtpc-gui: --dns-server wants an IP address, not \"%s\"\n", qPrintable(parser.value(dnsServer))), 1;
   }
   startup.ispdb = parser.value(ispdb);
+  startup.sandboxJson = parser.value(sandbox);
 
   smtpc::gui::MainWindow window(startup);
   window.show();

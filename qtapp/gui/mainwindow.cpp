@@ -26,6 +26,9 @@ MainWindow::MainWindow(const StartupValues& startup, QWidget* parent) : QMainWin
   sandboxHost_ = startup.server;
   sandboxPort_ = startup.port;
   sandboxCaFile_ = startup.caFile;
+  if (!startup.server.isEmpty()) sandbox_.host = startup.server.toStdString();
+  sandbox_.starttls = static_cast<std::uint16_t>(startup.port);
+  if (!startup.sandboxJson.isEmpty()) setSandbox(startup.sandboxJson);
   network_ = startup.network;
   ispdb_ = startup.ispdb;
   if (startup.useSettings) {

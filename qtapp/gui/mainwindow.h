@@ -7,7 +7,9 @@
 // steps, status, explanation, rememberPassword, passwordWarning; the OAuth 2 sign-in's signIn (its
 // box), oauthProvider, clientId, oauthIssuer, tenant, clientSecret, oauthFlow, signInButton,
 // signInNote, deviceCode, userCode, verificationUri, copyUserCode; settings discovery's
-// emailAddress and discoverButton (and plainHttpQuestion, its question about plain HTTP).
+// emailAddress and discoverButton (and plainHttpQuestion, its question about plain HTTP); teaching
+// mode's lineExplanation, stepMode, nextButton, continueButton, runToEndButton, pauseExplanation,
+// lessons, lessonWatch, startLesson, lessonResult and saveReport (mainwindow_teach.cpp).
 #pragma once
 
 #include <QMainWindow>
@@ -18,6 +20,9 @@
 #include "smtpc/qt/secretstore.h"
 #include "smtpc/explain.h"
 #include "smtpc/form.h"
+#include "smtpc/lessons.h"
+#include "smtpc/pause.h"
+#include "smtpc/report.h"
 #include "smtpc/qt/client.h"
 #include "smtpc/qt/discovery.h"
 #include "smtpc/qt/oauth.h"
@@ -55,6 +60,8 @@ struct StartupValues {
   // ISPDB discovery asks (--ispdb; empty: Thunderbird's).
   qt::NetworkOptions network;
   QString ispdb;
+  // The sandbox's JSON line (tests/servers/sandbox.py): its ports, for the lessons.
+  QString sandboxJson;
 };
 
 class MainWindow : public QMainWindow {
@@ -71,6 +78,8 @@ class MainWindow : public QMainWindow {
   // The transcript as plain text (what Copy and Save give).
   QString transcriptText() const;
   void addAttachment(const QString& path);
+  // The last run as a report (.html or .svg, by the name); false and why when it cannot.
+  bool saveReport(const QString& path, QString* why);
 
  public slots:
   void runTest();
@@ -131,6 +140,18 @@ class MainWindow : public QMainWindow {
   void showCapabilities(const Capabilities& capabilities, bool encrypted);
   void showTls(const TlsInfo& info);
   void saveTranscript();
+
+  // teaching mode (mainwindow_teach.cpp): explain a line, step mode, lessons, reports
+  QWidget* buildLineExplanation(QWidget* parent);
+  void explainEntry(const TranscriptEntry& entry);
+  QWidget* buildStepControls(QWidget* parent);
+  void onPaused(const Pause& pause);
+  void leavePause();
+  QWidget* buildLessons();
+  void setSandbox(const QString& jsonFile);
+  void startLesson();
+  void showLessonResult();
+  void saveReportAs();
 
   // what is remembered (mainwindow_settings.cpp)
   void loadSettings(const StartupValues& startup);
@@ -257,6 +278,23 @@ class MainWindow : public QMainWindow {
   QString sandboxHost_;
   int sandboxPort_ = 0;
   QString sandboxCaFile_;
+
+  // teaching mode
+  QLabel* lineExplanation_ = nullptr;
+  QCheckBox* stepMode_ = nullptr;
+  QPushButton* nextButton_ = nullptr;
+  QPushButton* continueButton_ = nullptr;
+  QPushButton* runToEndButton_ = nullptr;
+  QLabel* pauseExplanation_ = nullptr;
+  bool paused_ = false;
+  QListWidget* lessons_ = nullptr;
+  QLabel* lessonWatch_ = nullptr;
+  QPushButton* startLesson_ = nullptr;
+  QLabel* lessonResult_ = nullptr;
+  lessons::Sandbox sandbox_;  // where the lessons run
+  QString activeLesson_;      // the lesson whose run is under way
+  int lessonRuns_ = 0;        // runs of the chosen lesson (greylisting expects another end the second time)
+  std::unique_ptr<RunRecord> record_;  // the last run, for Save as…
 };
 
 }  // namespace smtpc::gui

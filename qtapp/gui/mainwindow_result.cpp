@@ -58,6 +58,7 @@ QWidget* MainWindow::buildResults() {
   explanation_->setAlignment(Qt::AlignTop | Qt::AlignLeft);
   explanation_->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Minimum);
   column->addWidget(explanation_);
+  column->addWidget(buildStepControls(panel));
 
   tabs_ = new QTabWidget(panel);
   auto* transcriptPage = new QWidget;
@@ -65,6 +66,7 @@ QWidget* MainWindow::buildResults() {
   transcript_ = new TranscriptView(transcriptPage);
   transcript_->setObjectName(QStringLiteral("transcript"));
   transcriptBox->addWidget(transcript_, 1);
+  transcriptBox->addWidget(buildLineExplanation(transcriptPage));
   auto* transcriptButtons = new QHBoxLayout;
   auto* legend = new QLabel(tr("<span style='color:#1a4fa8'>-&gt; we send</span> · "
                                "<span style='color:#1b6e2f'>&lt;- server</span> · "
@@ -81,8 +83,13 @@ QWidget* MainWindow::buildResults() {
   save->setObjectName(QStringLiteral("saveTranscript"));
   connect(copy, &QPushButton::clicked, this, [this] { QApplication::clipboard()->setText(transcriptText()); });
   connect(save, &QPushButton::clicked, this, &MainWindow::saveTranscript);
+  auto* report = new QPushButton(tr("Save as &report…"), transcriptPage);
+  report->setObjectName(QStringLiteral("saveReport"));
+  report->setToolTip(tr("The run as one web page with each line explained, or as a sequence diagram (SVG)."));
+  connect(report, &QPushButton::clicked, this, &MainWindow::saveReportAs);
   transcriptButtons->addWidget(copy);
   transcriptButtons->addWidget(save);
+  transcriptButtons->addWidget(report);
   transcriptBox->addLayout(transcriptButtons);
   tabs_->addTab(transcriptPage, tr("Tr&anscript"));
 
@@ -115,6 +122,7 @@ QWidget* MainWindow::buildResults() {
   tabs_->addTab(tlsPage, tr("T&LS"));
 
   tabs_->addTab(buildComposer(), tr("Test &message"));
+  tabs_->addTab(buildLessons(), tr("Less&ons"));
   column->addWidget(tabs_, 1);
   return panel;
 }

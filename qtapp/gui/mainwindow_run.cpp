@@ -8,6 +8,7 @@
 #include <QComboBox>
 #include <QLabel>
 #include <QLineEdit>
+#include <QListWidget>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QTabWidget>
@@ -65,7 +66,11 @@ void MainWindow::start(bool sending) {
   if (client_) client_->disconnect(this);
   client_ = std::make_unique<qt::QtClient>();
   explainer_ = std::make_unique<Explainer>(*params, needsEnvelope);
+  record_ = std::make_unique<RunRecord>(*params, needsEnvelope);
   connect(client_.get(), &qt::QtClient::sessionEvent, this, &MainWindow::onEvent);
+  client_->setStepMode(stepMode_->isChecked());
+  leavePause();
+  pauseExplanation_->setVisible(false);
 
   const QString target = QStringLiteral("%1 port %2, %3").arg(qs(params->host)).arg(params->effectivePort())
                              .arg(security_->currentText());
@@ -109,6 +114,7 @@ void MainWindow::start(bool sending) {
 
 void MainWindow::onEvent(const Event& event) {
   if (explainer_ && explainer_->onEvent(event)) steps_->setSteps(explainer_->steps());
+  if (record_) record_->onEvent(event);
   std::visit(
       [this](const auto& e) {
         using T = std::decay_t<decltype(e)>;
@@ -132,7 +138,10 @@ void MainWindow::onEvent(const Event& event) {
         } else if constexpr (std::is_same_v<T, SessionReady>) {
           // A test that stops nowhere ("Don't stop"): say goodbye once ready (core's plan).
           if (plan_.quitWhenReady && client_) client_->disconnectFromServer();
+        } else if constexpr (std::is_same_v<T, Paused>) {
+          onPaused(e.pause);
         } else if constexpr (std::is_same_v<T, Finished>) {
+          leavePause();
           onFinished(e);
         }
       },
@@ -151,6 +160,7 @@ void MainWindow::updateButtons() {
   discoverButton_->setEnabled(!running || discovering);
   discoverButton_->setText(discovering ? tr("Cancel") : tr("Find settings"));
   emailAddress_->setReadOnly(discovering);
+  if (startLesson_) startLesson_->setEnabled(!running && lessons_->currentItem() && activeLesson_.isEmpty());
 }
 
 }  // namespace smtpc::gui

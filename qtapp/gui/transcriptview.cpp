@@ -1,6 +1,8 @@
 #include "transcriptview.h"
 
 #include <QFontDatabase>
+#include <QKeyEvent>
+#include <QMouseEvent>
 #include <QScrollBar>
 #include <QTextBlock>
 #include <QTextCursor>
@@ -8,6 +10,12 @@
 namespace smtpc::gui {
 
 namespace {
+// The entry a line shows, kept with its block (and dropped with it when old lines are trimmed).
+struct EntryData final : QTextBlockUserData {
+  explicit EntryData(const TranscriptEntry& e) : entry(e) {}
+  TranscriptEntry entry;
+};
+
 QTextCharFormat formatFor(TranscriptKind kind) {
   QTextCharFormat format;
   switch (kind) {
@@ -29,6 +37,30 @@ TranscriptView::TranscriptView(QWidget* parent) : QPlainTextEdit(parent) {
   setPlaceholderText(tr("The conversation appears here: -> we send, <- the server answers, "
                         "~> and <~ inside TLS, === notes, *** errors."));
   setAccessibleName(tr("Transcript"));
+  setToolTip(tr("Click a line to see what it means."));
+  setTextInteractionFlags(Qt::TextSelectableByMouse | Qt::TextSelectableByKeyboard);
+}
+
+// Only what the reader does chooses a line: the cursor also moves as lines are added.
+void TranscriptView::mouseReleaseEvent(QMouseEvent* event) {
+  QPlainTextEdit::mouseReleaseEvent(event);
+  if (event->button() == Qt::LeftButton && !textCursor().hasSelection()) reportChosen();
+}
+
+void TranscriptView::keyPressEvent(QKeyEvent* event) {
+  const int before = textCursor().blockNumber();
+  QPlainTextEdit::keyPressEvent(event);
+  if (textCursor().blockNumber() != before) reportChosen();
+}
+
+std::optional<TranscriptEntry> TranscriptView::entryAt(int blockNumber) const {
+  const QTextBlock block = document()->findBlockByNumber(blockNumber);
+  if (const auto* kept = dynamic_cast<const EntryData*>(block.userData())) return kept->entry;
+  return std::nullopt;
+}
+
+void TranscriptView::reportChosen() {
+  if (const auto entry = entryAt(textCursor().blockNumber())) emit entryChosen(*entry);
 }
 
 void TranscriptView::begin(const QString& title) {
@@ -40,7 +72,7 @@ void TranscriptView::begin(const QString& title) {
 }
 
 void TranscriptView::appendLine(const QString& time, const QString& prefix, const QString& text,
-                                const QTextCharFormat& format) {
+                                const QTextCharFormat& format, const TranscriptEntry* entry) {
   QTextCursor cursor(document());
   cursor.movePosition(QTextCursor::End);
   if (!document()->isEmpty()) cursor.insertBlock(QTextBlockFormat());
@@ -49,6 +81,7 @@ void TranscriptView::appendLine(const QString& time, const QString& prefix, cons
   if (!time.isEmpty()) cursor.insertText(time + u' ', timeFormat);
   if (!prefix.isEmpty()) cursor.insertText(prefix + u' ', format);
   cursor.insertText(text, format);
+  if (entry) cursor.block().setUserData(new EntryData(*entry));
   verticalScrollBar()->setValue(verticalScrollBar()->maximum());
 }
 
@@ -56,7 +89,7 @@ void TranscriptView::addEntry(const TranscriptEntry& entry) {
   if (!start_) start_ = entry.at;
   const double seconds = static_cast<double>((entry.at - *start_).count()) / 1000.0;
   appendLine(QStringLiteral("%1").arg(seconds, 7, 'f', 3), QString::fromLatin1(transcriptPrefix(entry).data()),
-             QString::fromStdString(entry.text), formatFor(entry.kind));
+             QString::fromStdString(entry.text), formatFor(entry.kind), &entry);
 }
 
 void TranscriptView::addLookup(Time at, const QString& source, const QString& query, const QString& result, bool found,
