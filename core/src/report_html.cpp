@@ -58,6 +58,20 @@ void fact(std::string& out, std::string_view term, std::string_view value) {
   out += "</dd>\n";
 }
 
+// Text of several lines (an explanation's paragraphs): each line escaped, the line ends kept for
+// the "pre-wrap" that shows them (printable() would show them as "\x0a").
+std::string markupLines(std::string_view text) {
+  std::string out;
+  for (std::size_t start = 0; start <= text.size();) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    if (start > 0) out += '\n';
+    out += markup(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
 void outcomeSection(std::string& out, const RunRecord& record) {
   const bool failed = report::failed(record) || !record.finished;
   out += "<section id=\"outcome\" class=\"outcome";
@@ -143,7 +157,7 @@ void transcriptSection(std::string& out, const RunRecord& record, const ReportOp
     if (explanation.empty()) {
       out += body;
     } else {
-      out += "<details><summary>" + body + "</summary><div class=\"explain\">" + markup(explanation) + "</div></details>";
+      out += "<details><summary>" + body + "</summary><div class=\"explain\">" + markupLines(explanation) + "</div></details>";
     }
     out += "</li>\n";
   }
