@@ -27,6 +27,7 @@
 #include "discover_options.h"
 #include "json_output.h"
 #include "oauth_options.h"
+#include "report_options.h"
 #include "standard_input.h"
 #include "step_options.h"
 
@@ -181,6 +182,7 @@ int main(int argc, char** argv) {
   const auto json = opt({"json"}, "Print one JSON object: result, capabilities, TLS, messages, transcript (docs/json.md).");
   const auto quiet = opt({"q", "quiet"}, "Print only the result.");
   const auto verbose = opt({"v", "verbose"}, "Also print timings.");
+  const QCommandLineOption reportOption = cli::addReportOption(parser);
   const QCommandLineOption stepOption = cli::addStepOption(parser);
   parser.process(app);
   if (parser.isSet(version)) {
@@ -189,6 +191,9 @@ int main(int argc, char** argv) {
   }
 
   if (!parser.positionalArguments().isEmpty()) return usage("unexpected argument " + parser.positionalArguments().first());
+  QString reportWhy;
+  std::optional<cli::RunReport> report = cli::RunReport::fromOptions(parser, reportOption, &reportWhy);
+  if (!reportWhy.isEmpty()) return usage(reportWhy);
 
   // --- the account (account_options.cpp): its values where the command line gives none
   if (parser.isSet(accountOptions.account) && parser.isSet(discoverOptions.discover))
@@ -475,9 +480,11 @@ int main(int argc, char** argv) {
   qt::QtClient client;
   // The same story as the GUI and the page: where it failed, in plain words, what to try.
   Explainer explainer(params, messageBody != nullptr);
+  if (report) report->begin(params, messageBody != nullptr);
   bool loggedIn = false;  // for --remember-password: only a password the server took is kept
   QObject::connect(&client, &qt::QtClient::sessionEvent, [&](const Event& e) {
     explainer.onEvent(e);
+    if (report) report->onEvent(e);
     if (std::holds_alternative<AuthSucceeded>(e)) loggedIn = true;
   });
   std::string lastErrorLine;  // the transcript's last error, so the summary does not repeat it
@@ -557,7 +564,12 @@ int main(int argc, char** argv) {
   }
 
   const Error& error = outcome->error;
-  const int status = exitCodeFor(error.code());
+  int status = exitCodeFor(error.code());
+  // Written after a failure too: that is when a learner most wants the handout.
+  if (QString reportFailure; report && !report->write(*outcome, &reportFailure)) {
+    std::cerr << "smtpc: " << reportFailure.toStdString() << "\n";
+    if (status == Ok) status = Usage;
+  }
   if (parser.isSet(accountOptions.rememberPassword) && loggedIn && !passwordFromKeychain)
     cli::rememberPassword(passwordQuestion, params.credentials.password);
   if (asJson) {
