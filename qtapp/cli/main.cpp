@@ -25,6 +25,7 @@
 #include "smtpc/tls_policy.h"
 #include "account_options.h"
 #include "discover_options.h"
+#include "explain_options.h"
 #include "json_output.h"
 #include "oauth_options.h"
 #include "report_options.h"
@@ -105,6 +106,8 @@ QString examplesHelp() {
       "    $ smtpc -s smtp.example.com --security tls --quit-after ehlo --json\n"
       "  Find the settings for an address and test them:\n"
       "    $ smtpc --discover me@example.com\n"
+      "  What a line of the conversation means, and which RFC says so:\n"
+      "    $ smtpc --explain '535 5.7.8 Authentication credentials invalid'\n"
       "  Type the password once and keep it in the system keychain; then use it from there:\n"
       "    $ smtpc -s smtp.example.com -u me --remember-password\n"
       "    $ smtpc -s smtp.example.com -u me --keychain");
@@ -153,6 +156,7 @@ int main(int argc, char** argv) {
   const auto tokenEnv = opt({"token-env"}, "Read an OAuth2 access token from VAR (XOAUTH2 / OAUTHBEARER).", "VAR");
   const cli::OAuthOptions oauthOptions = cli::addOAuthOptions(parser);
   const cli::DiscoverOptions discoverOptions = cli::addDiscoverOptions(parser);
+  const cli::ExplainOptions explainOptions = cli::addExplainOptions(parser);
   const auto auth = opt({"auth"}, "auto | plain | login | cram-md5 | xoauth2 | oauthbearer", "MECH");
   const auto allowPlain = opt({"allow-plaintext-auth"}, "Allow sending the password without TLS (test servers only).");
   const auto caFile = opt({"ca-file"}, "Trust the CA certificates in FILE (PEM) too.", "FILE");
@@ -189,6 +193,8 @@ int main(int argc, char** argv) {
     std::cout << "smtpc " SMTPC_VERSION "\n";
     return Ok;
   }
+  if (parser.isSet(explainOptions.explain))
+    return cli::printExplanation(parser.value(explainOptions.explain), parser.isSet(json));
 
   if (!parser.positionalArguments().isEmpty()) return usage("unexpected argument " + parser.positionalArguments().first());
   QString reportWhy;
@@ -462,6 +468,7 @@ int main(int argc, char** argv) {
 
   // --- run
   const bool asJson = parser.isSet(json), isQuiet = parser.isSet(quiet), isVerbose = parser.isSet(verbose);
+  const bool annotate = parser.isSet(explainOptions.annotate);
   std::signal(SIGINT, [](int) { QMetaObject::invokeMethod(qApp, [] { qApp->exit(Cancelled); }, Qt::QueuedConnection); });
   QJsonArray signInSteps;
   if (oauthSettings) {
@@ -498,12 +505,18 @@ int main(int argc, char** argv) {
       transcript.append(QJsonObject{{"kind", QString::fromStdString(std::string(transcriptKindName(e.kind)))},
                                     {"encrypted", e.encrypted}, {"at_ms", static_cast<qint64>(e.at.count())},
                                     {"text", QString::fromStdString(e.text)}});
+      if (annotate) {
+        QJsonObject entry = transcript.last().toObject();
+        entry["explanation"] = cli::explanationJson(explainLine(e));
+        transcript.replace(transcript.size() - 1, entry);
+      }
       return;
     }
     if (e.kind == TranscriptKind::Error) lastErrorLine = e.text;
     if (isQuiet) return;
     if (isVerbose) std::printf("%7.3f ", static_cast<double>(e.at.count()) / 1000.0);
     std::printf("%s %s\n", std::string(transcriptPrefix(e)).c_str(), escapeForTerminal(e.text).c_str());
+    if (annotate) cli::printAnnotation(e);
   });
   QObject::connect(&client, &qt::QtClient::capabilitiesReceived, [&](const Capabilities& caps, bool) {
     capabilities = QJsonArray();
