@@ -321,6 +321,10 @@ void Session::onClosed(Time now, const Error& cause) {
                        (state_ == State::Greeting || state_ == State::Ready ? "" : " was under way");
     if (cause.isError()) what += ": " + cause.explanation();
     what += ".";
+    // In step mode the command may never have left: the server stopped waiting for it.
+    if (gated())
+      what += " SMTPc was paused in step mode, and the server did not wait that long (RFC 5321 §4.5.3.2.7 "
+              "asks for at least 5 minutes).";
     if (state_ == State::Greeting) what += " " + std::string(advice::kImplicitTlsIfThePortExpectsIt);
     error = Error(cause.isError() ? cause.code() : ErrorCode::ConnectionLost, what);
   }

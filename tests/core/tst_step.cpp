@@ -70,6 +70,31 @@ bool sameCommand(const std::string& paused, const std::string& scripted) {
   return scripted.compare(0, mask, paused, 0, mask) == 0;
 }
 
+// Step mode, in clear text: the fake servers here have no TLS.
+ConnectParams plainParams() {
+  ConnectParams params;
+  params.host = "mx.example.net";
+  params.security = SecurityMode::None;
+  params.ehloName = "client.example";
+  params.stepThrough = true;
+  return params;
+}
+
+// A login in clear text (the fake server has no TLS), with `mechanism`.
+ConnectParams loginParams(AuthMechanism mechanism, const char* password) {
+  ConnectParams params = plainParams();
+  params.credentials.username = "demo";
+  params.credentials.password = Secret(password);
+  params.allowPlaintextAuth = true;
+  params.authMechanism = mechanism;
+  return params;
+}
+
+OutgoingMessage message() {
+  return OutgoingMessage{Envelope{"alice@example.org", {"bob@example.net", "carol@example.net"}},
+                         std::make_shared<StringBody>("Subject: hi\n\nhello\n")};
+}
+
 // A session driven by hand with a virtual clock: what it writes, and its events.
 struct Driver {
   explicit Driver(ConnectParams params) : session(std::move(params)) {}
@@ -106,6 +131,20 @@ struct Driver {
     session.next(clock);
     pump();
   }
+  // Connected, with message() queued and QUIT after it, as sendMail does.
+  void startSending() {
+    start();
+    QVERIFY(!session.send(clock, message()).error());
+    session.quit(clock);
+    pump();
+  }
+  // Greeted, and paused before EHLO.
+  void toFirstCommand() {
+    start();
+    serve("220 mx ESMTP\r\n");
+    next();
+    QVERIFY(session.pause());
+  }
   // Takes what the client wrote so far.
   std::string take() { return std::exchange(written, std::string()); }
 };
@@ -130,19 +169,6 @@ class ManualTimer final : public Timer {
   void schedule(std::optional<Time> deadline) override { scheduled = deadline; }
 };
 
-ConnectParams plainParams() {
-  ConnectParams params;
-  params.host = "mx.example.net";
-  params.security = SecurityMode::None;
-  params.ehloName = "client.example";
-  params.stepThrough = true;
-  return params;
-}
-
-OutgoingMessage message() {
-  return OutgoingMessage{Envelope{"alice@example.org", {"bob@example.net", "carol@example.net"}},
-                         std::make_shared<StringBody>("Subject: hi\n\nhello\n")};
-}
 
 }  // namespace
 
@@ -177,10 +203,7 @@ class TestStep : public QObject {
   // one. The server offers PIPELINING, and MAIL still goes alone.
   void pausesSayWhatComes() {
     Driver d(plainParams());
-    d.start();
-    QVERIFY(!d.session.send(d.clock, message()).error());
-    d.session.quit(d.clock);
-    d.pump();
+    d.startSending();
     d.serve("220 mx.example.net ESMTP\r\n");
     QCOMPARE(d.pauses.size(), std::size_t(1));
     const Pause& greeting = d.pauses.back();
@@ -221,12 +244,7 @@ class TestStep : public QObject {
 
   // AUTH is announced masked, as the transcript shows it; no pause holds the password.
   void authIsMasked() {
-    ConnectParams params = plainParams();
-    params.credentials.username = "demo";
-    params.credentials.password = Secret("demo-password");
-    params.allowPlaintextAuth = true;
-    params.authMechanism = AuthMechanism::Plain;
-    Driver d(params);
+    Driver d(loginParams(AuthMechanism::Plain, "demo-password"));
     d.start();
     d.serve("220 mx ESMTP\r\n");
     d.next();
@@ -246,16 +264,25 @@ class TestStep : public QObject {
   // Cancel while paused: nothing more is written, the connection closes, Finished says Cancelled.
   void cancelWhilePaused() {
     Driver d(plainParams());
-    d.start();
-    d.serve("220 mx ESMTP\r\n");
-    d.next();
-    QVERIFY(d.session.pause());
+    d.toFirstCommand();
     d.session.cancel(d.clock);
     d.pump();
     QVERIFY(d.written.empty());
     QVERIFY(d.closed);
     QVERIFY(d.finished);
     QCOMPARE(d.finished->error.code(), ErrorCode::Cancelled);
+    QVERIFY(!d.session.pause());
+  }
+
+  // The server hangs up on a learner who paused too long: the error says so.
+  void serverGivesUpWhilePaused() {
+    Driver d(plainParams());
+    d.toFirstCommand();
+    d.session.onClosed(d.clock);
+    d.pump();
+    QVERIFY(d.finished);
+    QCOMPARE(d.finished->error.code(), ErrorCode::ConnectionLost);
+    QVERIFY(d.finished->error.explanation().find("paused in step mode") != std::string::npos);
     QVERIFY(!d.session.pause());
   }
 
@@ -290,16 +317,8 @@ class TestStep : public QObject {
   // continueToNextStep(): the step's other commands and replies pass; the next step's first
   // command stops it. AUTH LOGIN's three exchanges are one step; the RCPTs are one step.
   void continueToNextStep() {
-    ConnectParams params = plainParams();
-    params.credentials.username = "demo";
-    params.credentials.password = Secret("pw");
-    params.allowPlaintextAuth = true;
-    params.authMechanism = AuthMechanism::Login;
-    Driver d(params);
-    d.start();
-    QVERIFY(!d.session.send(d.clock, message()).error());
-    d.session.quit(d.clock);
-    d.pump();
+    Driver d(loginParams(AuthMechanism::Login, "pw"));
+    d.startSending();
     d.serve("220 mx ESMTP\r\n");
     auto go = [&] {
       d.session.continueToNextStep(d.clock);
@@ -373,10 +392,7 @@ class TestStep : public QObject {
   // runToEnd(): no pause after it; the run finishes as without step mode.
   void runToEnd() {
     Driver d(plainParams());
-    d.start();
-    QVERIFY(!d.session.send(d.clock, message()).error());
-    d.session.quit(d.clock);
-    d.pump();
+    d.startSending();
     d.serve("220 mx ESMTP\r\n");
     d.next();
     const std::size_t before = d.pauses.size();
