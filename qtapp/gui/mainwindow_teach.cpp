@@ -152,7 +152,7 @@ void MainWindow::onPaused(const Pause& pause) {
   pauseExplanation_->setVisible(true);
   for (auto* b : {nextButton_, continueButton_, runToEndButton_}) b->setEnabled(true);
   nextButton_->setFocus();
-  setStatus(tr("Paused (step %1): press Next").arg(pause.number), QStringLiteral("#8d6e00"));
+  setStatus(tr("Paused at stop %1: press Next").arg(pause.number), QStringLiteral("#8d6e00"));
 }
 
 void MainWindow::leavePause() {
