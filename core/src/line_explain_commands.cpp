@@ -117,12 +117,6 @@ constexpr Row kKeywords[] = {
 };
 // clang-format on
 
-const Row* findRow(const auto& table, std::string_view key) {
-  for (const auto& row : table)
-    if (text::equalsIgnoreCase(row.key, key)) return &row;
-  return nullptr;
-}
-
 // One parameter after the address: "SIZE=1234", "BODY=8BITMIME", "SMTPUTF8".
 void explainParameter(std::string_view parameter, LineExplanation& out) {
   const std::size_t equals = parameter.find('=');

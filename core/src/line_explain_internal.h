@@ -5,6 +5,7 @@
 //   line_explain.cpp           reading a line, the SASL exchange, notes, TLS facts
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +21,8 @@ struct Row {
   std::string_view key, title, text, references;
 };
 
+// The row whose key is `key` (any case), or null.
+const Row* findRow(std::span<const Row> table, std::string_view key);
 // Appends each of "A; B" to `out`, leaving out one already there.
 void addReferences(std::string_view list, LineExplanation& out);
 // Appends a paragraph to out.text.

@@ -280,12 +280,6 @@ constexpr Row kEnhancedSpecial[] = {
 };
 // clang-format on
 
-const Row* findRow(const auto& table, std::string_view key) {
-  for (const auto& row : table)
-    if (row.key == key) return &row;
-  return nullptr;
-}
-
 const Row* findEnhanced(const EnhancedStatus& status) {
   const std::string full = status.toString();
   if (const Row* row = findRow(kEnhancedSpecial, full)) return row;
@@ -303,6 +297,12 @@ std::string severityParagraph(int code) {
 }
 
 }  // namespace
+
+const Row* findRow(std::span<const Row> table, std::string_view key) {
+  for (const auto& row : table)
+    if (text::equalsIgnoreCase(row.key, key)) return &row;
+  return nullptr;
+}
 
 void addReferences(std::string_view list, LineExplanation& out) {
   while (!list.empty()) {
