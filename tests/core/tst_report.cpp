@@ -114,6 +114,38 @@ RunRecord tokenLogin() {
   return run.record;
 }
 
+// A message sent in clear text to a server that offers PIPELINING: MAIL, RCPT and DATA leave in
+// one batch and their replies come after them.
+RunRecord pipelinedSend() {
+  ConnectParams params;
+  params.host = "mx.example.net";
+  params.port = 25;
+  params.security = SecurityMode::None;
+  Run run(params, true);
+  auto queued = run.session.send(run.now, OutgoingMessage{Envelope{"a@example.org", {"b@example.net"}},
+                                                          std::make_shared<StringBody>("Subject: hi\r\n\r\nhello\r\n")});
+  if (!queued) qFatal("send: %s", queued.error().toString().c_str());
+  run.session.quit(run.now);
+  run.start();
+  run.server("220 mx.example.net ESMTP\r\n");
+  run.server("250-mx.example.net\r\n250 PIPELINING\r\n");
+  run.server("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n");
+  run.server("250 2.0.0 Ok: queued as 1\r\n");
+  run.server("221 2.0.0 Bye\r\n");
+  return run.record;
+}
+
+// The step headings of the page, in order: "Connect", "Greeting", ...
+std::vector<std::string> stepHeadings(const std::string& html) {
+  std::vector<std::string> headings;
+  const std::string mark = "<p class=\"step-mark\">";
+  for (auto at = html.find(mark); at != std::string::npos; at = html.find(mark, at + 1)) {
+    const auto start = at + mark.size();
+    headings.push_back(html.substr(start, html.find(" \xe2\x80\x94", start) - start));
+  }
+  return headings;
+}
+
 std::vector<std::string> secretForms() {
   return {kPassword, base64::encode(kPassword), sasl::plain("", "demo", kPassword), kToken, base64::encode(kToken),
           sasl::xoauth2("me@example.com", kToken)};
@@ -268,6 +300,20 @@ class TestReport : public QObject {
     QVERIFY(token.finished && !token.finished->error);
     QVERIFY(renderHtmlReport(token).find("OK: stopped after auth, as asked") != std::string::npos);
     parse(token, options, QStringLiteral("token"), secretForms());
+  }
+
+  // Each line under the step it belongs to: a pipelined reply under the command it answers, the
+  // message's end (".") and its reply under DATA.
+  void stepsOfPipelinedLines() {
+    const RunRecord record = pipelinedSend();
+    QVERIFY(record.finished && !record.finished->error);
+    const std::vector<std::string> expected{"Connect", "Greeting", "EHLO", "MAIL", "RCPT", "DATA", "MAIL",
+                                            "RCPT",    "DATA",     "QUIT"};
+    QCOMPARE(stepHeadings(renderHtmlReport(record)), expected);
+    const std::string svg = renderSvgReport(record);
+    QVERIFY(svg.find("#ddf4e4") == std::string::npos);  // clear text: nothing shaded
+    QVERIFY(yOf(svg, ">DATA</text>") < yOf(svg, ">250 2.1.0 Ok</text>"));  // sent before the first reply
+    parse(record, {}, QStringLiteral("pipelined"), {});
   }
 
   // A record filled by hand, with no parameters and no end, still makes valid files.
