@@ -1,6 +1,7 @@
 // smtpc --step against the sandbox, driven as a script drives it: one line of standard input per
 // pause. Each command is announced (what, why, the replies that may come) before it is sent.
-#include <QRegularExpression>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -80,6 +81,17 @@ class TestCliStep : public QObject {
     const CliRun r = step({}, "q\n");
     QCOMPARE(r.status, 7);
     QVERIFY(!r.out.contains(QStringLiteral("-> EHLO")));
+  }
+
+  // --json keeps standard output for its one object: the pauses go to standard error.
+  void jsonStaysParsable() {
+    const CliRun r = step({"--json"}, "r\n");
+    QVERIFY2(r.status == 0, qPrintable(r.all()));
+    QJsonParseError error;
+    const QJsonDocument json = QJsonDocument::fromJson(r.out.toUtf8(), &error);
+    QVERIFY2(error.error == QJsonParseError::NoError, qPrintable(r.out));
+    QVERIFY(json.object().value(QStringLiteral("ok")).toBool());
+    QVERIFY(r.err.contains(QStringLiteral("--- Next (EHLO): EHLO")));
   }
 
   // Standard input is for the steps: nothing else may read it.
