@@ -295,7 +295,42 @@ LineExplanation explainNote(std::string_view line, bool error) {
                      : "Lines marked === are SMTPc's notes: they say what is happening and why, and never go "
                        "over the wire.", out);
   if (line.find("time") != std::string_view::npos && error) addReferences("RFC 5321 §4.5.3.2", out);
+  // "... the user name or password (535)", "STARTTLS failed (454 4.7.0 ...)": the reply behind it.
+  for (std::size_t open = line.find('('); open != std::string_view::npos; open = line.find('(', open + 1)) {
+    const std::string_view code = line.substr(open + 1, 4);
+    if (code.size() < 4 || !isDigit(code[0]) || !isDigit(code[1]) || !isDigit(code[2]) || (code[3] != ')' && code[3] != ' '))
+      continue;
+    if (const Row* reply = findReplyCode((code[0] - '0') * 100 + (code[1] - '0') * 10 + (code[2] - '0'))) {
+      addParagraph("The server's reply behind it: " + std::string(code.substr(0, 3)) + " " + std::string(reply->title) +
+                   ". " + std::string(reply->text), out);
+      addReferences(reply->references, out);
+      break;
+    }
+  }
   return out;
+}
+
+// swaks' prefixes (transcriptPrefix()): who wrote a typed line, in clear text or inside TLS.
+struct Prefix {
+  std::string_view text;
+  TranscriptKind kind;
+  bool encrypted;
+};
+constexpr Prefix kPrefixes[] = {
+    {"<-", TranscriptKind::Server, false}, {"<~", TranscriptKind::Server, true},
+    {"->", TranscriptKind::Client, false}, {"~>", TranscriptKind::Client, true},
+    {"===", TranscriptKind::Info, false},  {"***", TranscriptKind::Error, false},
+};
+
+const Prefix* prefixOf(std::string_view line) {
+  for (const auto& prefix : kPrefixes)
+    if (line.substr(0, prefix.text.size()) == prefix.text) return &prefix;
+  return nullptr;
+}
+
+std::string_view skipSpaces(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  return text;
 }
 
 }  // namespace
@@ -314,32 +349,20 @@ LineExplanation explainLine(const TranscriptEntry& entry) {
 }
 
 LineExplanation explainLine(std::string_view line) {
+  using namespace line_explain;
   while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.remove_suffix(1);
-  while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
-  // swaks' prefixes (transcriptPrefix()): who wrote it, in clear text or inside TLS.
-  struct Prefix {
-    std::string_view text;
-    TranscriptKind kind;
-    bool encrypted;
-  };
-  static constexpr Prefix kPrefixes[] = {
-      {"<-", TranscriptKind::Server, false}, {"<~", TranscriptKind::Server, true},
-      {"->", TranscriptKind::Client, false}, {"~>", TranscriptKind::Client, true},
-      {"===", TranscriptKind::Info, false},  {"***", TranscriptKind::Error, false},
-  };
+  line = skipSpaces(line);
+  // "  1.234 <-  250 ok": smtpc -v puts the seconds before the prefix.
+  if (const std::size_t space = line.find(' '); space != std::string_view::npos &&
+                                                line.substr(0, space).find('.') != std::string_view::npos &&
+                                                line.substr(0, space).find_first_not_of("0123456789.") == std::string_view::npos &&
+                                                prefixOf(skipSpaces(line.substr(space))))
+    line = skipSpaces(line.substr(space));
   TranscriptEntry entry;
-  bool prefixed = false;
-  for (const auto& prefix : kPrefixes) {
-    if (line.substr(0, prefix.text.size()) != prefix.text) continue;
-    std::string_view rest = line.substr(prefix.text.size());
-    while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
-    entry = TranscriptEntry{prefix.kind, prefix.encrypted, Time{0}, std::string(rest)};
-    prefixed = true;
-    break;
-  }
-  if (!prefixed) {
-    const bool reply = line.size() >= 3 && line_explain::isDigit(line[0]) && line_explain::isDigit(line[1]) &&
-                       line_explain::isDigit(line[2]);
+  if (const Prefix* prefix = prefixOf(line)) {
+    entry = TranscriptEntry{prefix->kind, prefix->encrypted, Time{0}, std::string(skipSpaces(line.substr(prefix->text.size())))};
+  } else {
+    const bool reply = line.size() >= 3 && isDigit(line[0]) && isDigit(line[1]) && isDigit(line[2]);
     const bool tls = text::startsWithIgnoreCase(line, "TLSv1");
     entry = TranscriptEntry{reply ? TranscriptKind::Server : tls ? TranscriptKind::Tls : TranscriptKind::Client,
                             false, Time{0}, std::string(line)};
@@ -348,9 +371,9 @@ LineExplanation explainLine(std::string_view line) {
   if (entry.kind == TranscriptKind::Info && text::startsWithIgnoreCase(entry.text, "TLSv1")) entry.kind = TranscriptKind::Tls;
   if (entry.text.empty()) {
     LineExplanation out{"An empty line", {}, {}};
-    line_explain::addParagraph("Type a line of an SMTP conversation, such as \"EHLO example.com\", \"250-PIPELINING\" "
-                               "or \"535 5.7.8 Authentication credentials invalid\".", out);
-    line_explain::addReferences("RFC 5321 §4", out);
+    addParagraph("Type a line of an SMTP conversation, such as \"EHLO example.com\", \"250-PIPELINING\" or \"535 "
+                 "5.7.8 Authentication credentials invalid\".", out);
+    addReferences("RFC 5321 §4", out);
     return out;
   }
   return explainLine(entry);

@@ -36,6 +36,8 @@ inline constexpr std::string_view kNoCommandEntry = "SMTPc has no entry for the 
 // A reply, explained: its code (entry or class), enhanced status code, the server's words.
 // `continuation`: the line was "250-..." (more lines follow).
 LineExplanation explainReply(const Reply& reply, bool continuation);
+// The row of a reply code (key "535"), or null.
+const Row* findReplyCode(int code);
 // The title part for an enhanced status code ("Authentication credentials invalid"), or empty.
 std::string_view enhancedStatusTitle(const EnhancedStatus& status);
 

@@ -321,6 +321,8 @@ void addParagraph(std::string_view paragraph, LineExplanation& out) {
   out.text += paragraph;
 }
 
+const Row* findReplyCode(int code) { return findRow(kReplyCodes, std::to_string(code)); }
+
 std::string_view enhancedStatusTitle(const EnhancedStatus& status) {
   const Row* row = findEnhanced(status);
   return row ? row->title : std::string_view();

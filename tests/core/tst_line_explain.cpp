@@ -291,6 +291,21 @@ class TestLineExplain : public QObject {
     QVERIFY2(hasReference(note, "RFC 3207 §4.2"), qPrintable(describe(note)));
     const auto error = explainLine("*** Something odd happened");
     QVERIFY(all(error).contains(QStringLiteral("***")));
+    // An error that names the server's reply explains that reply too.
+    const auto refused = explainLine("*** The server refused the user name or password (535). Check both.");
+    QVERIFY2(all(refused).contains(QStringLiteral("The server's reply behind it: 535 Authentication credentials invalid")),
+             qPrintable(describe(refused)));
+    QVERIFY(hasReference(refused, "RFC 4954 §6"));
+    const auto startTls = explainLine("*** STARTTLS failed (454 4.7.0 TLS not available): going on WITHOUT encryption");
+    QVERIFY2(hasReference(startTls, "RFC 3207 §4"), qPrintable(describe(startTls)));
+  }
+
+  // smtpc -v puts the seconds before the prefix: a pasted line still says who wrote it.
+  void verboseTimestamp() {
+    const auto e = explainLine("  1.234  ~> QUIT");
+    QCOMPARE(e.title, std::string("QUIT: goodbye"));
+    QCOMPARE(explainLine("  0.020 <-  250 2.0.0 Ok").title, explainLine("250 2.0.0 Ok").title);
+    QVERIFY(explainLine("250 2.0.0 Ok").title.rfind("250 ", 0) == 0);
   }
 
   // Never an empty explanation, whatever is typed.
