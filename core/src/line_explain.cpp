@@ -265,6 +265,15 @@ LineExplanation explainTls(std::string_view line) {
   }
   if (upper.find("GCM") != std::string::npos || upper.find("CHACHA20") != std::string::npos)
     paragraph += " The cipher is an AEAD (it encrypts and authenticates each record).";
+  // TLS 1.2 names its key exchange in the cipher suite: (EC)DHE keeps past sessions safe if the
+  // server's key leaks later; RSA key transport does not.
+  if (upper.find("TLSV1.3") == std::string::npos && upper.find(" WITH ") != std::string::npos) {
+    if (upper.find("DHE") != std::string::npos)
+      paragraph += " The key exchange (EC)DHE gives forward secrecy.";
+    else
+      paragraph += " The key exchange is RSA key transport: no forward secrecy (a leaked server key would decrypt "
+                   "recorded sessions).";
+  }
   addParagraph(paragraph, out);
   if (upper.find("NOT VALID") != std::string::npos) {
     addParagraph("The certificate did NOT verify and was accepted only because invalid certificates were allowed: "

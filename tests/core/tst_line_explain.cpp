@@ -287,6 +287,10 @@ class TestLineExplain : public QObject {
                                       "accepted only because invalid certificates are allowed");
     QVERIFY2(all(insecure).contains(QStringLiteral("did NOT verify")), qPrintable(describe(insecure)));
     QVERIFY(hasReference(insecure, "RFC 5246"));
+    QVERIFY2(all(insecure).contains(QStringLiteral("(EC)DHE gives forward secrecy")), qPrintable(describe(insecure)));
+    const auto rsa = explainLine("=== TLSv1.2 with AES256-SHA256; the certificate was not verified");
+    QVERIFY2(all(rsa).contains(QStringLiteral("no forward secrecy")), qPrintable(describe(rsa)));
+    QVERIFY(all(rsa).contains(QStringLiteral("identity is not checked")));
     const auto note = explainLine("=== What the server offered before TLS is forgotten and asked for again");
     QVERIFY2(hasReference(note, "RFC 3207 §4.2"), qPrintable(describe(note)));
     const auto error = explainLine("*** Something odd happened");
