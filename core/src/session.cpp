@@ -634,7 +634,10 @@ void Session::onAuthReply(const Reply& reply) {
       why = "The server does not accept this login mechanism after all (504): choose another one.";
       break;
     case reply_code::AuthRequired:
-      why = "The server requires a login of another kind (530).";
+      // Before TLS a 530 is RFC 3207 §4's "Must issue a STARTTLS command first", not a login problem.
+      why = tlsActive_ ? "The server requires a login of another kind (530)."
+                       : "The server wants the connection encrypted before a login (530, RFC 3207 §4): use " +
+                             std::string(advice::kEncryptedModes) + ".";
       break;
     default:
       if (token) break;  // below

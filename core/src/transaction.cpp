@@ -7,6 +7,7 @@
 // session goes on with the next one; a reply is handled by the state it answers.
 #include <algorithm>
 
+#include "smtpc/advice.h"
 #include "smtpc/command.h"
 #include "smtpc/reply_code.h"
 #include "smtpc/session.h"
@@ -109,7 +110,11 @@ void Session::onMailReply(const Reply& reply) {
       code = ErrorCode::MessageTooLarge;
       why = "The server refused the message's declared size: " + reply.text();
     } else if (reply.code == reply_code::AuthRequired) {
-      why = "The server requires a login before it accepts mail (530): give a user name and password.";
+      // Before TLS, RFC 3207 §4's 530 asks for STARTTLS; otherwise RFC 4954 §6's asks for a login.
+      why = tlsActive_ ? "The server requires a login before it accepts mail (530): give a user name and password."
+                               : "The server requires a login before it accepts mail (530), and a login needs the "
+                                 "connection encrypted first (RFC 3207 §4): use " + std::string(advice::kEncryptedModes) +
+                                 " with a user name and password.";
     }
     t.error = Error(code, why, reply);
     if (!t.pipelined) {
