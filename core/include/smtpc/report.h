@@ -41,10 +41,10 @@ struct SMTPC_CORE_EXPORT RunRecord {
   /// `sendsMail` as for Explainer.
   RunRecord(const ConnectParams& params, bool sendsMail);
   ~RunRecord();
-  RunRecord(const RunRecord& other);
-  RunRecord& operator=(const RunRecord& other);
-  RunRecord(RunRecord&&) noexcept;
-  RunRecord& operator=(RunRecord&&) noexcept;
+  RunRecord(const RunRecord& other);             ///< a copy, with a copy of its step bar's state
+  RunRecord& operator=(const RunRecord& other);  ///< as the copy constructor
+  RunRecord(RunRecord&&) noexcept;               ///< takes the other's state
+  RunRecord& operator=(RunRecord&&) noexcept;    ///< takes the other's state
 
   std::string server;       ///< the host as the user named it
   std::uint16_t port = 0;   ///< the port connected to
