@@ -108,12 +108,7 @@ class TestGui : public QObject {
   }
 
   // Presses a button and waits for the run to end; returns whether it succeeded.
-  bool press(MainWindow& w, const char* button) {
-    QSignalSpy finished(&w, &MainWindow::runFinished);
-    QTest::mouseClick(child<QPushButton>(w, button), Qt::LeftButton);
-    if (!finished.wait(60000)) return false;
-    return finished.first().first().toBool();
-  }
+  bool press(MainWindow& w, const char* button) { return pressAndWait(w, button); }
 
   QString steps(MainWindow& w) { return child<smtpc::gui::StepBar>(w, "steps")->summary(); }
   QString status(MainWindow& w) { return child<QLabel>(w, "status")->text(); }

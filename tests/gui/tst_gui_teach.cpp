@@ -67,12 +67,7 @@ class TestGuiTeach : public QObject {
   }
 
   // Presses a button and waits for the run to end; returns whether it succeeded.
-  bool press(MainWindow& w, const char* button) {
-    QSignalSpy finished(&w, &MainWindow::runFinished);
-    QTest::mouseClick(child<QPushButton>(w, button), Qt::LeftButton);
-    if (!finished.wait(60000)) return false;
-    return finished.first().first().toBool();
-  }
+  bool press(MainWindow& w, const char* button) { return pressAndWait(w, button); }
 
   // Waits until the run pauses (Next becomes enabled) or ends; true when it paused.
   static bool waitForPause(MainWindow& w, QSignalSpy& finished) {
