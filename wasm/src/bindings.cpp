@@ -12,13 +12,17 @@
 //   client.send(values, event => ...);             //   relayToken, attachments, nowSeconds, utcOffsetMinutes}
 //                                                  // -> null, or {field, headline, explanation}
 //   client.cancel();
+//   client.setStepMode(on); client.next(); client.continueToNextStep(); client.runToEnd();
+//   client.report("html"|"svg", date) -> the last run as a file's text ("" before any run)
+//   client.lessonResult(id, again)    -> {asSaid, expected, text} for the run that ended, or null
 //   smtpc.formHints(values), smtpc.account(values), smtpc.passwordAction(saved, values, holdsFilled),
 //   smtpc.reviewLink([[key, value], ...], values, {named, path, pem})
 // The form's model is form_binding.cpp, the OAuth sign-in signin_binding.cpp, settings discovery
 // discovery_binding.cpp; the helpers they share to read and write JS values, js_values.h, and the
 // clock and trusted roots, web_runtime.h.
 // Event objects: {type: "transcript"|"state"|"steps"|"capabilities"|"tls"|"auth"|"ready"|
-// "recipient"|"progress"|"message"|"finished", ...}; see onEvent below.
+// "recipient"|"progress"|"message"|"paused"|"finished", ...}; see onEvent below. Teaching mode
+// (step mode, the report, lessons, explainLine): teach_binding.cpp.
 #include <emscripten/bind.h>
 #include <emscripten/emscripten.h>
 #include <emscripten/eventloop.h>
@@ -30,10 +34,12 @@
 #include "smtpc/explain.h"
 #include "smtpc/form.h"
 #include "smtpc/message.h"
+#include "smtpc/report.h"
 #include "smtpc/tls/engine.h"
 #include "smtpc/tls_policy.h"
 #include "smtpc/views.h"
 #include "js_values.h"
+#include "teach.h"
 #include "web_runtime.h"
 #include "websocket_transport.h"
 
@@ -216,6 +222,28 @@ class SmtpClient {
   void cancel() { client_.cancel(); }
   bool running() const { return client_.running(); }
 
+  // Step mode (smtpc/pause.h): before connecting it applies to the next run.
+  void setStepMode(bool on) { client_.setStepMode(on); }
+  void next() { client_.next(); }
+  void continueToNextStep() { client_.continueToNextStep(); }
+  void runToEnd() { client_.runToEnd(); }
+
+  // The last run as an HTML page or an SVG diagram, each line explained; `date` as the page words
+  // it (core reads no clock). "" before any run or for another format.
+  std::string report(const std::string& format, const std::string& date) const {
+    if (!record_ || (format != "html" && format != "svg")) return {};
+    ReportOptions options;
+    options.explain = reportExplanation;
+    options.date = date;
+    return renderReport(format == "svg" ? ReportFormat::Svg : ReportFormat::Html, *record_, options);
+  }
+
+  // Whether the run that ended went as lesson `id` says (null while running or before any run).
+  val lessonResult(const std::string& id, bool again) const {
+    if (!explainer_ || !explainer_->finished()) return val::null();
+    return lessonResultToJs(id, again, explainer_->finished()->error, explainer_->failedStep());
+  }
+
  private:
   val start(val values, val callback, form::RunKind kind) {
     if (client_.running()) return problemToJs(problem("", "Busy", "A conversation is already running."));
@@ -241,6 +269,7 @@ class SmtpClient {
     transport_.setTrustedRoots(trustedRoots());
     callback_ = std::move(callback);
     explainer_ = std::make_unique<Explainer>(*params, plan_.needsEnvelope);
+    record_ = std::make_unique<RunRecord>(*params, plan_.needsEnvelope);
     emitJs("steps", [&](val& o) { o.set("steps", stepsToJs(explainer_->steps())); });
     const Error error = plan_.needsEnvelope ? client_.sendMail(*params, std::move(*outgoing)) : client_.connect(*params);
     if (error) return problemToJs(problem("", "Not started", error.explanation()));
@@ -258,6 +287,7 @@ class SmtpClient {
 
   void onEvent(const Event& event) {
     const bool stepsChanged = explainer_ && explainer_->onEvent(event);
+    if (record_) record_->onEvent(event);
     std::visit(
         [this](const auto& e) {
           using T = std::decay_t<decltype(e)>;
@@ -300,6 +330,8 @@ class SmtpClient {
               o.set("error", errorToJs(e.error));
               o.set("reply", replyToJs(e.reply));
             });
+          } else if constexpr (std::is_same_v<T, Paused>) {
+            emitJs("paused", [&](val& o) { o.set("pause", pauseToJs(e.pause)); });
           } else if constexpr (std::is_same_v<T, Finished>) {
             // emitted below, after the final step bar
           }
@@ -323,6 +355,7 @@ class SmtpClient {
   WebTimer timer_;
   Client client_;
   std::unique_ptr<Explainer> explainer_;
+  std::unique_ptr<RunRecord> record_;  // for the report
   form::RunPlan plan_;
   form::RunKind kind_ = form::RunKind::Test;
   val callback_ = val::null();
@@ -373,7 +406,13 @@ EMSCRIPTEN_BINDINGS(smtpc) {
       .function("test", &SmtpClient::test)
       .function("send", &SmtpClient::send)
       .function("cancel", &SmtpClient::cancel)
-      .function("running", &SmtpClient::running);
+      .function("running", &SmtpClient::running)
+      .function("setStepMode", &SmtpClient::setStepMode)
+      .function("next", &SmtpClient::next)
+      .function("continueToNextStep", &SmtpClient::continueToNextStep)
+      .function("runToEnd", &SmtpClient::runToEnd)
+      .function("report", &SmtpClient::report)
+      .function("lessonResult", &SmtpClient::lessonResult);
   emscripten::function("setCaBundle", &setCaBundle);
   emscripten::function("entropyOk", &entropyOk);
   emscripten::function("presets", &presetsJs);

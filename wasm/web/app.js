@@ -12,7 +12,7 @@
 (function () {
   const $ = (id) => document.getElementById(id);
   const STORE = 'smtpc.settings';
-  let site = {};         // settings.json: {relay, token, server, port, security, user, caFile}
+  let site = {};         // settings.json: {relay, token, server, port, security, user, caFile, sandbox}
   let smtpc = null;      // the module
   let client = null;     // one SmtpClient for the page's life
   let fields = [];       // core's field table: [{id, label, kind, remembered, linkKey, choices}]
@@ -22,6 +22,8 @@
 
   const { el, show } = window.smtpcResults;
   const view = window.smtpcResults;  // the results side (results.js)
+  const teach = window.smtpcTeach;   // teaching mode: explain a line, step mode, reports, lessons (teach.js)
+  const onEvent = (e) => { view.onEvent(e); teach.onEvent(e); };
 
   // ---------------------------------------------------------------------------------------------
   // The form, read and written by core's field ids
@@ -161,6 +163,7 @@
     if (!smtpc || client.running() || (document.body.dataset.running === 'yes' && !signedIn)) return;
     syncRememberedPassword();
     if (!signedIn) view.begin(send);
+    teach.begin();
     const values = formValues();
     for (const f of fields) if ($(f.id).type === 'file') values[f.id] = await readFileText($(f.id));
     const now = new Date();
@@ -170,7 +173,7 @@
     view.addLine([[`${send ? 'Sending a test message via' : 'Testing'} ${target}, through ${values.proxy}`, 'title']]);
     $('tlsNote').textContent = values.security === 'none' ? 'No TLS: security mode None.' : 'The TLS details appear here once the connection is encrypted.';
     view.setStatus(`Connecting to ${target}…`, 'busy');
-    const problem = send ? client.send(values, view.onEvent) : client.test(values, view.onEvent);
+    const problem = send ? client.send(values, onEvent) : client.test(values, onEvent);
     if (!problem) return saveSettings();  // a run the form allowed is remembered, a mistake is not
     view.problem(problem);
     view.end(false);
@@ -208,6 +211,7 @@
     $('caFile').addEventListener('change', async () => { $('caPem').value = await readFileText($('caFile')); });
     view.wire();
     window.smtpcSignIn.wire({ smtpc, view, formValues, test: () => run(false, true) });
+    teach.wire({ smtpc, client, site, fill: applyFound, send: () => run(true) });
     window.smtpcDiscover.wire({ smtpc, view, formValues, relayToken, site, fill: applyFound, save: saveSettings });
   }
 

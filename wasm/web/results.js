@@ -70,7 +70,8 @@ window.smtpcResults = (function () {
   function onEvent(e) {
     if (e.type === 'transcript') {
       if (start === null) start = e.at;
-      addLine([[((e.at - start) / 1000).toFixed(3).padStart(7) + ' ', 't'], [e.prefix + ' ', e.kind], [e.text, e.kind]]);
+      const line = addLine([[((e.at - start) / 1000).toFixed(3).padStart(7) + ' ', 't'], [e.prefix + ' ', e.kind], [e.text, e.kind]]);
+      Object.assign(line.dataset, { kind: e.kind, prefix: e.prefix, text: e.text });  // a click explains it (teach.js)
     } else if (e.type === 'state' && e.to !== 'Closed' && e.to !== 'Idle') {
       setStatus(`Working: ${e.description}…`, 'busy');
     } else if (e.type === 'steps') {
