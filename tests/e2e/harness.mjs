@@ -283,3 +283,22 @@ export async function press(page, button) {
   const { ok } = await waitForRun(page, id);
   return { ok, ms: Date.now() - started };
 }
+
+// Runs `scenarios` ({name: async function}) one after another, those named in `only` when it is
+// not empty, printing PASS or FAIL for each. Returns {ran, failures}.
+export async function runScenarios(scenarios, only = []) {
+  let ran = 0;
+  let failures = 0;
+  for (const [name, scenario] of Object.entries(scenarios)) {
+    if (only.length && !only.includes(name)) continue;
+    ++ran;
+    try {
+      await scenario();
+      console.log(`PASS ${name}`);
+    } catch (e) {
+      ++failures;
+      console.log(`FAIL ${name}: ${e.message}`);
+    }
+  }
+  return { ran, failures };
+}

@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fakeRelay, fill, launchChromium, newContext, openPage as open, option as arg, press, root, smtpPeer, spkiHash, startOAuthServer, startProxy, startRun,
+import { fakeRelay, fill, launchChromium, newContext, openPage as open, option as arg, press, root, runScenarios, smtpPeer, spkiHash, startOAuthServer, startProxy, startRun,
   startSandbox, staticServer, stop, tap, waitForRun } from './harness.mjs';
 import { discoveryScenarios } from './discovery.mjs';
 import { findSecret } from './secret_leaks.mjs';
@@ -510,17 +510,7 @@ async function main() {
 
   Object.assign(scenarios, discoveryScenarios({ webDir, proxyBin, shots }));  // "Find settings" (discovery.mjs)
 
-  for (const [name, scenario] of Object.entries(scenarios)) {
-    if (only.length && !only.includes(name)) continue;
-    ++ran;
-    try {
-      await scenario();
-      console.log(`PASS ${name}`);
-    } catch (e) {
-      ++failures;
-      console.log(`FAIL ${name}: ${e.message}`);
-    }
-  }
+  ({ ran, failures } = await runScenarios(scenarios, only));
 }
 
 main().catch((e) => { ++failures; console.error('FAIL setup:', e); })
