@@ -178,6 +178,11 @@ void Console::onReply(const Reply& reply) {
       resetTransaction();
       break;
     case Verb::Quit:
+      if (reply.code != reply_code::ServiceClosing) break;
+      // RFC 5321 §4.1.1.10: after the 221 the client closes its side; the conversation is over.
+      note(TranscriptKind::Info, "The server said goodbye: closing the connection.");
+      finish({}, true);
+      break;
     case Verb::Noop:
     case Verb::Other:
       break;
@@ -289,7 +294,7 @@ void Console::provideCredentials(Time now, std::string user, Secret password) {
   const std::string visible = payload.substr(0, (user.size() + 2) / 3 * 4);
   note(TranscriptKind::Info,
        "The AUTH helper builds PLAIN's answer (RFC 4616 §2): the authorization identity (empty: act as the user), a "
-       "NUL octet, the user name \"" + user + "\", a NUL octet, the password: \\0" + user + "\\0" +
+       "NUL octet, the user name \"" + user + "\", a NUL octet, the password: <NUL>" + user + "<NUL>" +
            std::string(Secret::redacted()) +
            ". Base64 (RFC 4648 §4) turns these octets into letters a command line can carry. It is not encryption: "
            "anyone who sees " + (visible.empty() ? std::string("the line") : visible + "…") +

@@ -351,12 +351,16 @@ class TestConsole : public QObject {
     Harness h;
     h.ready({});
     h.type("QUIT");
-    h.server("221 bye\r\n");
-    QVERIFY(!h.finished);
-    h.console.onClosed(h.now);
-    h.drain();
+    h.server("221 bye\r\n");  // RFC 5321 §4.1.1.10: the client closes after the 221
     QVERIFY(h.finished && !h.finished->error.isError());
+    QCOMPARE(h.closes, 1);
     QCOMPARE(h.states.back(), ConsoleState::Closed);
+    Harness q;  // QUIT, and the server closes without a 221: as asked too
+    q.ready({});
+    q.type("QUIT");
+    q.console.onClosed(q.now);
+    q.drain();
+    QVERIFY(q.finished && !q.finished->error.isError());
     Harness d;  // the server drops without QUIT: an error
     d.ready({});
     d.console.onClosed(d.now);
