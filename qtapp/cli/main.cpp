@@ -26,6 +26,7 @@
 #include "account_options.h"
 #include "discover_options.h"
 #include "explain_options.h"
+#include "interactive_options.h"
 #include "json_output.h"
 #include "oauth_options.h"
 #include "report_options.h"
@@ -188,6 +189,7 @@ int main(int argc, char** argv) {
   const auto verbose = opt({"v", "verbose"}, "Also print timings.");
   const QCommandLineOption reportOption = cli::addReportOption(parser);
   const QCommandLineOption stepOption = cli::addStepOption(parser);
+  const QCommandLineOption interactiveOption = cli::addInteractiveOption(parser);
   parser.process(app);
   if (parser.isSet(version)) {
     std::cout << "smtpc " SMTPC_VERSION "\n";
@@ -195,6 +197,7 @@ int main(int argc, char** argv) {
   }
   if (parser.isSet(explainOptions.explain))
     return cli::printExplanation(parser.value(explainOptions.explain), parser.isSet(json));
+  if (parser.isSet(interactiveOption)) return cli::runInteractive(parser);
 
   if (!parser.positionalArguments().isEmpty()) return usage("unexpected argument " + parser.positionalArguments().first());
   QString reportWhy;
