@@ -11,8 +11,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { launchChromium, openPage, option as arg, press, root, runScenarios, startProxy, startRun, startSandbox, staticServer,
-  stop, waitForRun } from './harness.mjs';
+import { fakeRelay, fill, launchChromium, openPage, option as arg, press, root, runScenarios, smtpPeer, startProxy, startRun,
+  startSandbox, staticServer, stop, waitForRun } from './harness.mjs';
 import { findSecret } from './secret_leaks.mjs';
 
 const webDir = path.resolve(arg('web', path.join(root, 'build/wasm/web')));
@@ -124,6 +124,12 @@ async function main() {
       const page = await openPage(`${origin}/`);
       const ids = await page.$$eval('[data-testid=lessons] option', (options) => options.map((o) => o.value).filter(Boolean));
       check(ids.length >= 7, 'the lessons: ' + ids);
+      // A run the form refuses (no server) leaves Start lesson ready.
+      await page.selectOption('[data-testid=lessons]', ids[0]);
+      await page.fill('[data-testid=server]', '');
+      await page.click('[data-testid=testButton]');
+      await page.waitForFunction(() => document.body.dataset.finished === 'failed');
+      check(await page.isEnabled('[data-testid=startLesson]'), 'Start lesson after a refused run');
       for (const id of ids) {
         await page.selectOption('[data-testid=lessons]', id);
         check((await text(page, 'lessonWatch')).startsWith('What to watch: '), `${id}: what to watch`);
@@ -139,6 +145,42 @@ async function main() {
       }
       const leak = findSecret(await text(page, 'transcript'), 'not-the-password');
       check(!leak, `the wrong password in the transcript (as "${leak}")`);
+    },
+
+    async hostileServerStaysText() {
+      // A "server" behind a relay of our own greets with markup: the pause, the line's explanation
+      // and the report show it as text, and no element of it appears in the page.
+      const markup = '<img src=x onerror="document.body.dataset.pwned=1"><b>bold</b>';
+      const hostile = await fakeRelay(smtpPeer({ greeting: markup }));
+      const page = await openPage(`${origin}/`);
+      await fill(page, { proxy: `ws://127.0.0.1:${hostile.port}`, server: 'hostile.test', port: 25, security: 'none', username: '', password: '' });
+      await page.check('[data-testid=stepMode]');
+      const id = await startRun(page, 'testButton');
+      // No element made of the server's words in the teaching panels, and no handler that ran.
+      const noMarkup = () => page.evaluate(() => !document.body.dataset.pwned &&
+        ![...document.querySelectorAll('#pauseExplanation *, #lineExplanation *')].some((e) => e.tagName === 'IMG' || e.textContent === 'bold'));
+      let greeting = '';
+      while (await pausedOrEnded(page, id)) {
+        const shown = await text(page, 'pauseExplanation');
+        if (shown.includes('the server answered') && shown.includes(markup)) {
+          greeting = shown;
+          check(await noMarkup(), 'the greeting\'s stop made no element of its words');
+        }
+        await page.click('[data-testid=nextButton]');
+      }
+      await waitForRun(page, id);
+      check(greeting, 'the greeting\'s stop shows its words as text');
+      await page.locator('[data-testid=transcript] > div[data-kind=server]').first().click();
+      check((await text(page, 'lineExplanation')).includes(markup), 'the greeting explained, as text: ' + (await text(page, 'lineExplanation')));
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=reportHtml]')]);
+      const file = path.join(downloads, 'hostile.html');
+      await download.saveAs(file);
+      try {
+        execFileSync('/usr/bin/python3', [path.join(root, 'tests/core/check_report.py'), file], { stdio: ['ignore', 'pipe', 'pipe'] });
+      } catch (e) {
+        throw new Error('check_report.py: ' + e.stderr);
+      }
+      check(await noMarkup(), 'the line\'s explanation made no element of its words');
     },
 
     async savesReports() {

@@ -177,6 +177,7 @@
     if (!problem) return saveSettings();  // a run the form allowed is remembered, a mistake is not
     view.problem(problem);
     view.end(false);
+    teach.refused();
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -5,7 +5,8 @@
 // HTML page or an SVG diagram (client.report), and the lessons against the sandbox fill the form,
 // send, and say whether the run ended as the lesson says (client.lessonResult). Everything the
 // engine or the server wrote is shown as text, never as markup.
-// app.js drives it: window.smtpcTeach.wire(context), .begin() when a run starts, .onEvent(event).
+// app.js drives it: window.smtpcTeach.wire(context), .begin() when a run starts, .onEvent(event),
+// .refused() when the form refused it.
 'use strict';
 
 window.smtpcTeach = (function () {
@@ -103,7 +104,12 @@ window.smtpcTeach = (function () {
       $('lessonResult').textContent = `This lesson needs the sandbox's "${chosen.port}" port: open the page that ` +
         'scripts/demo serves (its settings.json names the sandbox).';
     }
-    $('startLesson').disabled = !ready || document.body.dataset.running === 'yes';
+    updateStart();
+  }
+
+  // Start lesson: for a lesson the sandbox can play, while nothing runs.
+  function updateStart() {
+    $('startLesson').disabled = document.body.dataset.running === 'yes' || !ctx.smtpc.lessonValues($('lessons').value, sandbox());
   }
 
   async function startLesson() {
@@ -118,7 +124,6 @@ window.smtpcTeach = (function () {
     if (lesson && document.body.dataset.running !== 'yes') {  // the form refused it: no run, no result
       lesson = null;
       $('lessonResult').textContent = '✗ The lesson could not start: see the message beside the results.';
-      $('startLesson').disabled = false;
     }
   }
 
@@ -145,7 +150,13 @@ window.smtpcTeach = (function () {
     setPaused(false);
     for (const id of ['reportHtml', 'reportSvg']) $(id).disabled = false;
     lessonEnded();
-    $('startLesson').disabled = !ctx.smtpc.lessonValues($('lessons').value, sandbox());
+    updateStart();
+  }
+
+  // The form refused the run (app.js showed why): no run, no events.
+  function refused() {
+    setPaused(false);
+    updateStart();
   }
 
   function wire(context) {
@@ -173,5 +184,5 @@ window.smtpcTeach = (function () {
     setPaused(false);
   }
 
-  return { wire, begin, onEvent };
+  return { wire, begin, onEvent, refused };
 }());
