@@ -66,6 +66,18 @@ struct Harness {
     drain();
     return written.substr(before);
   }
+  static ConsoleParams implicitTls() {
+    ConsoleParams p = defaults();
+    p.implicitTls = true;
+    return p;
+  }
+  // With implicitTls(): connected, TLS up, greeted, EHLO answered with `keywords`.
+  void greetInTls(const std::vector<std::string>& keywords) {
+    connect();
+    tls();
+    server("220 hi\r\n");
+    ready(keywords);
+  }
   void tls() {
     console.onTlsEstablished(now, TlsInfo{});
     drain();
@@ -211,15 +223,10 @@ class TestConsole : public QObject {
       QCOMPARE(h.reference("AUTH PLAIN"), std::string("RFC 4954 §14, RFC 8314 §3"));
     }
     {
-      Harness h;  // in TLS: a mechanism not offered warns, an offered one does not
-      ConsoleParams p = Harness::defaults();
-      p.implicitTls = true;
-      Harness t(p);
-      t.connect();
+      // In TLS: a mechanism not offered warns, an offered one does not.
+      Harness t(Harness::implicitTls());
+      t.greetInTls({"AUTH PLAIN"});
       QCOMPARE(t.tlsStarts, 1);
-      t.tls();
-      t.server("220 hi\r\n");
-      t.ready({"AUTH PLAIN"});
       QCOMPARE(t.reference("AUTH CRAM-MD5"), std::string("RFC 4954 §4"));
       QVERIFY(!t.check("AUTH PLAIN"));
       QVERIFY(!t.check("AUTH plain AGRlbW8AZGVtbw=="));
@@ -297,13 +304,8 @@ class TestConsole : public QObject {
   }
 
   void authLoginHelper() {
-    ConsoleParams p = Harness::defaults();
-    p.implicitTls = true;
-    Harness h(p);
-    h.connect();
-    h.tls();
-    h.server("220 hi\r\n");
-    h.ready({"AUTH LOGIN"});
+    Harness h(Harness::implicitTls());
+    h.greetInTls({"AUTH LOGIN"});
     h.type("AUTH LOGIN");
     QCOMPARE(h.requests.size(), std::size_t(1));
     h.console.provideCredentials(h.now, "demo", Secret(kPassword));
@@ -319,13 +321,8 @@ class TestConsole : public QObject {
   }
 
   void typedChallengeAnswerIsMasked() {
-    ConsoleParams p = Harness::defaults();
-    p.implicitTls = true;
-    Harness h(p);
-    h.connect();
-    h.tls();
-    h.server("220 hi\r\n");
-    h.ready({"AUTH LOGIN"});
+    Harness h(Harness::implicitTls());
+    h.greetInTls({"AUTH LOGIN"});
     h.type("AUTH LOGIN ZGVtbw==");
     h.server("334 UGFzc3dvcmQ6\r\n");
     const std::string answer = base64::encode(kPassword);
