@@ -38,6 +38,7 @@
 #include "smtpc/tls/engine.h"
 #include "smtpc/tls_policy.h"
 #include "smtpc/views.h"
+#include "bindings.h"
 #include "js_values.h"
 #include "teach.h"
 #include "web_runtime.h"
@@ -85,6 +86,8 @@ val rowsToJs(const std::vector<view::Row>& rows) {
   return array;
 }
 
+}  // namespace
+
 val tlsToJs(const TlsInfo& info) {
   const view::Tls v = view::tls(info, true);
   val o = val::object();
@@ -102,6 +105,16 @@ val tlsToJs(const TlsInfo& info) {
   o.set("chain", chain);
   return o;
 }
+
+void setTranscriptEntry(val& o, const TranscriptEntry& e) {
+  o.set("kind", std::string(transcriptKindName(e.kind)));
+  o.set("prefix", std::string(transcriptPrefix(e)));
+  o.set("encrypted", e.encrypted);
+  o.set("at", static_cast<double>(e.at.count()));
+  o.set("text", e.text);
+}
+
+namespace {
 
 val capabilitiesToJs(const Capabilities& offered, bool encrypted) {
   const view::Capabilities v = view::capabilities(offered, encrypted);
@@ -140,6 +153,8 @@ val resultToJs(const view::Result& r) {
   return o;
 }
 
+}  // namespace
+
 std::optional<ConnectParams> paramsFrom(const form::Values& v, const form::RunPlan& plan, form::Problem* out) {
   form::ConnectionForm f;
   f.server = value(v, "server");
@@ -168,6 +183,8 @@ std::optional<ConnectParams> paramsFrom(const form::Values& v, const form::RunPl
   f.timeoutSeconds = value(v, "timeout").empty() ? 30 : integer(value(v, "timeout"), 0);
   return form::toConnectParams(f, plan, out);
 }
+
+namespace {
 
 std::optional<OutgoingMessage> messageFrom(const form::Values& v, const val& o, form::Problem* out) {
   form::MessageForm f;
@@ -278,11 +295,7 @@ class SmtpClient {
 
   template <typename Fill>
   void emitJs(const char* type, Fill fill) {
-    if (callback_.isNull() || callback_.isUndefined()) return;
-    val o = val::object();
-    o.set("type", std::string(type));
-    fill(o);
-    callback_(o);
+    emitEvent(callback_, type, fill);
   }
 
   void onEvent(const Event& event) {
@@ -292,13 +305,7 @@ class SmtpClient {
         [this](const auto& e) {
           using T = std::decay_t<decltype(e)>;
           if constexpr (std::is_same_v<T, TranscriptEntry>) {
-            emitJs("transcript", [&](val& o) {
-              o.set("kind", std::string(transcriptKindName(e.kind)));
-              o.set("prefix", std::string(transcriptPrefix(e)));
-              o.set("encrypted", e.encrypted);
-              o.set("at", static_cast<double>(e.at.count()));
-              o.set("text", e.text);
-            });
+            emitJs("transcript", [&](val& o) { setTranscriptEntry(o, e); });
           } else if constexpr (std::is_same_v<T, StateChanged>) {
             emitJs("state", [&](val& o) {
               o.set("from", std::string(stateName(e.from)));

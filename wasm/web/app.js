@@ -214,6 +214,7 @@
     window.smtpcSignIn.wire({ smtpc, view, formValues, test: () => run(false, true) });
     teach.wire({ smtpc, client, site, fill: applyFound, send: () => run(true) });
     window.smtpcDiscover.wire({ smtpc, view, formValues, relayToken, site, fill: applyFound, save: saveSettings });
+    window.smtpcConsole.wire({ smtpc, formValues, relayToken });  // type it yourself (console.js)
   }
 
   async function boot() {

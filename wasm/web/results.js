@@ -31,8 +31,7 @@ window.smtpcResults = (function () {
     $('status').className = kind || '';
   }
 
-  function addLine(parts) {
-    const view = $('transcript');
+  function addLine(parts, view = $('transcript')) {  // or the console's (console.js)
     const line = el('div');
     for (const [text, cls] of parts) line.append(el('span', text, cls));
     const atBottom = view.scrollTop + view.clientHeight >= view.scrollHeight - 4;
