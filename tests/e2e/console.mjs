@@ -2,7 +2,7 @@
 // would, against the sandbox through the native smtpc-proxy. A whole session typed by hand (EHLO,
 // STARTTLS, EHLO, AUTH PLAIN through the helper, MAIL, RCPT, DATA with a line that begins with a
 // dot, QUIT) delivers the message with the dot unstuffed and leaves no form of the password in the
-// page; a MAIL typed before EHLO is held back with a warning and reaches the server (seen by a TCP
+// page (a command typed while the helper asks is refused, with no Send anyway); a MAIL typed before EHLO is held back with a warning and reaches the server (seen by a TCP
 // tap) only after Send anyway; a hostile server's markup stays text.
 //
 //   node tests/e2e/console.mjs --web build/wasm/web --proxy build/native/proxy/smtpc-proxy [--only NAME[,NAME...]]
@@ -77,6 +77,13 @@ async function main() {
       check(await page.isVisible('[data-testid=consoleCredentials]'), 'the AUTH helper asks');
       check((await page.inputValue('[data-testid=consoleUser]')) === USER, 'the user from the form');
       check((await page.getAttribute('[data-testid=consolePassword]', 'type')) === 'password', 'the password is masked');
+      // While the helper asks, a typed command can never go: no Send anyway.
+      await page.fill('[data-testid=consoleInput]', 'NOOP');
+      await page.press('[data-testid=consoleInput]', 'Enter');
+      check(await page.isVisible('[data-testid=consoleWarning]'), 'NOOP held while the helper asks');
+      check(!(await page.isVisible('[data-testid=consoleSendAnyway]')), 'no Send anyway: ' + (await text(page, 'consoleWarningText')));
+      await page.click('[data-testid=consoleDontSend]');
+      await page.fill('[data-testid=consoleInput]', '');
       await page.fill('[data-testid=consolePassword]', SECRET);
       await page.click('[data-testid=consoleCredentialsOk]');
       await untilState(page, 'command');

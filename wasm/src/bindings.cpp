@@ -23,6 +23,7 @@
 // Event objects: {type: "transcript"|"state"|"steps"|"capabilities"|"tls"|"auth"|"ready"|
 // "recipient"|"progress"|"message"|"paused"|"finished", ...}; see onEvent below. Teaching mode
 // (step mode, the report, lessons, explainLine): teach_binding.cpp.
+// The console, where the learner types the commands (SmtpConsole): console_binding.cpp.
 #include <emscripten/bind.h>
 #include <emscripten/emscripten.h>
 #include <emscripten/eventloop.h>
