@@ -9,7 +9,10 @@
 // signInNote, deviceCode, userCode, verificationUri, copyUserCode; settings discovery's
 // emailAddress and discoverButton (and plainHttpQuestion, its question about plain HTTP); teaching
 // mode's lineExplanation, stepMode, nextButton, continueButton, runToEndButton, pauseExplanation,
-// lessons, lessonWatch, startLesson, lessonResult and saveReport (mainwindow_teach.cpp).
+// lessons, lessonWatch, startLesson, lessonResult and saveReport (mainwindow_teach.cpp); the
+// console's consoleConnect, consoleClose, consoleState, consoleTranscript, consoleExplanation,
+// consoleInput, consoleSend, consoleWarning(Text), consoleSendAnyway, consoleDontSend,
+// consoleCredentials, consoleUser, consolePassword, consoleCredentialsOk (mainwindow_console.cpp).
 #pragma once
 
 #include <QMainWindow>
@@ -24,6 +27,7 @@
 #include "smtpc/pause.h"
 #include "smtpc/report.h"
 #include "smtpc/qt/client.h"
+#include "smtpc/qt/console.h"
 #include "smtpc/qt/discovery.h"
 #include "smtpc/qt/oauth.h"
 
@@ -152,6 +156,11 @@ class MainWindow : public QMainWindow {
   void startLesson();
   void showLessonResult();
   void saveReportAs();
+  // type it yourself (mainwindow_console.cpp): core's Console through qt::QtConsole
+  QWidget* buildConsole();
+  void connectConsole();
+  void typeInConsole(bool confirmed);
+  void updateConsoleButtons();
 
   // what is remembered (mainwindow_settings.cpp)
   void loadSettings(const StartupValues& startup);
@@ -295,6 +304,22 @@ class MainWindow : public QMainWindow {
   QString activeLesson_;      // the lesson whose run is under way
   int lessonRuns_ = 0;        // runs of the chosen lesson (greylisting expects another end the second time)
   std::unique_ptr<RunRecord> record_;  // the last run, for Save as…
+
+  // the console
+  QPushButton* consoleConnect_ = nullptr;
+  QPushButton* consoleClose_ = nullptr;
+  QLabel* consoleState_ = nullptr;
+  TranscriptView* consoleTranscript_ = nullptr;
+  QLabel* consoleExplanation_ = nullptr;
+  QWidget* consoleWarning_ = nullptr;
+  QLabel* consoleWarningText_ = nullptr;
+  QWidget* consoleCredentials_ = nullptr;
+  QLabel* consoleCredentialsWhy_ = nullptr;
+  QLineEdit* consoleUser_ = nullptr;
+  QLineEdit* consolePassword_ = nullptr;
+  QLineEdit* consoleInput_ = nullptr;
+  std::unique_ptr<qt::QtConsole> console_;
+  int consoleRuns_ = 0;  // connects asked for: a name resolved for an older one is dropped
 };
 
 }  // namespace smtpc::gui

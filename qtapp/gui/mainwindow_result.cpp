@@ -123,6 +123,7 @@ QWidget* MainWindow::buildResults() {
 
   tabs_->addTab(buildComposer(), tr("Test &message"));
   tabs_->addTab(buildLessons(), tr("Less&ons"));
+  tabs_->addTab(buildConsole(), tr("Con&sole"));
   column->addWidget(tabs_, 1);
   return panel;
 }

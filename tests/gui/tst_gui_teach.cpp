@@ -6,6 +6,7 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
+#include <QFileInfo>
 #include <QFile>
 #include <QLabel>
 #include <QLineEdit>
@@ -216,6 +217,82 @@ class TestGuiTeach : public QObject {
                  QStringLiteral("STARTTLS"), html, svg});
     QVERIFY(check.waitForFinished(30000));
     QVERIFY2(check.exitCode() == 0, check.readAllStandardError().constData());
+  }
+
+  // Type it yourself: the whole conversation typed in the Console tab, with STARTTLS's handshake,
+  // the AUTH helper and dot-stuffing done by SMTPc, and a command held back with a warning.
+  void consoleSession() {
+    auto w = window();
+    auto* input = child<QLineEdit>(*w, "consoleInput");
+    auto* log = child<smtpc::gui::TranscriptView>(*w, "consoleTranscript");
+    auto type = [&](const QString& line) {
+      input->setText(line);
+      QTest::keyClick(input, Qt::Key_Return);
+    };
+    // Waits until the console's transcript holds `text` (a reply's words).
+    auto until = [&](const QString& text, int times = 1) {
+      for (int i = 0; i < 2000 && log->toPlainText().count(text) < times; ++i) QTest::qWait(10);
+      return log->toPlainText().count(text) >= times;
+    };
+    for (auto* tabs : w->findChildren<QTabWidget*>())  // the Console tab, as a learner opens it
+      for (int i = 0; i < tabs->count(); ++i)
+        if (tabs->tabText(i).remove(u'&') == QStringLiteral("Console")) tabs->setCurrentIndex(i);
+    QVERIFY(input->isVisible());
+    QTest::mouseClick(child<QPushButton>(*w, "consoleConnect"), Qt::LeftButton);
+    QVERIFY2(until(QStringLiteral("220 ")), qPrintable(log->toPlainText()));
+    // MAIL before EHLO: held back with why; nothing leaves until the learner insists.
+    type(QStringLiteral("MAIL FROM:<a@example.org>"));
+    QVERIFY(child<QWidget>(*w, "consoleWarning")->isVisible());
+    QVERIFY2(!child<QLabel>(*w, "consoleWarningText")->text().isEmpty(), "no reason given");
+    QVERIFY(!log->toPlainText().contains(QStringLiteral("MAIL FROM")));
+    QTest::mouseClick(child<QPushButton>(*w, "consoleDontSend"), Qt::LeftButton);
+    QVERIFY(!child<QWidget>(*w, "consoleWarning")->isVisible());
+    // One command at a time, each after its reply (the sandbox offers no PIPELINING): the state
+    // line is the console's own word for what it waits for.
+    auto* state = child<QLabel>(*w, "consoleState");
+    auto typeAndWait = [&](const char* line, const QString& then) {
+      type(QLatin1String(line));
+      for (int i = 0; i < 2000 && state->text() != QStringLiteral("State: ") + then; ++i) QTest::qWait(10);
+      return state->text() == QStringLiteral("State: ") + then;
+    };
+    QVERIFY2(typeAndWait("EHLO learner.example", QStringLiteral("command")), qPrintable(log->toPlainText().right(600)));
+    QVERIFY2(typeAndWait("STARTTLS", QStringLiteral("command")), qPrintable(log->toPlainText().right(600)));
+    QVERIFY2(log->toPlainText().contains(QStringLiteral("────")), "no TLS boundary");  // the handshake was done for us
+    QVERIFY2(typeAndWait("EHLO learner.example", QStringLiteral("command")), qPrintable(log->toPlainText().right(600)));
+    QVERIFY2(typeAndWait("AUTH PLAIN", QStringLiteral("credentials")), qPrintable(log->toPlainText().right(600)));
+    QVERIFY(child<QWidget>(*w, "consoleCredentials")->isVisible());
+    QCOMPARE(child<QLineEdit>(*w, "consoleUser")->text(), QStringLiteral("learner"));  // from the form
+    QCOMPARE(child<QLineEdit>(*w, "consolePassword")->echoMode(), QLineEdit::Password);
+    child<QLineEdit>(*w, "consolePassword")->setText(kSecret);
+    QTest::mouseClick(child<QPushButton>(*w, "consoleCredentialsOk"), Qt::LeftButton);
+    for (int i = 0; i < 2000 && state->text() != QStringLiteral("State: command"); ++i) QTest::qWait(10);
+    QVERIFY2(log->toPlainText().contains(QStringLiteral("235 ")), qPrintable(log->toPlainText().right(600)));
+    QVERIFY2(typeAndWait("MAIL FROM:<a@example.org>", QStringLiteral("command")), qPrintable(log->toPlainText().right(600)));
+    QVERIFY2(typeAndWait("RCPT TO:<b@example.net>", QStringLiteral("command")), qPrintable(log->toPlainText().right(600)));
+    QVERIFY2(typeAndWait("DATA", QStringLiteral("content")), qPrintable(log->toPlainText().right(600)));
+    QVERIFY(until(QStringLiteral("354 ")));
+    for (const char* line : {"Subject: typed in the GUI console", "", "Hello,", ".a line that starts with a dot"})
+      type(QLatin1String(line));
+    QVERIFY2(typeAndWait(".", QStringLiteral("command")), qPrintable(log->toPlainText().right(600)));
+    QVERIFY2(log->toPlainText().right(300).contains(QStringLiteral("<~  250")), qPrintable(log->toPlainText().right(600)));
+    type(QStringLiteral("QUIT"));
+    QVERIFY(until(QStringLiteral("221")));
+    const std::string leaked = findSecret(log->toPlainText().toStdString(), kSecret.toStdString());
+    QVERIFY2(leaked.empty(), leaked.c_str());
+    // The message arrived, its dot line as typed (stuffed on the wire, unstuffed by the server).
+    bool found = false;
+    for (int i = 0; i < 300 && !found; ++i) {
+      for (const QFileInfo& f : QDir(sandbox_->maildir()).entryInfoList({QStringLiteral("*.eml")})) {
+        QFile mail(f.filePath());
+        if (!mail.open(QIODevice::ReadOnly)) continue;
+        const QByteArray text = mail.readAll();
+        if (!text.contains("typed in the GUI console")) continue;
+        QVERIFY2(text.contains("\r\n.a line that starts with a dot\r\n"), text.constData());
+        found = true;
+      }
+      if (!found) QTest::qWait(10);
+    }
+    QVERIFY(found);
   }
 
   // For the README: the window stopped before STARTTLS with the greeting's line explained, and the
