@@ -43,6 +43,10 @@ std::optional<ConsoleWarning> Console::check(std::string_view typed) const {
     if (typed.size() + 2 > 1000)
       return warn(line, "A line of the message may be at most 1000 octets with its CRLF; servers may cut or refuse it.",
                   "RFC 5321 §4.5.3.1.6");
+    if (!isAscii(typed) && !capabilities_.supports8BitMime() && !capabilities_.supportsSmtpUtf8())
+      return warn(line, "This line holds 8-bit characters and the server did not offer 8BITMIME: without it a "
+                        "message must be 7-bit US-ASCII (encode it, e.g. quoted-printable).",
+                  "RFC 6152 §3, RFC 5321 §2.4");
     return std::nullopt;
   }
   if (challengeOpen_) return std::nullopt;  // the answer to a 334: base64, anything goes

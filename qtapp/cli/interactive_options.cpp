@@ -94,6 +94,13 @@ class InteractiveSession {
       if (!line.empty() && line.back() == '\r') line.pop_back();
       take(std::move(line));
     }
+    // Input ended with a question open: no answer is a no (and no login), or smtpc would wait forever.
+    if (eof_ && buffer_.empty() && question_ != Question::None) {
+      const bool credentials = question_ != Question::Confirm;
+      question_ = Question::None;
+      print(credentials ? "=== Standard input ended: no user name and password." : "=== Standard input ended: not sent.");
+      if (credentials) console_.cancelCredentials();
+    }
     const Console* c = console_.console();
     if (eof_ && buffer_.empty() && c && !c->finished() && question_ == Question::None && !closing_ &&
         c->state() != ConsoleState::Waiting && c->state() != ConsoleState::Connecting &&

@@ -262,6 +262,7 @@ class TestConsole : public QObject {
     QCOMPARE(h.console.state(), ConsoleState::Content);
     QCOMPARE(h.type("Subject: hi"), std::string("Subject: hi\r\n"));
     QCOMPARE(h.type("QUIT"), std::string("QUIT\r\n"));  // content, not a command
+    QCOMPARE(h.reference("Grüße"), std::string("RFC 6152 §3, RFC 5321 §2.4"));  // no 8BITMIME offered
     QCOMPARE(h.type(".hidden"), std::string("..hidden\r\n"));
     const auto infos = [&h] {
       int n = 0;
@@ -276,6 +277,18 @@ class TestConsole : public QObject {
     h.server("250 2.0.0 queued\r\n");
     QCOMPARE(h.console.state(), ConsoleState::Command);
     QVERIFY(h.check("RCPT TO:<b@example.org>"));  // the transaction is over
+  }
+
+  void eightBitContentWithEightBitMime() {
+    Harness h;
+    h.ready({"8BITMIME"});
+    h.type("MAIL FROM:<a@example.org> BODY=8BITMIME");
+    h.server("250 ok\r\n");
+    h.type("RCPT TO:<b@example.org>");
+    h.server("250 ok\r\n");
+    h.type("DATA");
+    h.server("354 go ahead\r\n");
+    QCOMPARE(h.reference("Grüße"), std::string("(none)"));
   }
 
   void authPlainHelper() {

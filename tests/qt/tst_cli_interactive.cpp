@@ -72,6 +72,15 @@ class TestCliInteractive : public QObject {
              QString());
   }
 
+  // Input ends while the AUTH helper waits for a user name: no login, and smtpc ends (closing
+  // without QUIT: cancelled) instead of waiting forever.
+  void inputEndingAtTheHelperEnds() {
+    const CliRun r = interactive("EHLO client.example\nSTARTTLS\nEHLO client.example\nAUTH PLAIN\n");
+    QVERIFY2(r.status == 7, qPrintable(r.all()));
+    QVERIFY(r.out.contains(QStringLiteral("=== Standard input ended: no user name and password.")));
+    QVERIFY(!r.out.contains(QStringLiteral("~> AUTH")));
+  }
+
   // MAIL before EHLO: warned with the RFC section, and not sent when the answer is no.
   void warningAsksFirst() {
     const CliRun r = interactive("MAIL FROM:<a@example.org>\nn\nQUIT\n");
