@@ -388,4 +388,13 @@ LineExplanation explainLine(std::string_view line) {
   return explainLine(entry);
 }
 
+std::string explanationText(const TranscriptEntry& entry) {
+  const LineExplanation explanation = explainLine(entry);
+  std::string text = explanation.title;
+  if (!explanation.text.empty()) text += (text.empty() ? "" : "\n") + explanation.text;
+  for (std::size_t i = 0; i < explanation.references.size(); ++i)
+    text += (i == 0 ? "\nSee " : ", ") + explanation.references[i];
+  return text;
+}
+
 }  // namespace smtpc

@@ -43,14 +43,7 @@ bool RunReport::write(const Finished& outcome, QString* why) {
   ReportOptions options;
   options.date = date_;
   // Each line explained as --annotate and --explain explain it (core's tables, RFC references).
-  options.explain = [](const TranscriptEntry& entry) {
-    const LineExplanation explanation = explainLine(entry);
-    std::string text = explanation.title;
-    if (!explanation.text.empty()) text += (text.empty() ? "" : "\n") + explanation.text;
-    for (std::size_t i = 0; i < explanation.references.size(); ++i)
-      text += (i == 0 ? "\nSee " : ", ") + explanation.references[i];
-    return text;
-  };
+  options.explain = explanationText;
   const std::string bytes = renderReport(format_, record_, options);
   // QSaveFile: a failed write leaves an earlier report whole instead of half overwritten.
   QSaveFile file(path_);

@@ -48,15 +48,6 @@ QString explanationHtml(const LineExplanation& x) {
 
 }  // namespace
 
-// A line's explanation as plain text, for the report (which escapes it).
-std::string reportExplanation(const TranscriptEntry& entry) {
-  const LineExplanation x = explainLine(entry);
-  std::string text = x.title + ". " + x.text;
-  for (std::size_t i = 0; i < x.references.size(); ++i) text += (i ? ", " : " (") + x.references[i];
-  if (!x.references.empty()) text += ")";
-  return text;
-}
-
 QWidget* MainWindow::buildLineExplanation(QWidget* parent) {
   lineExplanation_ = new QLabel(tr("Click a line of the transcript to see what it means."), parent);
   lineExplanation_->setObjectName(QStringLiteral("lineExplanation"));
@@ -277,7 +268,7 @@ bool MainWindow::saveReport(const QString& path, QString* why) {
   if (!format) return *why = tr("Choose a name ending in .html or .svg."), false;
   if (!record_) return *why = tr("Run a test first."), false;
   ReportOptions options;
-  options.explain = reportExplanation;
+  options.explain = explanationText;  // core's words, as --report and the page
   options.date = QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyy-MM-dd HH:mm 'UTC'")).toStdString();
   QFile file(path);
   const std::string text = renderReport(*format, *record_, options);

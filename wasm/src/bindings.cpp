@@ -34,6 +34,7 @@
 #include "smtpc/client.h"
 #include "smtpc/explain.h"
 #include "smtpc/form.h"
+#include "smtpc/line_explain.h"
 #include "smtpc/message.h"
 #include "smtpc/report.h"
 #include "smtpc/tls/engine.h"
@@ -251,7 +252,7 @@ class SmtpClient {
   std::string report(const std::string& format, const std::string& date) const {
     if (!record_ || (format != "html" && format != "svg")) return {};
     ReportOptions options;
-    options.explain = reportExplanation;
+    options.explain = explanationText;  // core's words, as the desktop app and --report
     options.date = date;
     return renderReport(format == "svg" ? ReportFormat::Svg : ReportFormat::Html, *record_, options);
   }

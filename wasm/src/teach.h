@@ -17,8 +17,6 @@ namespace smtpc::web {
 
 // {where, number, step, command, why, replies: [{code, meaning}], patience, note, reply}
 emscripten::val pauseToJs(const Pause& pause);
-// A line's explanation as plain text, for the report (which escapes it), as the GUI words it.
-std::string reportExplanation(const TranscriptEntry& entry);
 // {asSaid, expected, text} for lesson `id` after a run that ended with `error` at `failedStep`;
 // `again`: the run repeats the lesson (greylisting expects another ending then). Null: no lesson.
 emscripten::val lessonResultToJs(const std::string& id, bool again, const Error& error, std::optional<Step> failedStep);

@@ -108,14 +108,6 @@ val pauseToJs(const Pause& pause) {
   return o;
 }
 
-std::string reportExplanation(const TranscriptEntry& entry) {
-  const LineExplanation x = explainLine(entry);
-  std::string text = x.title + ". " + x.text;
-  for (std::size_t i = 0; i < x.references.size(); ++i) text += (i ? ", " : " (") + x.references[i];
-  if (!x.references.empty()) text += ")";
-  return text;
-}
-
 val lessonResultToJs(const std::string& id, bool again, const Error& error, std::optional<Step> failedStep) {
   const lessons::Lesson* lesson = lessons::find(id);
   if (!lesson) return val::null();

@@ -34,4 +34,8 @@ SMTPC_CORE_EXPORT LineExplanation explainLine(const TranscriptEntry& entry);
 /// the server's and anything else the client's.
 SMTPC_CORE_EXPORT LineExplanation explainLine(std::string_view line);
 
+/// A transcript line's explanation as plain text for a report (ReportOptions::explain): the title,
+/// the text, then "See RFC …, RFC …". The same in the desktop app, the page and `--report`.
+SMTPC_CORE_EXPORT std::string explanationText(const TranscriptEntry& entry);
+
 }  // namespace smtpc
