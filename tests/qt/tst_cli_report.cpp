@@ -72,7 +72,7 @@ class TestCliReport : public QObject {
   void failureWritesBoth() {
     const QByteArray wrong = "s3cret-Pw";
     const QStringList absent{QString::fromUtf8(wrong), QString::fromLatin1(wrong.toBase64()),
-                             QString::fromLatin1(QByteArray("\0demo\0" + wrong, 6 + wrong.size()).toBase64())};
+                             QString::fromLatin1((QByteArray("\0demo\0", 6) + wrong).toBase64())};
     QStringList files;
     for (const char* name : {"refused.html", "refused.svg"}) {
       files << dir_.filePath(QLatin1String(name));
