@@ -53,13 +53,18 @@ window.smtpcSignIn = (function () {
     const popup = window.open('', 'smtpc-signin', 'popup,width=520,height=680');
     if (!popup) return { field: 'signInButton', headline: 'The popup was blocked', explanation: 'Allow popups for this page, then press Sign in again: the provider\'s sign-in opens in one.' };
     const signIn = new smtpc.SignIn();
+    // Closing the popup cancels the sign-in until the provider has sent it back: after that the
+    // popup closes by itself while the token exchange may still be under way (slow on a busy
+    // machine), and that is no reason to cancel.
+    let watch = 0;
     const onMessage = (ev) => {
       if (ev.origin === location.origin && ev.source === popup && ev.data && typeof ev.data.smtpcSignIn === 'string') {
+        clearInterval(watch);
         signIn.onRedirect(ev.data.smtpcSignIn);
       }
     };
     window.addEventListener('message', onMessage);
-    const watch = setInterval(() => { if (popup.closed && signIn.running()) signIn.cancel(); }, 500);
+    watch = setInterval(() => { if (popup.closed && signIn.running()) signIn.cancel(); }, 500);
     const problem = signIn.start(values, location.origin + location.pathname, (out) => {
       if (out.type === 'http') perform(signIn, out);
       else if (out.type === 'browser') popup.location.href = out.url;
