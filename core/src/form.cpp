@@ -2,6 +2,9 @@
 
 #include "smtpc/advice.h"
 
+#include <algorithm>
+#include <charconv>
+
 namespace smtpc::form {
 
 namespace {
@@ -35,6 +38,30 @@ bool addMailboxes(std::string_view field, std::string_view label, std::string_vi
 }
 
 }  // namespace
+
+std::optional<ServerText> splitServer(std::string_view text) {
+  // The whole rest must be the number, as "587x" is no port (it is then 0, as if none were given).
+  const auto number = [](std::string_view digits) {
+    int value = 0;
+    const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+    return error == std::errc() && end == digits.data() + digits.size() ? value : 0;
+  };
+  ServerText out;
+  if (!text.empty() && text.front() == '[') {
+    const std::size_t close = text.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    const std::string_view rest = text.substr(close + 1);
+    if (!rest.empty() && rest.front() == ':') out.port = number(rest.substr(1));
+    out.host = std::string(text.substr(1, close - 1));
+  } else if (std::count(text.begin(), text.end(), ':') == 1) {
+    const std::size_t colon = text.find(':');
+    out.port = number(text.substr(colon + 1));
+    out.host = std::string(text.substr(0, colon));
+  } else {
+    out.host = std::string(text);
+  }
+  return out;
+}
 
 std::optional<Problem> checkServer(std::string_view server) {
   const std::string host = trimmed(server);

@@ -189,16 +189,10 @@ int runInteractive(const QCommandLineParser& parser) {
   if (host.isEmpty()) return usage(QStringLiteral("--interactive needs --server HOST[:PORT]"));
   if (const auto problem = form::checkServer(host.toStdString()))
     return usage("--server: " + QString::fromStdString(problem->explanation));
-  int portNumber = 0;
-  if (host.startsWith(QLatin1Char('['))) {
-    const auto close = host.indexOf(QLatin1Char(']'));
-    if (close < 0) return usage("--server: unclosed '[' in " + host);
-    if (host.mid(close + 1).startsWith(QLatin1Char(':'))) portNumber = host.mid(close + 2).toInt();
-    host = host.mid(1, close - 1);
-  } else if (host.count(QLatin1Char(':')) == 1) {
-    portNumber = host.section(QLatin1Char(':'), 1).toInt();
-    host = host.section(QLatin1Char(':'), 0, 0);
-  }
+  const auto split = form::splitServer(host.toStdString());
+  if (!split) return usage("--server: unclosed '[' in " + host);
+  int portNumber = split->port;
+  host = QString::fromStdString(split->host);
   if (parser.isSet(QStringLiteral("port"))) portNumber = parser.value(QStringLiteral("port")).toInt();
   if (portNumber < 0 || portNumber > 65535) return usage(QStringLiteral("the port must be 1 to 65535"));
   SecurityMode mode = SecurityMode::StartTls;

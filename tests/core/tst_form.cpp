@@ -32,6 +32,23 @@ class TestForm : public QObject {
     if (problem) QCOMPARE(problem->field, std::string("server"));
   }
 
+  void serverAndPort() {
+    // --server's HOST[:PORT], as the CLI (smtpc, --interactive) splits it.
+    const auto split = [](const char* text) { return form::splitServer(text); };
+    QCOMPARE(split("smtp.example.com")->host, std::string("smtp.example.com"));
+    QCOMPARE(split("smtp.example.com")->port, 0);
+    QCOMPARE(split("smtp.example.com:465")->host, std::string("smtp.example.com"));
+    QCOMPARE(split("smtp.example.com:465")->port, 465);
+    QCOMPARE(split("[::1]:2525")->host, std::string("::1"));
+    QCOMPARE(split("[::1]:2525")->port, 2525);
+    QCOMPARE(split("[::1]")->port, 0);
+    QCOMPARE(split("::1")->host, std::string("::1"));  // a bare IPv6 address is all host
+    QCOMPARE(split("::1")->port, 0);
+    QCOMPARE(split("host:587x")->port, 0);  // not a number: as if none were given
+    QCOMPARE(split("host:-1")->port, -1);   // a number, out of range: the caller says so
+    QVERIFY(!split("[::1:25"));
+  }
+
   void addressLists_data() {
     QTest::addColumn<QString>("text");
     QTest::addColumn<QStringList>("parts");

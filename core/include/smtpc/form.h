@@ -37,6 +37,15 @@ struct Problem {
 /// The server field: a host name or an address, nothing else (no scheme, no e-mail address).
 SMTPC_CORE_EXPORT std::optional<Problem> checkServer(std::string_view server);
 
+/// A server as the command line takes it: "HOST", "HOST:PORT", "[IPv6]" or "[IPv6]:PORT" (a bare
+/// IPv6 address, with its several colons, is all host).
+struct ServerText {
+  std::string host;  ///< without the brackets
+  int port = 0;      ///< 0: none given, or not a number; the caller checks the range
+};
+/// Splits the port off `text`; nullopt for an unclosed '['.
+SMTPC_CORE_EXPORT std::optional<ServerText> splitServer(std::string_view text);
+
 /// "To", "Cc", "Bcc" as typed: addresses separated by commas, semicolons or new lines, except
 /// inside a quoted display name ("Doe, Jane" <jane@example.org> stays one address).
 SMTPC_CORE_EXPORT std::vector<std::string> splitAddresses(std::string_view text);
