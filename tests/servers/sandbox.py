@@ -54,18 +54,27 @@ from typing import NamedTuple
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 import sandbox_lessons
 
 
-def make_certificates(folder, kind, ca_files=None, extra_names=()):
+def new_key(key_type):
+    """A private key: "ec-p256" (the default) or "rsa-2048", the two kinds real mail servers present."""
+    if key_type == "rsa-2048":
+        return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def make_certificates(folder, kind, ca_files=None, extra_names=(), key_type="ec-p256"):
     """A CA, and a server certificate for localhost/127.0.0.1/::1 signed by it (or broken as asked).
 
     ca_files=(cert path, key path) signs with that CA instead of a new one (another sandbox's).
     extra_names: more subject alternative names, but not for "wronghost" (DNS names, or IP addresses
-    written as such), e.g. the host names of discovery_world.py's test domains."""
+    written as such), e.g. the host names of discovery_world.py's test domains.
+    key_type: the new CA's and the server's keys (new_key), so that the page's handshake can be
+    measured against both kinds of chain (tests/bench/run-page)."""
     now = datetime.datetime.now(datetime.timezone.utc)
     if ca_files:
         with open(ca_files[0], "rb") as f:
@@ -74,7 +83,7 @@ def make_certificates(folder, kind, ca_files=None, extra_names=()):
             ca_key = serialization.load_pem_private_key(f.read(), password=None)
         ca_name = ca.subject
     else:
-        ca_key = ec.generate_private_key(ec.SECP256R1())
+        ca_key = new_key(key_type)
         ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "SMTPc Sandbox Test CA"),
                              x509.NameAttribute(NameOID.ORGANIZATION_NAME, "SMTPc sandbox")])
         ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
@@ -87,7 +96,7 @@ def make_certificates(folder, kind, ca_files=None, extra_names=()):
                              critical=True)
               .sign(ca_key, hashes.SHA256()))
 
-    key = ec.generate_private_key(ec.SECP256R1())
+    key = new_key(key_type)
     names = ["localhost"] if kind != "wronghost" else ["mail.wrong-host.example"]
     ips = [ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1")] if kind != "wronghost" else []
     if kind != "wronghost":
@@ -454,6 +463,8 @@ def main():
     parser.add_argument("--user", action="append", help="NAME:PASSWORD (default demo:demo)")
     parser.add_argument("--maildir")
     parser.add_argument("--cert", default="valid", choices=["valid", "expired", "wronghost", "selfsigned"])
+    parser.add_argument("--key-type", default="ec-p256", choices=["ec-p256", "rsa-2048"],
+                        help="the CA's and the server certificate's keys (default ec-p256)")
     parser.add_argument("--names", default="", metavar="A,B,...",
                         help="more names (or IP addresses) the certificate is valid for, beside localhost")
     parser.add_argument("--slow", type=float, default=0.0)
@@ -484,7 +495,7 @@ def main():
     maildir = options.maildir or os.path.join(state, "mail")
     os.makedirs(maildir, exist_ok=True)
     extra_names = [name.strip() for name in options.names.split(",") if name.strip()]
-    certs = make_certificates(state, options.cert, extra_names=extra_names)
+    certs = make_certificates(state, options.cert, extra_names=extra_names, key_type=options.key_type)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(certs["server.pem"], certs["server.key"])
     if options.require_client_cert:  # the handshake fails without a certificate from the sandbox's CA
