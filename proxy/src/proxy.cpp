@@ -31,6 +31,7 @@ struct Proxy::Handshake {
   QTimer* timeout = nullptr;  // a child of the socket: it may end the handshake from its own signal
   QMetaObject::Connection reading;
   std::optional<Admission> admission;
+  quint32 ports = 0;  // its key in upgrading_ once admitted (a closed socket forgets its ports)
 };
 
 namespace {
@@ -38,6 +39,9 @@ namespace {
 // The largest request head read: a browser's upgrade request is well under 2 KiB (the relay's
 // origin sets no cookies); more than this without an end is refused instead of buffered.
 constexpr qint64 kMaxHandshakeBytes = 16 * 1024;
+
+// A TCP connection's two ports, as one key (its peer address tells apart the rare equal keys).
+quint32 portsKey(quint16 peerPort, quint16 localPort) { return (quint32{peerPort} << 16) | localPort; }
 
 // Accepts TCP connections and hands each descriptor to the proxy before any byte is read, so
 // the proxy can cap handshakes in progress and read the request itself.
@@ -187,6 +191,8 @@ void Proxy::onHandshakeBytes(QTcpSocket* socket) {
   ++connections_;
   ++perClient_[admission.clientKey];
   handshake.admission = admission;
+  handshake.ports = portsKey(socket->peerPort(), socket->localPort());
+  upgrading_.insert(handshake.ports, socket);
   disconnect(handshake.reading);
   socket->setReadBufferSize(0);  // the relay decides from now on (Relay::holdWebSocket)
   upgrader_.handleConnection(socket);
@@ -200,6 +206,7 @@ std::unique_ptr<Proxy::Handshake> Proxy::takeHandshake(QTcpSocket* socket) {
   handshake->timeout->stop();
   if (--handshakesFrom_[handshake->peerKey] <= 0) handshakesFrom_.remove(handshake->peerKey);
   if (handshake->admission) {
+    upgrading_.remove(handshake->ports, socket);
     --connections_;
     if (--perClient_[handshake->admission->clientKey] <= 0) perClient_.remove(handshake->admission->clientKey);
   }
@@ -265,11 +272,14 @@ void Proxy::onLookupFinished(Lookup* lookup) {
 
 void Proxy::onUpgraded() {
   while (QWebSocket* ws = upgrader_.nextPendingConnection()) {
-    auto it = std::find_if(handshakes_.begin(), handshakes_.end(), [ws](const auto& entry) {
-      const QTcpSocket* s = entry.first;
-      return entry.second->admission && s->peerPort() == ws->peerPort() && s->localPort() == ws->localPort() &&
-             s->peerAddress() == ws->peerAddress();
-    });
+    auto it = handshakes_.end();
+    const quint32 ports = portsKey(ws->peerPort(), ws->localPort());
+    for (auto candidate = upgrading_.find(ports); candidate != upgrading_.end() && candidate.key() == ports; ++candidate)
+      if ((*candidate)->peerAddress() == ws->peerAddress()) {
+        it = handshakes_.find(*candidate);
+        upgrading_.erase(candidate);
+        break;
+      }
     if (it == handshakes_.end()) {  // not one we admitted: cannot happen, but never relay it
       ws->abort();
       ws->deleteLater();
@@ -282,14 +292,14 @@ void Proxy::onUpgraded() {
     if (--handshakesFrom_[handshake.peerKey] <= 0) handshakesFrom_.remove(handshake.peerKey);
     // Still counted in connections_ and perClient_: the relay gives them back when it finishes.
     auto* relay = new Relay(*this, ws, handshake.socket, *handshake.admission, handshake.age);
-    relays_.append(relay);
+    relays_.insert(relay);
     connect(relay, &Relay::finished, this, &Proxy::onRelayFinished);
     relay->start();
   }
 }
 
 void Proxy::onRelayFinished(Relay* relay) {
-  relays_.removeOne(relay);
+  relays_.remove(relay);
   --connections_;
   if (--perClient_[relay->clientKey()] <= 0) perClient_.remove(relay->clientKey());
   relay->deleteLater();

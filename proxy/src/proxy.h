@@ -16,6 +16,7 @@
 #include <QLoggingCategory>
 #include <QObject>
 #include <QPointer>
+#include <QSet>
 #include <QTcpServer>
 #include <QTimer>
 #include <QWebSocket>
@@ -25,6 +26,7 @@
 
 #include "admission.h"
 #include "config.h"
+#include "deadlines.h"
 #include "dns.h"
 #include "lookup_rules.h"
 #include "tcp_link.h"
@@ -48,6 +50,7 @@ class Proxy : public QObject {
   bool listen(QString* why);
   QHostAddress address() const;
   quint16 port() const;
+  Deadlines& deadlines() { return deadlines_; }
   // Closes every connection with ShuttingDown and stops listening; emits drained() when all are gone.
   void shutdown();
   const Config& config() const { return config_; }
@@ -75,20 +78,24 @@ class Proxy : public QObject {
 
   Config config_;
   Resolver resolver_;  // destroyed last: it waits for DNS queries still running
+  Deadlines deadlines_;  // every relay's timeouts on one timer (deadlines.h)
   std::unique_ptr<QTcpServer> acceptor_;  // accepts; the proxy reads and decides the request
   QWebSocketServer upgrader_;             // completes the handshake of admitted connections
   std::map<QTcpSocket*, std::unique_ptr<Handshake>> handshakes_;
   QHash<QString, int> handshakesFrom_;  // handshakes in progress by the TCP peer's clientKey
   QHash<QString, int> perClient_;       // admitted connections by the client's clientKey
   int connections_ = 0;                 // admitted connections: relays and admitted handshakes
-  QList<Relay*> relays_;
+  QSet<Relay*> relays_;  // a set: one that finishes goes without a search through all of them
+  // Admitted handshakes being upgraded by Qt, by their ports (portsKey): how the WebSocket Qt
+  // hands back is matched to its handshake without looking at every handshake in progress.
+  QMultiHash<quint32, QTcpSocket*> upgrading_;
   QList<Lookup*> lookups_;
   LookupBudget lookupBudget_;
   QElapsedTimer clock_;  // the lookup budget's time
   bool shuttingDown_ = false, drainedSignalled_ = false;
 };
 
-class Relay : public QObject {
+class Relay : public QObject, private Deadlines::Owner {
   Q_OBJECT
  public:
   // `socket` is the TCP (or TLS) socket under `ws`; `age` runs since it was accepted.
@@ -127,6 +134,8 @@ class Relay : public QObject {
   void touch();
   void holdWebSocket();
   void finish();
+  void deadlineDue(qint64 now) override;
+  void scheduleNext();
 
   Proxy& proxy_;
   const Config& config_;
@@ -139,10 +148,12 @@ class Relay : public QObject {
   bool bulk_ = false, spliceOff_ = false, uploadHeld_ = false;
   // The client reads nothing while its queue is over highWater: reading from it stops (it could
   // otherwise make us queue a pong for each of its pings without end). The drain is looked at
-  // by drainCheck_, because the socket's bytesWritten is held with its other signals.
+  // again at drainAt_, because the socket's bytesWritten is held with its other signals.
   bool clientBacklogged_ = false, backlogLogged_ = false;
-  QTimer drainCheck_;
-  QTimer connectTimer_, idleTimer_;
+  // Deadlines (ms on deadlines_.now(), -1: none), kept here and not in QTimers (deadlines.h):
+  // the idle one moves with every frame (lastActive_) at the cost of reading the clock.
+  qint64 drainAt_ = -1, connectBy_ = -1, closeBy_ = -1, lastActive_ = 0;
+  int drainIntervalMs_ = 0;
   QElapsedTimer age_;
   const Destination* allowed_ = nullptr;  // the allowlist entry this connection matched
   QString host_;

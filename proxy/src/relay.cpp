@@ -93,7 +93,7 @@ QByteArrayView frameHeader(qint64 length, char (&buffer)[10]) {
 }  // namespace
 
 Relay::Relay(Proxy& proxy, QWebSocket* ws, QAbstractSocket* socket, const Admission& admission, QElapsedTimer age)
-    : proxy_(proxy), config_(proxy.config()), ws_(ws), wsSocket_(socket), age_(age) {
+    : Deadlines::Owner(proxy.deadlines()), proxy_(proxy), config_(proxy.config()), ws_(ws), wsSocket_(socket), age_(age) {
   ws_->setParent(this);
   client_ = admission.client.toString();
   clientKey_ = admission.clientKey;
@@ -117,16 +117,10 @@ Relay::Relay(Proxy& proxy, QWebSocket* ws, QAbstractSocket* socket, const Admiss
   // Connected after QWebSocket's own slot, so this runs once the client's frames were handled
   // (and its pings answered).
   if (wsSocket_) connect(wsSocket_, &QIODevice::readyRead, this, &Relay::onClientReadable);
-  drainCheck_.setSingleShot(true);
-  connect(&drainCheck_, &QTimer::timeout, this, &Relay::checkClientDrained);
   connect(&tcp_, &TcpLink::connected, this, &Relay::onTcpConnected);
   connect(&tcp_, &TcpLink::readable, this, &Relay::onTcpReadable);
   connect(&tcp_, &TcpLink::written, this, &Relay::onTcpWritten);
   connect(&tcp_, &TcpLink::failed, this, &Relay::onTcpFailed);
-  connectTimer_.setSingleShot(true);
-  connect(&connectTimer_, &QTimer::timeout, this, [this] { close(ConnectTimeout); });
-  idleTimer_.setSingleShot(true);
-  connect(&idleTimer_, &QTimer::timeout, this, [this] { close(IdleTimeout); });
 }
 
 Relay::~Relay() {
@@ -136,7 +130,8 @@ Relay::~Relay() {
 
 // Admitted already (admit(): Origin, token, allowlist, capacity): what is left is the name.
 void Relay::start() {
-  idleTimer_.start(config_.idleTimeoutMs);
+  touch();
+  scheduleNext();
   // An IP literal is itself; a name goes to --dns-server when there is one, else the system's
   // resolver. The connect timeout bounds the lookup too.
   proxy_.resolver().resolve(host_, config_.connectTimeoutMs, this, [this](const DnsResult& result) {
@@ -159,7 +154,8 @@ void Relay::resolved(const QList<QHostAddress>& addresses, const QString& lookup
     close(NotAllowed, QStringLiteral("destination resolves to a private address"));
     return;
   }
-  connectTimer_.start(config_.connectTimeoutMs);  // one budget for all the addresses
+  connectBy_ = deadlines_->now() + config_.connectTimeoutMs;  // one budget for all the addresses
+  scheduleNext();
   connectNext();
 }
 
@@ -171,7 +167,7 @@ void Relay::connectNext() {
 }
 
 void Relay::onTcpConnected() {
-  connectTimer_.stop();
+  connectBy_ = -1;
   tcpUp_ = true;
   if (!earlyFrames_.isEmpty()) {
     tcp_.write(earlyFrames_);
@@ -181,7 +177,45 @@ void Relay::onTcpConnected() {
   touch();
 }
 
-void Relay::touch() { idleTimer_.start(config_.idleTimeoutMs); }
+void Relay::touch() { lastActive_ = deadlines_->now(); }
+
+// What falls due: the client's queue looked at again, the connect budget, the idle time, the
+// close handshake's wait. Called at or after the earliest time asked for.
+void Relay::deadlineDue(qint64 now) {
+  if (done_) return;
+  if (drainAt_ >= 0 && now >= drainAt_) {
+    drainAt_ = -1;
+    checkClientDrained();
+  }
+  if (closing_) {
+    if (closeBy_ >= 0 && now >= closeBy_) {  // a peer that never answers the close frame
+      closeBy_ = -1;
+      ws_->abort();
+      finish();
+      return;
+    }
+  } else if (connectBy_ >= 0 && now >= connectBy_) {
+    connectBy_ = -1;
+    close(ConnectTimeout);
+  } else if (now - lastActive_ >= config_.idleTimeoutMs) {
+    close(IdleTimeout);
+  }
+  scheduleNext();
+}
+
+void Relay::scheduleNext() {
+  if (done_) return;
+  qint64 next = drainAt_;
+  auto earliest = [&next](qint64 at) {
+    if (at >= 0 && (next < 0 || at < next)) next = at;
+  };
+  if (closing_) earliest(closeBy_);
+  else {
+    earliest(connectBy_);
+    earliest(lastActive_ + config_.idleTimeoutMs);
+  }
+  if (next >= 0) wakeAt(next);
+}
 
 // Back-pressure toward the browser: read the server only while the WebSocket's queue is short;
 // what is not read stays in the kernel, and TCP flow control slows the server down.
@@ -338,7 +372,9 @@ void Relay::onClientReadable() {
                                      .arg(queuedToClient());
   }
   holdWebSocket();
-  drainCheck_.start(kDrainCheckFirstMs);
+  drainIntervalMs_ = kDrainCheckFirstMs;
+  drainAt_ = deadlines_->now() + drainIntervalMs_;
+  scheduleNext();
 }
 
 // Looks again later, each time twice as late (up to kDrainCheckMaxMs): a client that stalls for
@@ -346,7 +382,9 @@ void Relay::onClientReadable() {
 void Relay::checkClientDrained() {
   if (!clientBacklogged_) return;
   if (queuedToClient() >= config_.highWater / 2 && wsSocket_ && wsSocket_->state() == QAbstractSocket::ConnectedState) {
-    drainCheck_.start(std::min(2 * drainCheck_.interval(), kDrainCheckMaxMs));
+    drainIntervalMs_ = std::min(2 * drainIntervalMs_, kDrainCheckMaxMs);
+    drainAt_ = deadlines_->now() + drainIntervalMs_;
+    scheduleNext();
     return;
   }
   clientBacklogged_ = false;
@@ -407,7 +445,7 @@ void Relay::onTcpFailed(int error) {
       connectNext();
       return;
     }
-    connectTimer_.stop();
+    connectBy_ = -1;
     close(error == ECONNREFUSED ? Refused : ConnectFailed);
     return;
   }
@@ -430,14 +468,14 @@ void Relay::close(int code, const QString& reason) {
   closing_ = true;
   code_ = code;
   reason_ = reason;
-  connectTimer_.stop();
-  idleTimer_.stop();
+  connectBy_ = -1;
   if (pipeLeft_ > 0) spillPipe();  // the frame in the pipe goes before the close frame
   holdWebSocket();  // closing_: resumed, so that the close handshake is seen
   tcp_.closeAfterWrites();
   ws_->close(static_cast<QWebSocketProtocol::CloseCode>(code), reason);
-  if (ws_->state() == QAbstractSocket::UnconnectedState) finish();
-  else QTimer::singleShot(kCloseHandshakeMs, this, [this] { ws_->abort(); finish(); });  // a peer that never answers
+  if (ws_->state() == QAbstractSocket::UnconnectedState) return finish();
+  closeBy_ = deadlines_->now() + kCloseHandshakeMs;  // a peer that never answers: deadlineDue
+  scheduleNext();
 }
 
 void Relay::onWsDisconnected() {
@@ -454,7 +492,7 @@ void Relay::onWsDisconnected() {
 void Relay::finish() {
   if (done_) return;
   done_ = true;
-  drainCheck_.stop();
+  drainAt_ = closeBy_ = -1;
   logConnection(client_, destination_, toServer_, toClient_, age_.elapsed(), code_, reason_);
   emit finished(this);
 }
