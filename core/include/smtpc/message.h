@@ -177,16 +177,26 @@ class SMTPC_CORE_EXPORT MimeBody final : public BodySource {
     std::string contentType;  // "text/plain" or "text/html"
     std::string crlfText;     // line ends normalised to CRLF
   };
-  struct Segment {  // one piece of the output: literal text, or an attachment's base64
+  struct Segment {  // one piece of the output: literal text, or an attachment's content
     std::string literal;
     std::shared_ptr<ContentSource> content;
   };
 
   void build(bool eightBitAllowed);
 
+    bool asLines = false;       // the content as it is with CRLF line ends (7bit/8bit message/*), not base64
+    std::uint64_t linesSize = 0;  // its size then (LineScan::size)
+  };
+  // What prepare() read of a message/* attachment: whether it can go as 7bit or 8bit (RFC 2046 §5.2.1).
+  struct LineScan {
+    bool scanned = false;      // a message/* attachment, read by prepare()
+    std::uint64_t size = 0;    // with every line end made CRLF and a final CRLF
+    bool eightBit = false, nul = false;
+    std::uint64_t longest = 0;  // the longest line, without its CRLF
   // Composed once by Message::compose.
   std::string headers_;  // everything before the top Content-Type
   std::optional<TextPart> text_, html_;
+  Error scanMessageAttachments();
   std::vector<Attachment> attachments_;
   std::string boundaries_[3];
   std::string messageId_;
@@ -203,5 +213,7 @@ class SMTPC_CORE_EXPORT MimeBody final : public BodySource {
   std::size_t pendingOffset_ = 0;
   std::string readBuffer_;
 };
+  std::vector<LineScan> scans_;  // one per attachment
+  char lastByte_ = 0;       // of the current message/* attachment, for its line ends across chunks
 
 }  // namespace smtpc
