@@ -180,10 +180,6 @@ class SMTPC_CORE_EXPORT MimeBody final : public BodySource {
   struct Segment {  // one piece of the output: literal text, or an attachment's content
     std::string literal;
     std::shared_ptr<ContentSource> content;
-  };
-
-  void build(bool eightBitAllowed);
-
     bool asLines = false;       // the content as it is with CRLF line ends (7bit/8bit message/*), not base64
     std::uint64_t linesSize = 0;  // its size then (LineScan::size)
   };
@@ -193,10 +189,14 @@ class SMTPC_CORE_EXPORT MimeBody final : public BodySource {
     std::uint64_t size = 0;    // with every line end made CRLF and a final CRLF
     bool eightBit = false, nul = false;
     std::uint64_t longest = 0;  // the longest line, without its CRLF
+  };
+
+  void build(bool eightBitAllowed);
+  Error scanMessageAttachments();
+
   // Composed once by Message::compose.
   std::string headers_;  // everything before the top Content-Type
   std::optional<TextPart> text_, html_;
-  Error scanMessageAttachments();
   std::vector<Attachment> attachments_;
   std::string boundaries_[3];
   std::string messageId_;
@@ -209,11 +209,11 @@ class SMTPC_CORE_EXPORT MimeBody final : public BodySource {
   std::size_t segment_ = 0;
   std::size_t offset_ = 0;  // within a literal
   std::uint64_t contentRead_ = 0;  // of the current attachment, to catch a file changing size
+  std::vector<LineScan> scans_;  // one per attachment
+  char lastByte_ = 0;       // of the current message/* attachment, for its line ends across chunks
   std::string pending_;     // encoded bytes not yet handed out
   std::size_t pendingOffset_ = 0;
   std::string readBuffer_;
 };
-  std::vector<LineScan> scans_;  // one per attachment
-  char lastByte_ = 0;       // of the current message/* attachment, for its line ends across chunks
 
 }  // namespace smtpc
