@@ -48,7 +48,7 @@ bool setSecurity(Account& a, std::string v, std::string* why) {
 }
 bool setAuth(Account& a, std::string v, std::string* why) {
   a.auth = mechanismFromName(v);
-  if (!a.auth) *why = "auth " + quoted(v) + " is not a method: write auto, plain, login, cram-md5, xoauth2 or oauthbearer";
+  if (!a.auth) *why = "auth " + quoted(v) + " is not a method: write auto, scram-sha-256, scram-sha-1, plain, login, cram-md5, xoauth2 or oauthbearer";
   return a.auth.has_value();
 }
 bool setKeychain(Account& a, std::string v, std::string* why) {

@@ -332,6 +332,13 @@ Diagnosis diagnose(const Finished& finished, const ConnectParams& params, std::o
     case ErrorCode::AuthFailed:
       explainRefusedLogin(d, error, params);
       break;
+    case ErrorCode::ServerNotAuthenticated:
+      d.headline = "The server could not prove it holds your account";
+      add("Check the server name: SCRAM lets the real server prove it knows your password, and this one could "
+          "not (or answered for another login). Something in the middle may be pretending to be it.");
+      add("If the name is right, the server's stored SCRAM credentials may be out of step with your password: "
+          "ask its administrator before choosing another mechanism (which would send the password itself).");
+      break;
     case ErrorCode::PlaintextAuthRefused:
       d.headline = "Password not sent without encryption";
       add("Use " + std::string(advice::kEncryptedModes) + ".");

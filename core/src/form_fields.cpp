@@ -105,10 +105,8 @@ std::vector<Choice> choices(std::string_view fieldId) {
            {std::string(securityModeName(SecurityMode::StartTlsIfOffered)), "STARTTLS if offered — unsafe"},
            {std::string(securityModeName(SecurityMode::None)), "None — clear text, unsafe"}};
   } else if (fieldId == "auth") {
-    for (auto m : {AuthMechanism::Auto, AuthMechanism::Plain, AuthMechanism::Login, AuthMechanism::CramMd5,
-                   AuthMechanism::XOAuth2, AuthMechanism::OAuthBearer})
-      out.push_back({std::string(mechanismName(m)),
-                     m == AuthMechanism::Auto ? "Auto (best both sides know)" : std::string(mechanismName(m))});
+    out.push_back({std::string(mechanismName(AuthMechanism::Auto)), "Auto (best both sides know)"});
+    for (auto m : allMechanisms()) out.push_back({std::string(mechanismName(m)), std::string(mechanismName(m))});
   } else if (fieldId == "oauthProvider") {
     for (auto kind : {oauth::ProviderKind::Microsoft, oauth::ProviderKind::Google, oauth::ProviderKind::Custom})
       out.push_back({std::string(oauth::provider(kind).name), std::string(oauth::provider(kind).label)});

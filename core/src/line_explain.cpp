@@ -46,6 +46,21 @@ constexpr Row kNotes[] = {
   {"Logged in", "Logged in", "The server answered 235: the login worked.", "RFC 4954 §6"},
   {"(the server's challenge, decoded", "The challenge, decoded", "SASL challenges travel in base64, which is an "
    "encoding, not encryption: anyone can decode it, as SMTPc does here.", "RFC 4954 §4; RFC 4648 §4"},
+  {"(SCRAM client-first, decoded", "SCRAM, 1 of 4: who logs in",
+   "The client's first message: \"n,,\" (no channel binding), the user name after n= (\",\" and \"=\" written "
+   "=2C and =3D) and after r= a random nonce, fresh for this login. It proves nothing yet; the nonce makes "
+   "everything that follows belong to this login alone.", "RFC 5802 §5.1; RFC 7677 §3"},
+  {"(SCRAM client-final, decoded", "SCRAM, 3 of 4: the proof",
+   "c=biws is base64 of \"n,,\" again (it binds the header), r= repeats the combined nonce, and p= is the proof: "
+   "the client key (derived from the password with PBKDF2 over the salt and iterations) XOR a signature of the "
+   "whole conversation. It shows that the client knows the password without sending it, and cannot be replayed; "
+   "it is masked here all the same, because with the salt it could be attacked offline.",
+   "RFC 5802 §3; RFC 5802 §5.1"},
+  {"The server's SCRAM signature is right", "SCRAM, 4 of 4: the server proves itself",
+   "The server's v= is a signature of the conversation keyed by the server key, which only someone holding the "
+   "salted password can make: the client now knows that the server is the one that holds the account, not "
+   "something in the middle. Only then does the client send the empty line that lets the server say 235.",
+   "RFC 5802 §3; RFC 5802 §5.1"},
   {"(message content", "The message itself", "The headers and body went over the wire after 354; the transcript "
    "does not repeat them.", "RFC 5321 §4.1.1.4"},
   {"The server waits for the message", "The message follows", "After 354 the message goes as text, ended by a "
@@ -146,6 +161,24 @@ LineExplanation explainChallenge(const Reply& reply) {
       paragraph += "LOGIN asks for the password; the client answers with the password in base64, masked in this "
                    "transcript (base64 is not encryption).";
       addReferences("draft-murchison-sasl-login", out);
+    } else if (decoded->rfind("r=", 0) == 0 && decoded->find(",s=") != std::string::npos) {
+      out.title = "334 SCRAM, 2 of 4: salt, iterations and nonces";
+      paragraph += "SCRAM's server-first message: r= is the client's nonce with the server's own added (a server "
+                   "that does not start with the client's is refused), s= the salt and i= the iteration count the "
+                   "server stores the password under. The client runs PBKDF2 with them to derive its keys; SMTPc "
+                   "accepts 4096 to 1,000,000 iterations.";
+      addReferences("RFC 5802 §5.1; RFC 7677 §4", out);
+    } else if (decoded->rfind("v=", 0) == 0) {
+      out.title = "334 SCRAM, 4 of 4: the server's signature";
+      paragraph += "SCRAM's server-final message: v= is the server's signature of the conversation. The client "
+                   "checks it before anything else: a wrong one means the server does not know the password, and "
+                   "the client cancels with \"*\". A right one is answered with an empty line, and 235 follows.";
+      addReferences("RFC 5802 §5.1", out);
+    } else if (decoded->rfind("e=", 0) == 0) {
+      out.title = "334 SCRAM: the server refuses";
+      paragraph += "A SCRAM error in place of the server's signature: " +
+                   sasl::Scram::describeServerError(decoded->substr(2)) + ". The client cancels with \"*\".";
+      addReferences("RFC 5802 §7", out);
     } else if (decoded->front() == '<' && decoded->back() == '>') {
       paragraph += "A CRAM-MD5 challenge: a unique string the client signs with HMAC-MD5 keyed by the password, "
                    "and answers \"user digest\" in base64.";

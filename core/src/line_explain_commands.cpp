@@ -24,7 +24,7 @@ constexpr Row kCommands[] = {
    "client forgets what it heard before and sends EHLO again. From here on the transcript shows ~> and <~.",
    "RFC 3207 §4; RFC 3207 §4.2"},
   {"AUTH", "AUTH: log in with a SASL mechanism",
-   "The client logs in. The word after AUTH names the mechanism (PLAIN, LOGIN, CRAM-MD5, XOAUTH2, OAUTHBEARER); "
+   "The client logs in. The word after AUTH names the mechanism (PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-256, SCRAM-SHA-1, XOAUTH2, OAUTHBEARER); "
    "what may follow is the initial response in base64, which carries the credentials and is masked in this "
    "transcript. Base64 is an encoding, not encryption: anyone who sees the line can decode it, which is why "
    "SMTPc logs in only inside TLS unless told otherwise.", "RFC 4954 §4; RFC 4422"},
@@ -188,6 +188,13 @@ LineExplanation explainCommand(std::string_view line) {
                    "the challenge keyed by the password, so the password itself is not sent (but can be guessed "
                    "offline from what is).";
       addReferences("RFC 2195", out);
+    } else if (mechanism == "SCRAM-SHA-256" || mechanism == "SCRAM-SHA-1") {
+      paragraph += "four messages. The client names the user and sends a random nonce; the server answers with "
+                   "the salt and iteration count it stores the password under and a nonce of its own added; the "
+                   "client sends a proof that it knows the password (never the password itself); the server "
+                   "answers with its own signature, proving that it knows the salted password too, so that a "
+                   "false server is caught. Nothing sent can be replayed.";
+      addReferences(mechanism == "SCRAM-SHA-1" ? "RFC 5802" : "RFC 7677; RFC 5802", out);
     } else if (mechanism == "XOAUTH2") {
       paragraph += "Google's and Microsoft's: \"user=NAME^Aauth=Bearer TOKEN^A^A\" in base64, with an OAuth 2 "
                    "access token instead of a password.";

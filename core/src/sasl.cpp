@@ -24,6 +24,7 @@ constexpr MechanismEntry kMechanisms[] = {
     {AuthMechanism::Auto, "AUTO"},       {AuthMechanism::Plain, "PLAIN"},
     {AuthMechanism::Login, "LOGIN"},     {AuthMechanism::CramMd5, "CRAM-MD5"},
     {AuthMechanism::XOAuth2, "XOAUTH2"}, {AuthMechanism::OAuthBearer, "OAUTHBEARER"},
+    {AuthMechanism::ScramSha1, "SCRAM-SHA-1"}, {AuthMechanism::ScramSha256, "SCRAM-SHA-256"},
 };
 
 // Builds the clear text in a buffer that is wiped after encoding: it holds the password.
@@ -43,6 +44,9 @@ std::string offeredList(const Capabilities& capabilities) {
 std::string secretExposure(AuthMechanism mechanism) {
   switch (mechanism) {
     case AuthMechanism::CramMd5: return "an answer computed from the password (which can be cracked offline)";
+    case AuthMechanism::ScramSha1:
+    case AuthMechanism::ScramSha256:
+      return "a proof computed from the password, with its salt (which can be cracked offline, if slowly)";
     case AuthMechanism::XOAuth2:
     case AuthMechanism::OAuthBearer: return "the access token";
     default: return "the password";
@@ -55,6 +59,14 @@ std::string_view mechanismName(AuthMechanism mechanism) {
   for (const auto& entry : kMechanisms)
     if (entry.mechanism == mechanism) return entry.name;
   return "?";
+}
+
+const std::vector<AuthMechanism>& allMechanisms() {
+  static const std::vector<AuthMechanism> all{AuthMechanism::Plain,       AuthMechanism::Login,
+                                              AuthMechanism::CramMd5,     AuthMechanism::ScramSha256,
+                                              AuthMechanism::ScramSha1,   AuthMechanism::XOAuth2,
+                                              AuthMechanism::OAuthBearer};
+  return all;
 }
 
 std::optional<AuthMechanism> mechanismFromName(std::string_view name) {
@@ -125,6 +137,10 @@ bool usesToken(AuthMechanism mechanism) {
   return mechanism == AuthMechanism::XOAuth2 || mechanism == AuthMechanism::OAuthBearer;
 }
 
+bool isScram(AuthMechanism mechanism) {
+  return mechanism == AuthMechanism::ScramSha1 || mechanism == AuthMechanism::ScramSha256;
+}
+
 Result<AuthMechanism> choose(AuthMechanism wanted, const Capabilities& capabilities,
                              const Credentials& credentials, bool tlsActive, bool allowPlaintext) {
   static const std::string kRemedy = std::string(advice::kChooseTls) + ", or allow plaintext authentication for a test server.";
@@ -152,8 +168,11 @@ Result<AuthMechanism> choose(AuthMechanism wanted, const Capabilities& capabilit
   }
 
   static constexpr AuthMechanism kTokenOrder[] = {AuthMechanism::OAuthBearer, AuthMechanism::XOAuth2};
-  static constexpr AuthMechanism kTlsOrder[] = {AuthMechanism::Plain, AuthMechanism::Login, AuthMechanism::CramMd5};
-  static constexpr AuthMechanism kClearOrder[] = {AuthMechanism::CramMd5, AuthMechanism::Plain, AuthMechanism::Login};
+  // SCRAM first: the password never reaches the server, and the server proves it knows it.
+  static constexpr AuthMechanism kTlsOrder[] = {AuthMechanism::ScramSha256, AuthMechanism::ScramSha1,
+                                                AuthMechanism::Plain, AuthMechanism::Login, AuthMechanism::CramMd5};
+  static constexpr AuthMechanism kClearOrder[] = {AuthMechanism::ScramSha256, AuthMechanism::ScramSha1,
+                                                  AuthMechanism::CramMd5, AuthMechanism::Plain, AuthMechanism::Login};
   const std::span<const AuthMechanism> order = haveToken ? std::span<const AuthMechanism>(kTokenOrder)
                                                : tlsActive ? std::span<const AuthMechanism>(kTlsOrder)
                                                            : std::span<const AuthMechanism>(kClearOrder);
@@ -172,11 +191,28 @@ Result<AuthMechanism> choose(AuthMechanism wanted, const Capabilities& capabilit
                  "offline) to anyone on the path, because the connection is not encrypted. " + std::string(kRemedy));
   return Error(ErrorCode::NoCommonMechanism,
                std::string("The server offers ") + offeredList(capabilities) + "; SMTPc can use " +
-                   (haveToken ? "OAUTHBEARER or XOAUTH2 with a token" : "PLAIN, LOGIN or CRAM-MD5 with a password") + ".");
+                   (haveToken ? "OAUTHBEARER or XOAUTH2 with a token"
+                              : "SCRAM-SHA-256, SCRAM-SHA-1, PLAIN, LOGIN or CRAM-MD5 with a password") + ".");
 }
 
 Exchange::Exchange(AuthMechanism mechanism, const Credentials& credentials, std::string host, std::uint16_t port)
-    : mechanism_(mechanism), credentials_(credentials), host_(std::move(host)), port_(port) {}
+    : mechanism_(mechanism), credentials_(credentials), host_(std::move(host)), port_(port) {
+  if (!isScram(mechanism)) return;
+  scram_ = std::make_unique<Scram>(mechanism == AuthMechanism::ScramSha1 ? ScramHash::Sha1 : ScramHash::Sha256,
+                                   credentials.username, credentials.password.reveal(), credentials.scramNonceForTests);
+  if (auto first = scram_->clientFirst(); !first) setupError_ = first.error();
+  else note_ = "(SCRAM client-first, decoded from base64: \"" + *first + "\")";
+}
+
+Exchange::~Exchange() = default;
+
+Error Exchange::finish() const {
+  if (scram_ && !scram_->serverVerified())
+    return Error(ErrorCode::ServerNotAuthenticated,
+                 "The server said \"logged in\" without proving that it knows your password (SCRAM's server-final "
+                 "message never came): it may not be the server you meant. SMTPc stops here.");
+  return Error();
+}
 
 std::optional<std::string> Exchange::initialResponse() const {
   switch (mechanism_) {
@@ -186,6 +222,12 @@ std::optional<std::string> Exchange::initialResponse() const {
       return xoauth2(credentials_.username, credentials_.oauthToken.reveal());
     case AuthMechanism::OAuthBearer:
       return oauthBearer(credentials_.username, credentials_.oauthToken.reveal(), host_, port_);
+    case AuthMechanism::ScramSha1:
+    case AuthMechanism::ScramSha256: {
+      auto first = scram_->clientFirst();
+      if (!first) return std::nullopt;  // setupError() says why; the session does not start
+      return base64::encode(*first);
+    }
     default:
       return std::nullopt;  // LOGIN and CRAM-MD5 wait for the server's first challenge
   }
@@ -222,6 +264,9 @@ Result<std::string> Exchange::respond(std::string_view challenge) {
       // servers that ignore initial responses to send an empty challenge).
       if (step == 0 && challenge.empty()) return *initialResponse();
       break;
+    case AuthMechanism::ScramSha1:
+    case AuthMechanism::ScramSha256:
+      return respondScram(step, challenge);
     case AuthMechanism::Auto:
       break;
   }
@@ -229,6 +274,30 @@ Result<std::string> Exchange::respond(std::string_view challenge) {
                "The server sent more " + std::string(mechanismName(mechanism_)) + " challenges than the mechanism has.");
 }
 
+// RFC 4954 §4 and RFC 5802 §5: the initial response is client-first; the first 334 carries
+// server-first, answered by client-final; the second carries server-final, answered by an empty
+// line once its signature is right (SMTP has no "235 with data").
+Result<std::string> Exchange::respondScram(int step, std::string_view challenge) {
+  const std::string_view name = mechanismName(mechanism_);
+  const auto decoded = base64::decode(challenge);
+  if (step == 0 && challenge.empty()) return base64::encode(*scram_->clientFirst());  // the server ignored it
+  if (!decoded || decoded->empty())
+    return Error(ErrorCode::ProtocolViolation, "The server's " + std::string(name) + " challenge is not valid base64.");
+  if (!scram_->iterations()) {  // server-first
+    auto final = scram_->clientFinal(*decoded);
+    if (!final) return final.error();
+    note_ = "(SCRAM client-final, decoded from base64: \"" + scram_->maskedClientFinal() + "\")";
+    std::string& clear = final.value();
+    std::string encoded = base64::encode(clear);
+    OPENSSL_cleanse(clear.data(), clear.size());
+    return encoded;
+  }
+  if (scram_->serverVerified())
+    return Error(ErrorCode::ProtocolViolation, "The server sent more " + std::string(name) + " challenges than the mechanism has.");
+  if (Error error = scram_->verifyServerFinal(*decoded)) return error;
+  note_ = "The server's SCRAM signature is right: it knows the salted password too, so it holds your account.";
+  return std::string();
+}
 
 // ---------------------------------------------------------------------------------------------
 // The error challenge of a refused token

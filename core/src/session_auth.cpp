@@ -20,6 +20,10 @@ void Session::performAuth() {
   sasl_ = std::make_unique<sasl::Exchange>(*chosen, params_.credentials,
                                            params_.tls.verifyName.empty() ? params_.host : params_.tls.verifyName,
                                            params_.effectivePort());
+  if (sasl_->setupError()) {
+    fail(sasl_->setupError());
+    return;
+  }
   authCancelled_ = false;
   const auto initial = sasl_->initialResponse();
   auto line = command::auth(name, initial ? std::optional<std::string_view>(*initial) : std::nullopt);
@@ -29,6 +33,7 @@ void Session::performAuth() {
   }
   note(TranscriptKind::Info, "Logging in as \"" + params_.credentials.username + "\" with " + std::string(name) +
                                  "; credentials are hidden in this transcript.");
+  if (std::string decoded = sasl_->takeNote(); !decoded.empty()) note(TranscriptKind::Info, std::move(decoded));
   sendMasked(*line, "AUTH " + std::string(name) + (initial ? " " + std::string(Secret::redacted()) : ""), State::Auth);
   setState(State::Auth);
 }
@@ -39,6 +44,12 @@ void Session::onAuthReply(const Reply& reply) {
     return;
   }
   if (reply.code == reply_code::AuthSucceeded) {
+    // SCRAM: a 235 before the server proved it knows the password is not trusted.
+    if (Error unproven = sasl_->finish()) {
+      sasl_.reset();
+      fail(std::move(unproven));
+      return;
+    }
     const AuthMechanism mechanism = sasl_->mechanism();
     sasl_.reset();
     post(AuthSucceeded{mechanism});
@@ -58,6 +69,9 @@ void Session::onAuthReply(const Reply& reply) {
       sendMasked("*\r\n", "*", State::Auth);
       return;
     }
+    // What the answer means (SCRAM's messages decoded, the proof masked) comes before it: the
+    // server's signature is checked before the (empty) answer goes.
+    if (std::string decoded = sasl_->takeNote(); !decoded.empty()) note(TranscriptKind::Info, std::move(decoded));
     sendMasked(*response + "\r\n", std::string(Secret::redacted()), State::Auth);
     return;
   }

@@ -261,6 +261,10 @@ Pause Session::commandPause(const Held& held) const {
                 ", a mechanism the server offered; the credentials are hidden here — RFC 4954 §4";
       else if (held.shown == "*")
         p.why = "*: SMTPc cannot answer the server's challenge and cancels the login — RFC 4954 §4";
+      else if (sasl_ && sasl::isScram(sasl_->mechanism()))
+        p.why = "The answer to the server's SCRAM challenge: first the proof that SMTPc knows the password (never "
+                "the password itself), then, once the server's signature proved that it knows it too, an empty "
+                "line — RFC 5802 §5";
       else
         p.why = "The answer to the server's 334 challenge, in base64 (hidden here: it carries the credentials; "
                 "base64 is not encryption) — RFC 4954 §4";

@@ -21,7 +21,6 @@
 #include "smtpc/explain.h"
 #include "smtpc/form.h"
 #include "smtpc/message.h"
-#include "smtpc/qt/attachment.h"
 #include "smtpc/qt/client.h"
 #include "smtpc/tls_policy.h"
 #include "account_options.h"
@@ -159,7 +158,7 @@ int main(int argc, char** argv) {
   const cli::OAuthOptions oauthOptions = cli::addOAuthOptions(parser);
   const cli::DiscoverOptions discoverOptions = cli::addDiscoverOptions(parser);
   const cli::ExplainOptions explainOptions = cli::addExplainOptions(parser);
-  const auto auth = opt({"auth"}, "auto | plain | login | cram-md5 | xoauth2 | oauthbearer", "MECH");
+  const auto auth = opt({"auth"}, "auto | scram-sha-256 | scram-sha-1 | plain | login | cram-md5 | xoauth2 | oauthbearer", "MECH");
   const auto allowPlain = opt({"allow-plaintext-auth"}, "Allow sending the password without TLS (test servers only).");
   const auto caFile = opt({"ca-file"}, "Trust the CA certificates in FILE (PEM) too.", "FILE");
   const auto pin = opt({"pin"}, "Require this public key: sha256//BASE64 (repeatable).", "PIN");
@@ -328,7 +327,7 @@ int main(int argc, char** argv) {
         m.headers.emplace_back(h.left(colon).trimmed().toStdString(), h.mid(colon + 1).trimmed().toStdString());
       }
       for (const QString& path : parser.values(attach)) {
-        auto a = qt::attachFile(path);
+        auto a = Attachment::fromFile(path.toStdString());
         if (!a) return usage("--attach: " + QString::fromStdString(a.error().explanation()));
         m.attachments.push_back(*a);
       }
@@ -413,7 +412,7 @@ int main(int argc, char** argv) {
   }
   if (parser.isSet(auth)) {
     auto mechanism = mechanismFromName(parser.value(auth).toUpper().toStdString());
-    if (!mechanism) return usage("--auth must be auto, plain, login, cram-md5, xoauth2 or oauthbearer");
+    if (!mechanism) return usage("--auth must be auto, scram-sha-256, scram-sha-1, plain, login, cram-md5, xoauth2 or oauthbearer");
     params.authMechanism = *mechanism;
   } else if (account && account->auth) {
     params.authMechanism = *account->auth;

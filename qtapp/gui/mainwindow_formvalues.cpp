@@ -16,7 +16,6 @@
 #include "guitext.h"
 #include "smtpc/form.h"
 #include "smtpc/message.h"
-#include "smtpc/qt/attachment.h"
 
 namespace smtpc::gui {
 
@@ -121,7 +120,7 @@ std::optional<OutgoingMessage> MainWindow::messageFromForm(QString* why) {
   m->headers.emplace_back("X-Mailer", "SMTPc " SMTPC_VERSION);
   for (int i = 0; i < attachments_->count(); ++i) {
     const QString path = attachments_->item(i)->data(Qt::UserRole).toString();
-    auto attachment = qt::attachFile(path);
+    auto attachment = Attachment::fromFile(path.toStdString());
     if (!attachment) {
       *why = tr("Attachment %1: %2").arg(path, qs(attachment.error().explanation()));
       return std::nullopt;

@@ -124,6 +124,8 @@ bool Player::header(const Line& line) {
     params_.credentials.oauthToken = Secret(value);
   } else if (key == "@token-scope") {
     params_.credentials.oauthScope = value;
+  } else if (key == "@scram-nonce") {  // the RFCs' test vectors need their client nonce
+    params_.credentials.scramNonceForTests = value;
   } else if (key == "@auth") {
     std::string upper;
     for (char c : value) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));

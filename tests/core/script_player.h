@@ -4,6 +4,7 @@
 // A script is a header of settings, then the conversation:
 //   @security starttls          @user demo        @password secret     @token T
 //   @token-scope S (the scope the token was granted, as a sign-in reports it)
+//   @scram-nonce N (SCRAM's client nonce, for the RFCs' test vectors; otherwise random)
 //   @auth plain                 @allow-plaintext  @quit-after auth     @ehlo client.example
 //   @local-address 192.0.2.1    @policy send-to-accepted               @no-pipelining
 //   @timeout MS | @timeout-greeting MS | @timeout-data-block MS  ...   @window N

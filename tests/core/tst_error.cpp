@@ -110,6 +110,7 @@ class TestError : public QObject {
         {ErrorCode::NoCommonMechanism, {ExitClass::Auth, "SMTPc_ERR_NO_COMMON_MECH", underWay}},
         {ErrorCode::AuthFailed, {ExitClass::Auth, "SMTPc_ERR_AUTH_FAILED", underWay}},
         {ErrorCode::PlaintextAuthRefused, {ExitClass::Auth, "SMTPc_ERR_PLAINTEXT_AUTH_REFUSED", underWay}},
+        {ErrorCode::ServerNotAuthenticated, {ExitClass::Auth, "SMTPc_ERR_AUTH_FAILED", underWay}},
         {ErrorCode::SenderRejected, {ExitClass::MessageRefused, "SMTPc_ERR_SENDER_REJECTED", Step::Mail}},
         {ErrorCode::RecipientsRejected, {ExitClass::MessageRefused, "SMTPc_ERR_RCPT_REJECTED", Step::Rcpt}},
         {ErrorCode::MessageTooLarge, {ExitClass::MessageRefused, "SMTPc_ERR_MSG_TOO_LARGE", underWay}},

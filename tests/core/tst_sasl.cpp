@@ -4,6 +4,7 @@
 
 #include "smtpc/base64.h"
 #include "smtpc/sasl.h"
+#include "smtpc/scram.h"
 
 using namespace smtpc;
 
@@ -59,6 +60,119 @@ class TestSasl : public QObject {
     QCOMPARE(exchange.respond("again?").error().code(), ErrorCode::ProtocolViolation);
   }
 
+  // RFC 7677 §3 and RFC 5802 §5, through the Exchange the session uses.
+  void scramExchangeVectors_data() {
+    QTest::addColumn<int>("mechanism");
+    QTest::addColumn<QString>("nonce");
+    QTest::addColumn<QString>("serverFirst");
+    QTest::addColumn<QString>("clientFinal");
+    QTest::addColumn<QString>("serverFinal");
+    QTest::newRow("SCRAM-SHA-256") << int(AuthMechanism::ScramSha256) << "rOprNGfwEbeRWgbNEkqO"
+        << "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"
+        << "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="
+        << "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=";
+    QTest::newRow("SCRAM-SHA-1") << int(AuthMechanism::ScramSha1) << "fyko+d2lbbFgONRv9qkxdawL"
+        << "r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096"
+        << "c=biws,r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,p=v0X8v3Bz2T0CJGbJQyF0X+HI4Ts="
+        << "v=rmF9pqV8S7suAoZWja4dJRkFsKQ=";
+  }
+  void scramExchangeVectors() {
+    QFETCH(int, mechanism);
+    QFETCH(QString, nonce);
+    QFETCH(QString, serverFirst);
+    QFETCH(QString, clientFinal);
+    QFETCH(QString, serverFinal);
+    Credentials creds = password("user", "pencil");
+    creds.scramNonceForTests = nonce.toStdString();
+    sasl::Exchange exchange(AuthMechanism(mechanism), creds, "mx", 587);
+    QVERIFY(!exchange.setupError());
+    QCOMPARE(*base64::decode(*exchange.initialResponse()), "n,,n=user,r=" + nonce.toStdString());
+    auto final = exchange.respond(base64::encode(serverFirst.toStdString()));
+    QVERIFY(final);
+    QCOMPARE(*base64::decode(*final), clientFinal.toStdString());
+    QVERIFY(exchange.takeNote().find(",p=********") != std::string::npos);
+    QCOMPARE(exchange.finish().code(), ErrorCode::ServerNotAuthenticated);  // 235 now would not be trusted
+    auto empty = exchange.respond(base64::encode(serverFinal.toStdString()));
+    QVERIFY(empty);
+    QCOMPARE(*empty, std::string());
+    QVERIFY(!exchange.finish());
+  }
+
+  void scramRandomNonceAndEscapedName() {
+    sasl::Scram a(sasl::ScramHash::Sha256, "a,b=c", "pw"), b(sasl::ScramHash::Sha256, "a,b=c", "pw");
+    const std::string first = *a.clientFirst();
+    QVERIFY(first.rfind("n,,n=a=2Cb=3Dc,r=", 0) == 0);
+    QCOMPARE(first.size(), std::string("n,,n=a=2Cb=3Dc,r=").size() + 32);  // 24 random bytes in base64
+    QVERIFY(first != *b.clientFirst());
+  }
+
+  void scramRefusals() {
+    const std::string nonce = "rOprNGfwEbeRWgbNEkqO";
+    const auto firstWith = [&](const std::string& serverFirst) {
+      sasl::Scram scram(sasl::ScramHash::Sha256, "user", "pencil", nonce);
+      return scram.clientFinal(serverFirst);
+    };
+    QCOMPARE(firstWith("r=" + nonce + "x,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4095").error().code(), ErrorCode::ServerNotAuthenticated);
+    QCOMPARE(firstWith("r=" + nonce + "x,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=1000001").error().code(), ErrorCode::ServerNotAuthenticated);
+    QCOMPARE(firstWith("r=" + nonce + "x,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=99999999999").error().code(), ErrorCode::ProtocolViolation);
+    QCOMPARE(firstWith("r=other" + nonce + ",s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096").error().code(), ErrorCode::ServerNotAuthenticated);
+    QCOMPARE(firstWith("r=" + nonce + ",s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096").error().code(), ErrorCode::ProtocolViolation);
+    QCOMPARE(firstWith("m=ext,r=" + nonce + "x,s=QQ==,i=4096").error().code(), ErrorCode::ProtocolViolation);
+    QCOMPARE(firstWith("r=" + nonce + "x,s=!!,i=4096").error().code(), ErrorCode::ProtocolViolation);
+    QCOMPARE(firstWith("e=unknown-user").error().code(), ErrorCode::AuthFailed);
+    QVERIFY(firstWith("e=unknown-user").error().explanation().find("no such user") != std::string::npos);
+    QVERIFY(firstWith("r=" + nonce + "x,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"));
+    // A wrong signature, of the right length and not.
+    sasl::Scram scram(sasl::ScramHash::Sha256, "user", "pencil", nonce);
+    QVERIFY(scram.clientFinal("r=" + nonce + "%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"));
+    const Error wrong = scram.verifyServerFinal("v=7rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=");
+    QCOMPARE(wrong.code(), ErrorCode::ServerNotAuthenticated);
+    QVERIFY(wrong.explanation().find("the server does not know your password — it may not be the server you meant") !=
+            std::string::npos);
+    QCOMPARE(scram.verifyServerFinal("v=AAAA").code(), ErrorCode::ServerNotAuthenticated);
+    QVERIFY(!scram.serverVerified());
+    QVERIFY(!scram.verifyServerFinal("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="));
+    QVERIFY(scram.serverVerified());
+  }
+
+  // RFC 4013 §3's examples, then the other rules.
+  void saslPrep_data() {
+    QTest::addColumn<QString>("input");
+    QTest::addColumn<QString>("expected");  // "!": refused
+    QTest::newRow("soft hyphen mapped to nothing") << QString::fromUtf8("I\u00ADX") << "IX";
+    QTest::newRow("no transformation") << "user" << "user";
+    QTest::newRow("case preserved") << "USER" << "USER";
+    QTest::newRow("output is NFKC") << QString::fromUtf8("\u00AA") << "a";
+    QTest::newRow("NFKC roman numeral") << QString::fromUtf8("\u2168") << "IX";
+    QTest::newRow("prohibited character") << QString::fromUtf8("\x07") << "!";
+    QTest::newRow("bidirectional check") << QString::fromUtf8("\u0627" "1") << "!";
+    QTest::newRow("right to left, both ends") << QString::fromUtf8("\u0627" "1" "\u0628") << QString::fromUtf8("\u0627" "1" "\u0628");
+    QTest::newRow("right and left mixed") << QString::fromUtf8("\u0627a\u0628") << "!";
+    QTest::newRow("no-break space to space") << QString::fromUtf8("a\u00A0b\u3000c") << "a b c";
+    QTest::newRow("fullwidth") << QString::fromUtf8("\uFF21\uFF42") << "Ab";
+    QTest::newRow("precomposed stays") << QString::fromUtf8("w\u00F6rd \uAC00") << QString::fromUtf8("w\u00F6rd \uAC00");
+    QTest::newRow("private use") << QString::fromUtf8("a\uE000") << "!";
+    QTest::newRow("combining mark refused") << QString::fromUtf8("e\u0301") << "!";
+    QTest::newRow("ascii control") << "a\tb" << "!";
+    QTest::newRow("empty") << "" << "";
+  }
+  void saslPrep() {
+    QFETCH(QString, input);
+    QFETCH(QString, expected);
+    auto prepared = sasl::saslPrep(input.toStdString());
+    if (expected == "!") {
+      QVERIFY(!prepared);
+      QVERIFY(prepared.error().explanation().find("RFC 4013") != std::string::npos);
+    } else {
+      QVERIFY2(prepared, prepared ? "" : prepared.error().explanation().c_str());
+      QCOMPARE(QString::fromStdString(*prepared), expected);
+    }
+  }
+  void saslPrepInvalidUtf8() {
+    QVERIFY(!sasl::saslPrep("\xC3\x28"));
+    QVERIFY(!sasl::saslPrep("\xED\xA0\x80"));  // a surrogate
+  }
+
   void choose_data() {
     QTest::addColumn<QString>("offered");
     QTest::addColumn<QString>("wanted");
@@ -84,6 +198,14 @@ class TestSasl : public QObject {
     QTest::newRow("named cram in clear") << "CRAM-MD5" << "CRAM-MD5" << false << false << false << "PlaintextAuthRefused";
     QTest::newRow("named cram in clear allowed") << "CRAM-MD5" << "CRAM-MD5" << false << true << false << "CRAM-MD5";
     QTest::newRow("named token without token") << "XOAUTH2" << "XOAUTH2" << true << false << false << "NullArgument";
+    // SCRAM: first for a password; -256 before -1; -1 before PLAIN; without TLS only when allowed.
+    QTest::newRow("tls prefers scram-256") << "PLAIN LOGIN SCRAM-SHA-1 SCRAM-SHA-256" << "AUTO" << true << false << false << "SCRAM-SHA-256";
+    QTest::newRow("tls scram-1 over plain") << "PLAIN LOGIN SCRAM-SHA-1" << "AUTO" << true << false << false << "SCRAM-SHA-1";
+    QTest::newRow("clear refuses scram") << "SCRAM-SHA-256" << "AUTO" << false << false << false << "PlaintextAuthRefused";
+    QTest::newRow("clear allowed prefers scram") << "PLAIN CRAM-MD5 SCRAM-SHA-1" << "AUTO" << false << true << false << "SCRAM-SHA-1";
+    QTest::newRow("named scram-1") << "SCRAM-SHA-1 SCRAM-SHA-256" << "SCRAM-SHA-1" << true << false << false << "SCRAM-SHA-1";
+    QTest::newRow("named scram in clear") << "SCRAM-SHA-256" << "SCRAM-SHA-256" << false << false << false << "PlaintextAuthRefused";
+    QTest::newRow("token ignores scram") << "SCRAM-SHA-256 XOAUTH2" << "AUTO" << true << false << true << "XOAUTH2";
   }
   void choose() {
     QFETCH(QString, offered);

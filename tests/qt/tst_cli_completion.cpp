@@ -44,7 +44,7 @@ class TestCliCompletion : public QObject {
   void optionValues() {
     QCOMPARE(complete({"smtpc", "--security", "s"}), (QStringList{"starttls", "starttls-if-offered"}));
     QCOMPARE(complete({"smtpc", "-s", "mx", "--auth", ""}),
-             (QStringList{"auto", "cram-md5", "login", "oauthbearer", "plain", "xoauth2"}));
+             (QStringList{"auto", "cram-md5", "login", "oauthbearer", "plain", "scram-sha-1", "scram-sha-256", "xoauth2"}));
     QCOMPARE(complete({"smtpc", "--quit-after", "a"}), QStringList{"auth"});
     QCOMPARE(complete({"smtpc", "--pass"}), (QStringList{"--password-env", "--password-stdin"}));
     QCOMPARE(complete({"smtpc", "--server", ""}), QStringList());  // a name of the person's own

@@ -143,6 +143,8 @@ enum class ExitClass {
     "The server refused the login; check user name and password (some providers need an app password).")     \
   X(PlaintextAuthRefused, Local, Auth, PLAINTEXT_AUTH_REFUSED, UnderWay,                                     \
     "SMTPc will not send a password, or anything computed from it, over an unencrypted connection.")         \
+  X(ServerNotAuthenticated, Remote, Auth, AUTH_FAILED, UnderWay,                                             \
+    "The server could not prove that it knows your password (SCRAM); it may not be the server you meant.")   \
   X(SenderRejected, Remote, MessageRefused, SENDER_REJECTED, Mail,                                           \
     "The server refused the sender address (MAIL FROM).")                                                    \
   X(RecipientsRejected, Remote, MessageRefused, RCPT_REJECTED, Rcpt,                                         \

@@ -1,6 +1,7 @@
 /// \file
 /// SASL for SMTP AUTH (RFC 4954): PLAIN (RFC 4616), LOGIN (draft-murchison-sasl-login),
-/// CRAM-MD5 (RFC 2195), XOAUTH2 (Google's), OAUTHBEARER (RFC 7628).
+/// CRAM-MD5 (RFC 2195), XOAUTH2 (Google's), OAUTHBEARER (RFC 7628), SCRAM-SHA-1 (RFC 5802) and
+/// SCRAM-SHA-256 (RFC 7677; the mechanism itself is in smtpc/scram.h).
 ///
 /// Every mechanism is a pure function of (credentials, challenge) → response; no I/O. The error
 /// challenge a server sends when it refuses a token (base64 of a small JSON object, RFC 7628
@@ -13,11 +14,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "smtpc/capabilities.h"
 #include "smtpc/core_export.h"
 #include "smtpc/result.h"
+#include "smtpc/scram.h"
 #include "smtpc/secret.h"
 
 namespace smtpc {
@@ -30,8 +33,14 @@ enum class AuthMechanism {
   Login,       ///< LOGIN (draft-murchison-sasl-login): user, then password, each asked for
   CramMd5,     ///< CRAM-MD5 (RFC 2195): an HMAC of the server's challenge
   XOAuth2,     ///< XOAUTH2 (Google's): an OAuth 2 access token
-  OAuthBearer  ///< OAUTHBEARER (RFC 7628): an OAuth 2 access token
+  OAuthBearer, ///< OAUTHBEARER (RFC 7628): an OAuth 2 access token
+  // Appended, so that the values before keep their numbers.
+  ScramSha1,   ///< SCRAM-SHA-1 (RFC 5802): proves the password without sending it; the server proves it too
+  ScramSha256  ///< SCRAM-SHA-256 (RFC 7677): the same with SHA-256; Auto's first choice for a password
 };
+
+/// Every named mechanism (not Auto), in the order front ends list them.
+SMTPC_CORE_EXPORT const std::vector<AuthMechanism>& allMechanisms();
 
 SMTPC_CORE_EXPORT std::string_view mechanismName(AuthMechanism mechanism);  ///< "PLAIN", "CRAM-MD5", "AUTO", ...
 SMTPC_CORE_EXPORT std::optional<AuthMechanism> mechanismFromName(std::string_view name);  ///< case-insensitive
@@ -46,6 +55,9 @@ struct Credentials {
   /// a refusal that names the scope the server needs be told apart from an expired token.
   std::string oauthScope;
   std::string authorizationId;  ///< PLAIN's authzid; empty = act as `username`
+  /// Tests only (the RFCs' vectors): SCRAM's client nonce. Empty, always outside tests: 24 random
+  /// bytes from OpenSSL. A fixed nonce makes the exchange replayable.
+  std::string scramNonceForTests;
 };
 
 /// SASL mechanisms for SMTP AUTH as pure functions, and the reading of a refused token's
@@ -67,14 +79,21 @@ SMTPC_CORE_EXPORT Result<std::string> cramMd5(std::string_view username, std::st
 
 /// Does the mechanism's answer depend on the password or token, so that without TLS it gives the
 /// secret (or something to crack it from) to anyone on the path? True of every mechanism here,
-/// CRAM-MD5 included: its HMAC of a challenge the attacker may choose is crackable offline.
+/// CRAM-MD5 included: its HMAC of a challenge the attacker may choose is crackable offline. SCRAM
+/// too: the salt, the iteration count and the proof are what an offline dictionary attack needs.
+/// Safe by default: like every other login, SCRAM without TLS needs `allowPlaintext`.
 SMTPC_CORE_EXPORT bool exposesSecretWithoutTls(AuthMechanism mechanism);
 /// XOAUTH2 and OAUTHBEARER log in with an OAuth access token, the others with a password.
 SMTPC_CORE_EXPORT bool usesToken(AuthMechanism mechanism);
+/// SCRAM-SHA-1 and SCRAM-SHA-256.
+SMTPC_CORE_EXPORT bool isScram(AuthMechanism mechanism);
 
 /// Picks the mechanism to use. `Auto`: with a token, OAUTHBEARER then XOAUTH2; with a password over
-/// TLS, PLAIN then LOGIN then CRAM-MD5; without TLS (only when `allowPlaintext`), CRAM-MD5 first
-/// (it exposes least), then PLAIN and LOGIN. A named mechanism must be offered by the server.
+/// TLS, SCRAM-SHA-256, SCRAM-SHA-1, then PLAIN, LOGIN and CRAM-MD5 (SCRAM never shows the password
+/// to the server and makes it prove it knows the account; SHA-1's collisions do not weaken HMAC or
+/// PBKDF2, so SCRAM-SHA-1 still beats sending the password itself); without TLS (only when
+/// `allowPlaintext`), the SCRAMs, then CRAM-MD5 (they expose least), then PLAIN and LOGIN. A named
+/// mechanism must be offered by the server.
 /// Without TLS nothing is chosen unless `allowPlaintext` is set (RFC 4954 §4, DESIGN.md rule 6).
 SMTPC_CORE_EXPORT Result<AuthMechanism> choose(AuthMechanism wanted, const Capabilities& capabilities,
                                                const Credentials& credentials, bool tlsActive, bool allowPlaintext);
@@ -147,6 +166,10 @@ class SMTPC_CORE_EXPORT Exchange {
 
   /// The mechanism it speaks.
   AuthMechanism mechanism() const { return mechanism_; }
+  ~Exchange();
+  /// Why the exchange cannot start (SCRAM: no random numbers, a password SASLprep refuses);
+  /// tests false when it can.
+  const Error& setupError() const { return setupError_; }
   /// The text for "AUTH <mechanism> <initial-response>", if this mechanism sends one.
   std::optional<std::string> initialResponse() const;
   /// The line answering a 334 challenge (the reply text after "334 ").
@@ -154,6 +177,13 @@ class SMTPC_CORE_EXPORT Exchange {
   /// For XOAUTH2 and OAUTHBEARER, once the server has sent its error challenge: what it said.
   /// Shared, so that the session's Error can carry it to the diagnosis (Error::tokenRefusal).
   const std::shared_ptr<const TokenRefusal>& tokenRefusal() const { return tokenRefusal_; }
+  /// What the last message means, for the transcript, once: SCRAM's messages decoded with the
+  /// proof masked ("(SCRAM client-final, decoded from base64: ...p=********)"), and the server's
+  /// proof checked. Empty for the other mechanisms.
+  std::string takeNote() { return std::exchange(note_, std::string()); }
+  /// Called on 235: an error when the mechanism has not finished its part. SCRAM's server must
+  /// have proved it knows the password (server-final) before it says "logged in".
+  Error finish() const;
 
  private:
   AuthMechanism mechanism_;
@@ -162,6 +192,11 @@ class SMTPC_CORE_EXPORT Exchange {
   std::uint16_t port_;
   int step_ = 0;
   std::shared_ptr<const TokenRefusal> tokenRefusal_;
+  Result<std::string> respondScram(int step, std::string_view challenge);
+
+  std::unique_ptr<Scram> scram_;
+  Error setupError_;
+  std::string note_;
 };
 
 }  // namespace sasl
