@@ -11,6 +11,7 @@
 #include <csignal>
 #include <cstdio>
 
+#include "epoll_dispatcher.h"
 #include "proxy.h"
 
 namespace {
@@ -23,6 +24,13 @@ int main(int argc, char** argv) {
   // clear_page in a profile of a download).
   mallopt(M_MMAP_THRESHOLD, 8 << 20);
   mallopt(M_TRIM_THRESHOLD, 64 << 20);
+  // epoll instead of Qt's poll()-based loop, which looks at every connection on every event
+  // (epoll_dispatcher.h); SMTPC_PROXY_QT_DISPATCHER=1 keeps Qt's, to compare (tests/bench/proxy_load).
+  if (!qEnvironmentVariableIsSet("SMTPC_PROXY_QT_DISPATCHER")) {
+    auto* dispatcher = new smtpc::proxy::EpollDispatcher;
+    if (dispatcher->isValid()) QCoreApplication::setEventDispatcher(dispatcher);  // the application owns it
+    else delete dispatcher;
+  }
   QCoreApplication app(argc, argv);
   QCoreApplication::setApplicationName(QStringLiteral("smtpc-proxy"));
   QCoreApplication::setApplicationVersion(QStringLiteral(SMTPC_VERSION));
