@@ -6,7 +6,38 @@
 namespace smtpc {
 
 StringBody::StringBody(std::string content) : content_(std::move(content)) {
-  eightBit_ = std::any_of(content_.begin(), content_.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+  ContentScan scan;
+  scan.feed(content_);
+  scan.finish();
+  eightBit_ = scan.eightBit();
+  binary_ = scan.binary();
+}
+
+void ContentScan::feed(std::string_view bytes) {
+  for (const char c : bytes) {
+    if (pendingCr_) {
+      pendingCr_ = false;
+      if (c == '\n') {
+        lineLength_ = 0;
+        continue;
+      }
+      binary_ = true;  // a bare CR
+    }
+    switch (c) {
+      case '\r': pendingCr_ = true; break;
+      case '\n': binary_ = true; lineLength_ = 0; break;  // a bare LF
+      case '\0': binary_ = true; break;
+      default:
+        if (static_cast<unsigned char>(c) >= 0x80) eightBit_ = true;
+        if (++lineLength_ > 998) binary_ = true;
+        break;
+    }
+  }
+}
+
+void ContentScan::finish() {
+  if (pendingCr_) binary_ = true;
+  pendingCr_ = false;
 }
 
 Error StringBody::prepare(const Capabilities&) {
@@ -36,7 +67,7 @@ void DotStuffer::process(std::string_view input, std::string& out) {
   // cost a third of the engine's time on a 100 MB message.
   const char* run = p;
   while (p < end) {
-    if (atLineStart_ && *p == '.') {
+    if (stuffDots_ && atLineStart_ && *p == '.') {
       out.append(run, p);
       out += '.';
       run = p;  // the line's own dot goes out with the run
@@ -78,7 +109,7 @@ void DotStuffer::finish(std::string& out) {
     atLineStart_ = true;
   }
   if (!atLineStart_) out += "\r\n";
-  out += ".\r\n";
+  if (stuffDots_) out += ".\r\n";
   atLineStart_ = true;
 }
 

@@ -151,7 +151,8 @@ Result<std::string> mailFrom(std::string_view reversePath, const MailParameters&
   auto bracketed = path(reversePath, true);
   if (!bracketed) return bracketed.error();
   const std::string size = parameters.size ? " SIZE=" + std::to_string(*parameters.size) : std::string();
-  return line({"MAIL FROM:", *bracketed, size, parameters.body8BitMime ? " BODY=8BITMIME" : "",
+  return line({"MAIL FROM:", *bracketed, size, parameters.bodyBinaryMime ? " BODY=BINARYMIME"
+                                        : parameters.body8BitMime ? " BODY=8BITMIME" : "",
                parameters.smtpUtf8 ? " SMTPUTF8" : ""});
 }
 
@@ -162,6 +163,9 @@ Result<std::string> rcptTo(std::string_view forwardPath) {
 }
 
 std::string data() { return "DATA\r\n"; }
+std::string bdat(std::uint64_t size, bool last) {
+  return "BDAT " + std::to_string(size) + (last ? " LAST\r\n" : "\r\n");
+}
 std::string rset() { return "RSET\r\n"; }
 std::string noop() { return "NOOP\r\n"; }
 std::string quit() { return "QUIT\r\n"; }

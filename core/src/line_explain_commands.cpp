@@ -42,7 +42,9 @@ constexpr Row kCommands[] = {
    "says whether it took the message.", "RFC 5321 §4.1.1.4; RFC 5321 §4.5.2"},
   {"BDAT", "BDAT: one chunk of the message",
    "With CHUNKING, the message goes in chunks of a declared size instead of DATA's dot-terminated text; LAST "
-   "marks the final chunk. No dot-stuffing is needed.", "RFC 3030 §2"},
+   "marks the final chunk. Nothing is dot-stuffed and the server looks for no end line; each chunk gets its own "
+   "reply, and with PIPELINING several may be in flight. SMTPc's transcript sums a run of chunks up in one line "
+   "(\"BDAT 65536 … ×15, BDAT 1234 LAST\").", "RFC 3030 §2; RFC 3030 §4.2"},
   {"RSET", "RSET: forget the current transaction",
    "Abandons the message in progress (sender, recipients) without closing the connection; the next message "
    "starts again with MAIL FROM.", "RFC 5321 §4.1.1.5"},
@@ -71,7 +73,9 @@ constexpr Row kParameters[] = {
   {"BODY=8BITMIME", "BODY=8BITMIME", "Declares a body with 8-bit octets (such as UTF-8 text without encoding); "
    "sent only when the server offered 8BITMIME.", "RFC 6152 §2"},
   {"BODY=7BIT", "BODY=7BIT", "Declares a body of 7-bit ASCII only.", "RFC 6152 §2"},
-  {"BODY=BINARYMIME", "BODY=BINARYMIME", "Declares a binary body, sent with BDAT.", "RFC 3030 §3"},
+  {"BODY=BINARYMIME", "BODY=BINARYMIME", "Declares a binary body (NUL octets, bare CR or LF, lines over 998 "
+   "octets), sent unchanged with BDAT; SMTPc sends a ready message that holds such octets this way when the "
+   "server offers BINARYMIME and CHUNKING, and otherwise makes its line ends CRLF.", "RFC 3030 §3"},
   {"SMTPUTF8", "SMTPUTF8", "Declares UTF-8 in the envelope addresses or headers (an internationalized address "
    "such as jösé@exämple.org); sent only when the server offered SMTPUTF8.", "RFC 6531 §3.4"},
   {"AUTH", "AUTH=", "Names the authenticated sender the message is submitted for; <> means unknown.",
@@ -101,8 +105,10 @@ constexpr Row kKeywords[] = {
    "token). The older form AUTH=... means the same.", "RFC 4954 §3"},
   {"ENHANCEDSTATUSCODES", "", "Replies then start with a code like 5.7.8, which SMTPc explains.",
    "RFC 2034 §3; RFC 3463"},
-  {"CHUNKING", "", "BDAT may replace DATA; SMTPc uses DATA.", "RFC 3030 §2"},
-  {"BINARYMIME", "", "Needs CHUNKING.", "RFC 3030 §3"},
+  {"CHUNKING", "", "BDAT may replace DATA; SMTPc then sends the message in BDAT chunks (unless CHUNKING is "
+   "turned off, e.g. smtpc --no-chunking).", "RFC 3030 §2"},
+  {"BINARYMIME", "", "Needs CHUNKING; SMTPc then sends a binary ready message unchanged (BODY=BINARYMIME).",
+   "RFC 3030 §3"},
   {"DSN", "", "NOTIFY=, RET=, ENVID= and ORCPT= become possible.", "RFC 3461 §4"},
   {"DELIVERBY", "", "BY= becomes possible with MAIL FROM.", "RFC 2852 §4"},
   {"ETRN", "", "For sites that are not always online.", "RFC 1985"},
@@ -209,6 +215,11 @@ LineExplanation explainCommand(std::string_view line) {
       paragraph += words[2] == "=" ? " \"=\" is an empty initial response."
                                    : " The initial response after it carries the credentials.";
     addParagraph(paragraph, out);
+  } else if (verb == "BDAT" && words.size() > 2 && words[2] == "…") {
+    // SMTPc's summary of a run of chunks: "BDAT 65536 … ×15, BDAT 1234 LAST".
+    addParagraph("SMTPc's summary of several chunks of " + words[1] + " octets each (the count follows ×)" +
+                     std::string(line.find("LAST") != std::string_view::npos ? ", then the last one." : "."),
+                 out);
   } else if (verb == "BDAT" && words.size() > 1) {
     addParagraph("This chunk is " + words[1] + " octets" +
                  (words.size() > 2 && text::equalsIgnoreCase(words[2], "LAST") ? ", the last one." : "."), out);

@@ -115,6 +115,7 @@ std::optional<Output> Session::poll() {
   if (outputs_.empty()) openGate();  // step mode: a held command becomes a pause (or goes)
   if (outputs_.empty()) flushWrites();
   if (outputs_.empty() && state_ == State::Body && !bodyHeld_) streamBody();
+  if (outputs_.empty() && state_ == State::Bdat && !bodyHeld_) streamChunks();
   if (outputs_.empty()) return std::nullopt;
   Output out = std::move(outputs_.front());
   outputs_.pop_front();
@@ -256,7 +257,8 @@ void Session::drainReplies() {
 void Session::onBytesFlushed(Time now, std::size_t count) {
   now_ = now;
   unflushed_ -= std::min<std::uint64_t>(unflushed_, count);
-  if (state_ == State::Body) rearm();  // RFC 5321 §4.5.3.2.5: the data block timer restarts on progress
+  // RFC 5321 §4.5.3.2.5: the data block timer restarts on progress
+  if (state_ == State::Body || state_ == State::Bdat) rearm();
 }
 
 void Session::onTlsEstablished(Time now, const TlsInfo& info) {
@@ -353,6 +355,7 @@ void Session::onTimeout(Time now) {
              std::string(advice::kStartTlsIfThePortExpectsIt);
       break;
     case State::Body:
+    case State::Bdat:
       what = "The server accepted no data for " + seconds(waited) + " while the message was being sent.";
       break;
     default:
@@ -370,6 +373,8 @@ void Session::onTimeout(Time now) {
 
 void Session::noteReply(const Reply& reply) {
   const bool secretChallenge = !pending_.empty() && pending_.front().answers == State::Auth && reply.code == reply_code::AuthChallenge;
+  if (quietChunkReply(reply)) return;  // BDAT: counted, summed up later (transaction_chunks.cpp)
+  noteBeforeChunkReply();
   for (auto& line : reply.wireLines()) note(TranscriptKind::Server, std::move(line));
   if (secretChallenge && !reply.lines.empty())
     if (auto decoded = printableBase64(reply.lines.front()))
@@ -412,6 +417,7 @@ void Session::dispatchReply(const Reply& reply) {
     case State::Rcpt: onRcptReply(reply, answered.index); break;
     case State::Data: onDataReply(reply); break;
     case State::DataEnd: onDataEndReply(reply); break;
+    case State::Bdat: onBdatReply(reply, answered.index); break;
     case State::Rset: onRsetReply(reply); break;
     case State::Noop: onNoopReply(reply); break;
     case State::Quit: break;  // handled above

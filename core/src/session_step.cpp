@@ -97,6 +97,13 @@ std::vector<ExpectedReply> expectedFor(State answers, bool authFirst) {
               {451, "a local error on the server: the message was not taken, try later"},
               {452, "the server is short of storage: try later"},
               kClosing};
+    case State::Bdat:
+      return {{250, "the chunk is taken; after the LAST one, the message is accepted, often with its queue id"},
+              {552, "the message is too big for the server"},
+              {554, "the message is refused (spam, policy, content)"},
+              {503, "bad sequence: no recipient was accepted, or a chunk before this one failed"},
+              {451, "a local error on the server: the message was not taken, try later"},
+              kClosing};
     case State::Rset:
       return {{250, "the half-finished message is forgotten"}, kClosing};
     case State::Noop:
@@ -189,13 +196,14 @@ void Session::release() {
     pending_.push_back(Pending{held.answers, held.index});
   } else if (bodyHeld_) {
     bodyHeld_ = false;
-    answeredShown_ = "(the message content and the final \".\")";
+    answeredShown_ = transaction_ && transaction_->chunking ? "BDAT … LAST (the message content in chunks)"
+                                                            : "(the message content and the final \".\")";
   }
   rearm();
 }
 
 void Session::openGate() {
-  while (!pause_ && (!held_.empty() || (bodyHeld_ && state_ == State::Body))) {
+  while (!pause_ && (!held_.empty() || (bodyHeld_ && (state_ == State::Body || state_ == State::Bdat)))) {
     if (showPause(held_.empty() ? bodyPause() : commandPause(held_.front()))) return;
     release();
   }
@@ -203,6 +211,7 @@ void Session::openGate() {
 
 bool Session::pauseAfterReply(const Reply& reply) {
   if (!stepping_ || pause_ || pending_.empty()) return false;
+  if (quietChunkReply(reply)) return false;  // a 250 to a chunk before LAST: the content goes on
   if (!showPause(replyPause(reply, pending_.front().answers))) return false;
   replyHeld_ = true;
   return true;
@@ -312,6 +321,19 @@ Pause Session::bodyPause() const {
   p.where = PausePoint::BeforeCommand;
   p.step = Step::Data;
   const std::optional<std::uint64_t> total = transaction_ ? transaction_->total : std::nullopt;
+  if (transaction_ && transaction_->chunking) {
+    const Transaction& t = *transaction_;
+    p.step = Step::Bdat;
+    // The sizes are known only as the chunks are cut (line ends made CRLF may add octets).
+    p.command = (total && *total < t.chunkSize ? std::string("BDAT n LAST")
+                                               : "BDAT " + std::to_string(t.chunkSize) + " … BDAT n LAST") +
+                " (the message content" + (total ? ", " + std::to_string(*total) + " octets" : std::string()) + ")";
+    p.why = "BDAT: the message itself, in chunks whose size is said before them, so nothing in it is changed and the "
+            "server looks for no end line (no dot-stuffing); the last chunk says LAST, and each gets a reply" +
+            std::string(t.binary ? "; BODY=BINARYMIME let its binary content go as it is" : "") + " — RFC 3030 §2";
+    p.replies = expectedFor(State::Bdat, false);
+    return p;
+  }
   p.command = "(the message content" + (total ? ", " + std::to_string(*total) + " octets" : std::string()) +
               ", then a line holding a single \".\")";
   p.why = "The message itself, as it is: a line that starts with a dot gets one more (dot-stuffing), and a line "

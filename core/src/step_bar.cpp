@@ -58,9 +58,12 @@ Explainer::Explainer(const ConnectParams& params, bool sendsMail) : params_(para
   for (Step step : plan) steps_.push_back({step, StepStatus::Pending});
 }
 
+// DATA and BDAT are one slot of the bar: the message's content, sent one way or the other
+// (the plan cannot know before EHLO whether the server offers CHUNKING).
 int Explainer::indexOf(Step step) const {
+  const auto content = [](Step s) { return s == Step::Data || s == Step::Bdat; };
   for (std::size_t i = 0; i < steps_.size(); ++i)
-    if (steps_[i].step == step) return static_cast<int>(i);
+    if (steps_[i].step == step || (content(step) && content(steps_[i].step))) return static_cast<int>(i);
   return -1;
 }
 
@@ -81,6 +84,8 @@ bool Explainer::activate(Step step) {
       else if (view.status == StepStatus::Pending && step != Step::Quit) view.status = StepStatus::Skipped;
     }
   }
+  // BDAT, once seen, names the slot; the wait for the LAST chunk's answer (a DATA state) keeps it.
+  if (step == Step::Bdat) steps_[static_cast<std::size_t>(target)].step = Step::Bdat;
   steps_[static_cast<std::size_t>(target)].status = StepStatus::Active;
   active_ = target;
   if (step != Step::Quit) lastWork_ = target;
@@ -127,7 +132,8 @@ bool Explainer::onEvent(const Event& event) {
     int failedAt = lastWork_;
     if (const std::optional<Step> fixed = failedStepOf(finished->error.code())) {
       failedAt = indexOf(*fixed);
-      const bool messageStep = *fixed == Step::Mail || *fixed == Step::Rcpt || *fixed == Step::Data;
+      const bool messageStep =
+          *fixed == Step::Mail || *fixed == Step::Rcpt || *fixed == Step::Data || *fixed == Step::Bdat;
       if (failedAt >= 0 && !messageStep)
         for (auto i = static_cast<std::size_t>(failedAt) + 1; i < steps_.size(); ++i) steps_[i].status = StepStatus::Pending;
     }

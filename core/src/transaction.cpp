@@ -1,5 +1,5 @@
 // The message transaction of the SMTP engine (RFC 5321 §3.3, §4.1.1.2–§4.1.1.5): MAIL FROM, RCPT TO,
-// DATA, the content and the final dot, and RSET after a refusal; with PIPELINING (RFC 2920) for
+// DATA, the content and the final dot (or BDAT chunks: transaction_chunks.cpp), and RSET after a refusal; with PIPELINING (RFC 2920) for
 // the envelope, SIZE (RFC 1870), 8BITMIME (RFC 6152) and SMTPUTF8 (RFC 6531) checked before MAIL.
 //
 // Same engine, same rules as session.cpp (this is Session's code, in a file of its own): a
@@ -52,6 +52,10 @@ Error Session::Transaction::prepare(Session& session) {
     return Error(ErrorCode::BodyReadFailed, prepared.explanation());
   t.total = body.size();
   const bool eightBit = body.isEightBit();
+  // RFC 3030: BDAT when the server offers CHUNKING (unless turned off); a binary content goes as
+  // it is only when it offers BINARYMIME too (§3), otherwise its line ends are made CRLF as for DATA.
+  t.chunking = params.useChunking && capabilities.supportsChunking();
+  t.binary = t.chunking && body.isBinary() && capabilities.supportsBinaryMime();
   bool utf8 = false;
   if (!envelope.from.empty()) utf8 = checkAddress(envelope.from)->needsSmtpUtf8;
   for (const auto& recipient : envelope.recipients) utf8 = utf8 || checkAddress(recipient)->needsSmtpUtf8;
@@ -60,12 +64,13 @@ Error Session::Transaction::prepare(Session& session) {
     return Error(ErrorCode::MessageTooLarge, "The message is " + std::to_string(*t.total) +
                                                  " octets; the server accepts at most " +
                                                  std::to_string(capabilities.maxSize()) + " (its SIZE).");
-  if (eightBit && !capabilities.supports8BitMime()) return Error(ErrorCode::EightBitNotSupported);
+  if (eightBit && !t.binary && !capabilities.supports8BitMime()) return Error(ErrorCode::EightBitNotSupported);
   if (utf8 && !capabilities.supportsSmtpUtf8()) return Error(ErrorCode::SmtpUtf8NotSupported);
 
   command::MailParameters parameters;
   if (capabilities.supportsSize() && t.total) parameters.size = t.total;
-  parameters.body8BitMime = eightBit;
+  parameters.body8BitMime = eightBit && !t.binary;
+  parameters.bodyBinaryMime = t.binary;
   parameters.smtpUtf8 = utf8;
   auto mail = command::mailFrom(envelope.from, parameters);
   if (!mail) return mail.error();
@@ -84,7 +89,8 @@ Error Session::Transaction::prepare(Session& session) {
   // Step mode never pipelines: each command is watched on its own.
   t.pipelined = params.usePipelining && !session.stepping_ && capabilities.supportsPipelining() &&
                 params.quitAfter != Phase::Mail;
-  t.dataPipelined = t.pipelined && params.quitAfter != Phase::Rcpt &&
+  // BDAT never joins the batch: its chunk would be read and thrown away if every RCPT failed.
+  t.dataPipelined = t.pipelined && !t.chunking && params.quitAfter != Phase::Rcpt &&
                     (params.recipientPolicy == RecipientPolicy::SendToAccepted || t.rcptLines.size() == 1);
   return {};
 }
@@ -177,6 +183,10 @@ void Session::afterRecipients() {
   if (stopIf(Phase::Rcpt)) return;
   if (t.accepted < total)
     note(TranscriptKind::Info, "Sending to the " + std::to_string(t.accepted) + " accepted recipient(s) only.");
+  if (t.chunking) {
+    startChunks();
+    return;
+  }
   sendCommand(command::data(), State::Data);
   setState(State::Data);
 }

@@ -148,6 +148,8 @@ bool Player::header(const Line& line) {
     else return fail(line.number, "unknown policy " + value);
   } else if (key == "@no-pipelining") {
     params_.usePipelining = false;
+  } else if (key == "@no-chunking") {
+    params_.useChunking = false;
   } else if (key == "@connect") {
     connectMode_ = value;
   } else if (key == "@manual") {
@@ -415,6 +417,11 @@ ScriptResult Player::run(std::string_view script, bool byteAtATime, bool stepThr
         return result_;
       }
       clientBytes_.erase(0, static_cast<std::size_t>(count));
+    } else if (line.tag == "E:") {
+      if (!clientBytes_.empty()) {
+        fail(line.number, "expected the client to wait, but it sent \"" + visible(clientBytes_) + "\"");
+        return result_;
+      }
     } else if (line.tag == "F:") {
       const std::size_t count = unflushed_;
       unflushed_ = 0;

@@ -6,7 +6,7 @@
 //   @token-scope S (the scope the token was granted, as a sign-in reports it)
 //   @scram-nonce N (SCRAM's client nonce, for the RFCs' test vectors; otherwise random)
 //   @auth plain                 @allow-plaintext  @quit-after auth     @ehlo client.example
-//   @local-address 192.0.2.1    @policy send-to-accepted               @no-pipelining
+//   @local-address 192.0.2.1    @policy send-to-accepted               @no-pipelining  @no-chunking
 //   @timeout MS | @timeout-greeting MS | @timeout-data-block MS  ...   @window N
 //   @max-line N                 @connect ok|refused|never             @manual
 //   @hold-flush (writes are not reported flushed until F:)    @body-repeat N TEXT
@@ -19,6 +19,7 @@
 //   W: [MS]     time passes: to the session's deadline, or by MS; then onTimeout
 //   N:          (with @manual) send the next @message      Q: quit   K: cancel   O: NOOP
 //   D: N        the client has sent N more bytes (any content): they are taken   F: flush all writes
+//   E:          the client has sent nothing more (yet): it waits for the server
 //   =: outcome  expected outcomes, in order (ready, auth X, tls, rcpt A ok|refused,
 //               message N ok|Code, finished ok|Code [after phase])
 //   ?: text     the transcript must contain text       !: text   it must not

@@ -145,6 +145,7 @@ class TestError : public QObject {
         {State::StartTls, t.command},      {State::Auth, t.command},        {State::Ready, Duration(0)},
         {State::Mail, t.mail},             {State::Rcpt, t.rcpt},           {State::Data, t.dataInitiation},
         {State::Body, t.dataBlock},        {State::DataEnd, t.dataTermination}, {State::Rset, t.command},
+        {State::Bdat, t.dataBlock},  // RFC 3030 chunks: the data block timer, restarted on progress
         {State::Noop, t.command},          {State::Quit, t.quit},           {State::Closed, Duration(0)},
     };
     const std::set<State> noQuit{State::Idle, State::Connecting, State::TlsHandshake, State::Body, State::Quit,
@@ -158,6 +159,8 @@ class TestError : public QObject {
     QCOMPARE(stepOf(State::Helo), std::optional<Step>(Step::Ehlo));
     QCOMPARE(stepOf(State::Body), std::optional<Step>(Step::Data));
     QCOMPARE(stepOf(State::DataEnd), std::optional<Step>(Step::Data));
+    QCOMPARE(stepOf(State::Bdat), std::optional<Step>(Step::Bdat));
+    QCOMPARE(stepLabel(Step::Bdat), std::string_view("BDAT"));
     QCOMPARE(stepOf(State::Rset), std::optional<Step>());
     QCOMPARE(stepOf(State::Ready), std::optional<Step>());
     QCOMPARE(stepLabel(Step::EhloAgain), std::string_view("EHLO"));

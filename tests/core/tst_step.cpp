@@ -40,8 +40,16 @@ std::vector<std::string> commandsOf(const QByteArray& script) {
   std::vector<std::string> commands;
   bool inBody = false;
   bool afterData = false;
+  bool inChunks = false;  // BDAT (RFC 3030): the chunks and their octets are one pause, "(content)"
   for (const QByteArray& raw : script.split('\n')) {
     const std::string line = raw.trimmed().toStdString();
+    if (line.rfind("C: BDAT ", 0) == 0) {
+      if (!inChunks) commands.push_back("(content)");
+      inChunks = true;
+      continue;
+    }
+    if (inChunks && line.rfind("C~", 0) == 0) continue;
+    if (line.rfind("C:", 0) == 0) inChunks = false;
     if (line.rfind("S: 354", 0) == 0 && afterData) {
       inBody = true;
       commands.push_back("(content)");
@@ -64,7 +72,7 @@ std::vector<std::string> commandsOf(const QByteArray& script) {
 // A pause's command against the script's: secrets are masked in the pause ("AUTH PLAIN ********"),
 // so only what comes before the mask must match; the message content is described, not shown.
 bool sameCommand(const std::string& paused, const std::string& scripted) {
-  if (scripted == "(content)") return paused.rfind("(the message content", 0) == 0;
+  if (scripted == "(content)") return paused.rfind("(the message content", 0) == 0 || paused.rfind("BDAT ", 0) == 0;
   const std::size_t mask = paused.find(Secret::redacted());
   if (mask == std::string::npos) return paused == scripted;
   return scripted.compare(0, mask, paused, 0, mask) == 0;

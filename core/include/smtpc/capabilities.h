@@ -45,6 +45,7 @@ class SMTPC_CORE_EXPORT Capabilities {
   bool supportsEnhancedStatusCodes() const { return has("ENHANCEDSTATUSCODES"); }  ///< RFC 2034
   bool supportsDsn() const { return has("DSN"); }                    ///< RFC 3461
   bool supportsChunking() const { return has("CHUNKING"); }          ///< RFC 3030
+  bool supportsBinaryMime() const { return has("BINARYMIME"); }      ///< RFC 3030 §3
   bool supportsSize() const { return has("SIZE"); }                  ///< RFC 1870
   /// RFC 1870 §4: the fixed limit in octets; 0 (or absent) means no fixed limit.
   std::uint64_t maxSize() const { return maxSize_; }

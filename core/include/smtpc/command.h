@@ -36,6 +36,7 @@ inline constexpr std::size_t kMaxAuthLine = 12288;
 struct MailParameters {
   std::optional<std::uint64_t> size;  ///< SIZE=n (RFC 1870)
   bool body8BitMime = false;          ///< BODY=8BITMIME (RFC 6152)
+  bool bodyBinaryMime = false;        ///< BODY=BINARYMIME (RFC 3030 §3), in place of 8BITMIME
   bool smtpUtf8 = false;              ///< SMTPUTF8 (RFC 6531)
 };
 
@@ -49,6 +50,8 @@ SMTPC_CORE_EXPORT Result<std::string> mailFrom(std::string_view reversePath, con
 SMTPC_CORE_EXPORT Result<std::string> rcptTo(std::string_view forwardPath);
 /// "DATA".
 SMTPC_CORE_EXPORT std::string data();
+/// "BDAT size" or "BDAT size LAST" (RFC 3030 §2): the chunk's octets follow the line.
+SMTPC_CORE_EXPORT std::string bdat(std::uint64_t size, bool last);
 /// "RSET": abandon the current transaction.
 SMTPC_CORE_EXPORT std::string rset();
 /// "NOOP".

@@ -95,20 +95,22 @@ class SMTPC_CORE_EXPORT FileContent final : public ContentSource {
 
 /// A ready RFC 5322 message streamed from a ContentSource as it is sent (the CLI's --data-file):
 /// memory stays constant whatever the size. The content is read once when made, to know whether
-/// it needs 8BITMIME; size() is known for SIZE= and progress.
+/// it needs 8BITMIME (or is binary, for BINARYMIME); size() is known for SIZE= and progress.
 class SMTPC_CORE_EXPORT SourceBody final : public BodySource {
  public:
-  /// Reads `content` once (for 8BITMIME), then rewinds it; an error when it cannot be read.
+  /// Reads `content` once (for 8BITMIME and BINARYMIME), then rewinds it; an error when it cannot be read.
   static Result<std::shared_ptr<SourceBody>> create(std::shared_ptr<ContentSource> content);
   Error prepare(const Capabilities&) override { return content_->rewind(); }
   std::optional<std::uint64_t> size() const override { return content_->size(); }
   bool isEightBit() const override { return eightBit_; }
   Result<std::size_t> read(std::span<char> buffer) override { return content_->read(buffer); }
+  bool isBinary() const override { return binary_; }
 
  private:
   explicit SourceBody(std::shared_ptr<ContentSource> content) : content_(std::move(content)) {}
   std::shared_ptr<ContentSource> content_;
   bool eightBit_ = false;
+  bool binary_ = false;
 };
 
 /// A file attached to a Message, or an inline part when it has a content ID.

@@ -112,6 +112,9 @@ struct ConnectParams {
   Phase quitAfter = Phase::None;  ///< stop on purpose after this phase (a connection test)
   RecipientPolicy recipientPolicy = RecipientPolicy::AbortIfAnyRejected;  ///< when some recipients are refused
   bool usePipelining = true;  ///< pipeline MAIL, RCPT and DATA when the server offers PIPELINING
+  /// Send the content in BDAT chunks when the server offers CHUNKING (RFC 3030), and a binary
+  /// content unchanged when it offers BINARYMIME too; false: always DATA.
+  bool useChunking = true;
   /// Step mode (smtpc/pause.h): stop before each command and after each reply, and never pipeline,
   /// so that a learner can watch each command. Session::setStepMode changes it during a run.
   bool stepThrough = false;
@@ -167,6 +170,7 @@ struct OutgoingMessage {
   X(Rcpt,         "RCPT TO",                                &Timeouts::rcpt,            true,  Step::Rcpt)           \
   X(Data,         "DATA",                                   &Timeouts::dataInitiation,  true,  Step::Data)           \
   X(Body,         "sending the message",                    &Timeouts::dataBlock,       false, Step::Data)           \
+  X(Bdat,         "sending the message in BDAT chunks",     &Timeouts::dataBlock,       true,  Step::Bdat)           \
   X(DataEnd,      "waiting for the message to be accepted", &Timeouts::dataTermination, true,  Step::Data)           \
   X(Rset,         "RSET",                                   &Timeouts::command,         true,  std::nullopt)         \
   X(Noop,         "NOOP",                                   &Timeouts::command,         true,  std::nullopt)         \
@@ -426,6 +430,13 @@ class SMTPC_CORE_EXPORT Session {
   void afterRecipients();
   void onDataReply(const Reply& reply);
   void streamBody();
+  // CHUNKING (RFC 3030), in transaction_chunks.cpp: BDAT in place of DATA and the final dot.
+  void startChunks();
+  void streamChunks();
+  void onBdatReply(const Reply& reply, std::size_t chunk);
+  void noteChunks(bool withLast);
+  bool quietChunkReply(const Reply& reply) const;
+  void noteBeforeChunkReply();
   void onDataEndReply(const Reply& reply);
   void onRsetReply(const Reply& reply);
   void failMessage(Error error);

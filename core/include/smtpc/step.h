@@ -3,6 +3,7 @@
 /// ```
 ///   Connect → Greeting → EHLO → STARTTLS → TLS handshake → EHLO → AUTH → MAIL → RCPT → DATA → QUIT.
 /// ```
+/// BDAT takes DATA's place on the bar when the message goes in chunks (CHUNKING, RFC 3030).
 /// The session's states (session.h) and the errors (error.h) name the step they belong to, so this
 /// list stands on its own below both.
 #pragma once
@@ -25,6 +26,7 @@ namespace smtpc {
   X(Mail, "MAIL", "Name the sender (MAIL FROM), which also starts a new message.")                      \
   X(Rcpt, "RCPT", "Name each recipient (RCPT TO); the server accepts or refuses each one.")             \
   X(Data, "DATA", "Send the message itself, ending with a line holding a single dot.")                  \
+  X(Bdat, "BDAT", "Send the message itself in counted chunks (BDAT); the last one says LAST.")         \
   X(Quit, "QUIT", "Say goodbye (QUIT) and close the connection.")
 
 /// A step of the step bar; one value per row of #SMTPC_STEPS, whose columns give its label

@@ -57,15 +57,19 @@ Result<std::shared_ptr<SourceBody>> SourceBody::create(std::shared_ptr<ContentSo
   std::shared_ptr<SourceBody> body(new SourceBody(std::move(content)));
   if (Error e = body->content_->rewind(); e.isError()) return e;
   char buffer[64 * 1024];
-  for (;;) {
+  ContentScan scan;
+  // Read to the end unless both answers are known: a binary octet may come late in a file.
+  while (!(scan.eightBit() && scan.binary())) {
     auto n = body->content_->read(buffer);
     if (!n) return n.error();
-    if (*n == 0) break;
-    if (std::any_of(buffer, buffer + *n, [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
-      body->eightBit_ = true;
+    if (*n == 0) {
+      scan.finish();
       break;
     }
+    scan.feed(std::string_view(buffer, *n));
   }
+  body->eightBit_ = scan.eightBit();
+  body->binary_ = scan.binary();
   if (Error e = body->content_->rewind(); e.isError()) return e;
   return body;
 }
