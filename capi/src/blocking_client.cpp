@@ -38,10 +38,10 @@ Error BlockingClient::connect(ConnectParams params) {
 MessageResult BlockingClient::send(OutgoingMessage message) {
   lastResult_.reset();
   auto index = client_.sendMsg(std::move(message));
-  if (!index) return MessageResult{0, index.error(), {}, std::nullopt};
+  if (!index) return MessageResult{0, index.error(), {}, std::nullopt, false};
   wait([&] { return (lastResult_ && lastResult_->message == *index) || finished_.has_value(); });
   if (lastResult_ && lastResult_->message == *index) return *lastResult_;
-  return MessageResult{*index, finished_->error, {}, std::nullopt};
+  return MessageResult{*index, finished_->error, {}, std::nullopt, false};
 }
 
 Error BlockingClient::disconnect() {

@@ -151,15 +151,23 @@ Result<std::string> mailFrom(std::string_view reversePath, const MailParameters&
   auto bracketed = path(reversePath, true);
   if (!bracketed) return bracketed.error();
   const std::string size = parameters.size ? " SIZE=" + std::to_string(*parameters.size) : std::string();
+  const char* ret = parameters.dsnReturn == DsnReturn::Full      ? " RET=FULL"
+                    : parameters.dsnReturn == DsnReturn::Headers ? " RET=HDRS"
+                                                                 : "";
+  const std::string envid =
+      parameters.dsnEnvelopeId.empty() ? std::string() : " ENVID=" + dsn::xtext(parameters.dsnEnvelopeId);
   return line({"MAIL FROM:", *bracketed, size, parameters.bodyBinaryMime ? " BODY=BINARYMIME"
                                         : parameters.body8BitMime ? " BODY=8BITMIME" : "",
-               parameters.smtpUtf8 ? " SMTPUTF8" : ""});
+               parameters.smtpUtf8 ? " SMTPUTF8" : "", ret, envid});
 }
 
-Result<std::string> rcptTo(std::string_view forwardPath) {
+Result<std::string> rcptTo(std::string_view forwardPath, const RcptParameters& parameters) {
   auto bracketed = path(forwardPath, false);
   if (!bracketed) return bracketed.error();
-  return line({"RCPT TO:", *bracketed});
+  const std::string notify = parameters.notify.empty() ? std::string() : " NOTIFY=" + parameters.notify.toParameter();
+  const std::string orcpt =
+      parameters.originalRecipient.empty() ? std::string() : " ORCPT=" + parameters.originalRecipient;
+  return line({"RCPT TO:", *bracketed, notify, orcpt});
 }
 
 std::string data() { return "DATA\r\n"; }

@@ -382,6 +382,11 @@ Diagnosis diagnose(const Finished& finished, const ConnectParams& params, std::o
       d.headline = "8-bit content not supported";
       add("Encode the message (quoted-printable or base64) before sending.");
       break;
+    case ErrorCode::DsnNotSupported:
+      d.headline = "Delivery reports not supported";
+      add("This server cannot send delivery reports (it does not offer DSN): send without asking for them, or "
+          "choose to send anyway without them.");
+      break;
     case ErrorCode::ProtocolViolation:
       d.headline = "The server does not speak SMTP correctly";
       if (mode == SecurityMode::ImplicitTls) add("Check the port and security mode.");

@@ -3,6 +3,7 @@
 #include "smtpc/advice.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 
 namespace smtpc::form {
@@ -179,6 +180,34 @@ std::optional<ConnectParams> toConnectParams(const ConnectionForm& form, const R
   return params;
 }
 
+std::optional<DsnRequest> toDsnRequest(const MessageForm& form, Problem* out) {
+  DsnRequest dsn;
+  const std::string notify = trimmed(form.dsnNotify);
+  if (!notify.empty()) {
+    auto parsed = DsnNotify::parse(notify);
+    if (!parsed)
+      return *out = Problem{"dsnNotify", "Delivery reports: not a valid choice", parsed.error().explanation() + "."},
+             std::nullopt;
+    dsn.notify = *parsed;
+  }
+  const std::string ret = trimmed(form.dsnRet);
+  if (!ret.empty()) {
+    auto parsed = parseDsnReturn(ret);
+    if (!parsed)
+      return *out = Problem{"dsnRet", "Report contents: not a valid choice", parsed.error().explanation() + "."},
+             std::nullopt;
+    dsn.ret = *parsed;
+  }
+  dsn.envelopeId = trimmed(form.dsnEnvelopeId);
+  dsn.ifNotOffered = form.dsnOptional ? IfDsnNotOffered::SendWithout : IfDsnNotOffered::Refuse;
+  if (Error bad = dsn.check(); bad.isError()) {
+    std::string why = bad.explanation();
+    if (!why.empty()) why[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(why[0])));
+    return *out = Problem{"dsnEnvid", "The envelope ID is not valid", why + "."}, std::nullopt;
+  }
+  return dsn;
+}
+
 std::optional<Message> toMessage(const MessageForm& form, Problem* out) {
   Message m;
   auto from = Mailbox::parse(trimmed(form.from));
@@ -191,6 +220,9 @@ std::optional<Message> toMessage(const MessageForm& form, Problem* out) {
     return *out = Problem{"to", "No recipient", "Give at least one recipient (To, Cc or Bcc)."}, std::nullopt;
   m.subject = form.subject;
   m.text = form.text;
+  auto dsn = toDsnRequest(form, out);
+  if (!dsn) return std::nullopt;
+  m.dsn = std::move(*dsn);
   return m;
 }
 

@@ -49,6 +49,11 @@ const std::vector<Field> kFields = {
     {"bcc", "Bcc", K::Text, false, ""},
     {"subject", "Subject", K::Text, false, ""},
     {"body", "Text", K::Text, false, ""},
+    // Delivery reports (DSN, RFC 3461): the composer's advanced part, chosen per message.
+    {"dsnNotify", "Delivery reports", K::Choice, false, ""},
+    {"dsnRet", "Reports return", K::Choice, false, ""},
+    {"dsnEnvid", "Envelope ID (ENVID)", K::Text, false, ""},
+    {"dsnOptional", "Send without reports if the server cannot send them", K::Check, false, ""},
 };
 
 std::string trimmed(std::string_view s) {
@@ -117,6 +122,17 @@ std::vector<Choice> choices(std::string_view fieldId) {
                                             {Phase::Mail, Step::Mail},         {Phase::Rcpt, Step::Rcpt}};
     for (const auto& [phase, step] : stops) out.push_back({std::string(phaseName(phase)), std::string(stepLabel(step))});
     out.push_back({std::string(phaseName(Phase::None)), "Don't stop (QUIT when ready)"});
+  } else if (fieldId == "dsnNotify") {
+    // NOTIFY (RFC 3461 §4.1); the CLI takes any combination as text, DsnNotify::parse reads both.
+    out = {{"", "Server's default (on failure)"},
+           {"success,failure", "On delivery and on failure"},
+           {"success,failure,delay", "On delivery, failure and delay"},
+           {"success", "On delivery only"},
+           {"failure", "On failure only"},
+           {"failure,delay", "On failure and delay"},
+           {"never", "Never, not even on failure"}};
+  } else if (fieldId == "dsnRet") {
+    out = {{"", "Server's default"}, {"hdrs", "The headers only"}, {"full", "The whole message"}};
   }
   return out;
 }

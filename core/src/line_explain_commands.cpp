@@ -80,12 +80,19 @@ constexpr Row kParameters[] = {
    "such as jösé@exämple.org); sent only when the server offered SMTPUTF8.", "RFC 6531 §3.4"},
   {"AUTH", "AUTH=", "Names the authenticated sender the message is submitted for; <> means unknown.",
    "RFC 4954 §5"},
-  {"RET", "RET=", "Asks a delivery status notification to return the full message or headers only.",
-   "RFC 3461 §4.3"},
-  {"ENVID", "ENVID=", "An envelope identifier returned in delivery status notifications.", "RFC 3461 §4.4"},
-  {"NOTIFY", "NOTIFY=", "When to send a delivery status notification for this recipient: NEVER, SUCCESS, "
-   "FAILURE, DELAY.", "RFC 3461 §4.1"},
-  {"ORCPT", "ORCPT=", "The recipient's original address, for delivery status notifications.", "RFC 3461 §4.2"},
+  {"RET", "RET=", "What a failure report (a delivery status notification) carries of the message: FULL, the "
+   "whole message, or HDRS, its headers only. Without RET the server chooses; a success report carries "
+   "the headers at most.", "RFC 3461 §4.3"},
+  {"ENVID", "ENVID=", "The sender's own label for this message (at most 100 printable ASCII characters), "
+   "returned in every delivery report as Original-Envelope-Id, so reports can be matched to what was sent. "
+   "Written as xtext: '+', '=', spaces and other special octets become +HH (a space is +20).", "RFC 3461 §4.4, §4"},
+  {"NOTIFY", "NOTIFY=", "When this recipient's delivery report is wanted: any of SUCCESS (delivered), FAILURE "
+   "(cannot be delivered) and DELAY (still trying), or NEVER alone (no report, not even a bounce). Without "
+   "NOTIFY servers report failures, and perhaps delays.", "RFC 3461 §4.1"},
+  {"ORCPT", "ORCPT=", "The recipient as the sender first wrote it, type;address (rfc822;user@example.org, or "
+   "utf-8;... with \\x{HEX} for each non-ASCII character), returned as Original-Recipient: a report still "
+   "names it after forwarding or aliases rewrote the address. Written as xtext ('+' as +2B).",
+   "RFC 3461 §4.2; RFC 6533 §3"},
   {"REQUIRETLS", "REQUIRETLS", "Requires TLS on every hop of this message's way.", "RFC 8689 §4.2"},
   {"BY", "BY=", "A deadline for delivery.", "RFC 2852 §4"},
   {"MT-PRIORITY", "MT-PRIORITY=", "The message's priority.", "RFC 6710 §3"},
@@ -109,7 +116,9 @@ constexpr Row kKeywords[] = {
    "turned off, e.g. smtpc --no-chunking).", "RFC 3030 §2"},
   {"BINARYMIME", "", "Needs CHUNKING; SMTPc then sends a binary ready message unchanged (BODY=BINARYMIME).",
    "RFC 3030 §3"},
-  {"DSN", "", "NOTIFY=, RET=, ENVID= and ORCPT= become possible.", "RFC 3461 §4"},
+  {"DSN", "", "NOTIFY=, RET=, ENVID= and ORCPT= become possible; SMTPc sends them when delivery reports are "
+   "asked (smtpc --dsn-notify, --dsn-ret, --dsn-envid). A server without DSN gets no such message: SMTPc refuses "
+   "it before MAIL, or sends it without the requests when told so (--dsn-optional).", "RFC 3461 §4"},
   {"DELIVERBY", "", "BY= becomes possible with MAIL FROM.", "RFC 2852 §4"},
   {"ETRN", "", "For sites that are not always online.", "RFC 1985"},
   {"REQUIRETLS", "", "REQUIRETLS becomes possible with MAIL FROM.", "RFC 8689 §4"},

@@ -22,7 +22,7 @@ constexpr std::size_t kBodyChunk = 64 * 1024;
 void Session::rejectLocally(Error error) {
   note(TranscriptKind::Error, "Message " + std::to_string(transaction_->index + 1) + " not sent: " + error.explanation());
   record(error);
-  post(MessageResult{transaction_->index, std::move(error), {}, std::nullopt});
+  post(MessageResult{transaction_->index, std::move(error), {}, std::nullopt, false});
   transaction_.reset();
   enterReady();
 }
@@ -66,18 +66,42 @@ Error Session::Transaction::prepare(Session& session) {
                                                  std::to_string(capabilities.maxSize()) + " (its SIZE).");
   if (eightBit && !t.binary && !capabilities.supports8BitMime()) return Error(ErrorCode::EightBitNotSupported);
   if (utf8 && !capabilities.supportsSmtpUtf8()) return Error(ErrorCode::SmtpUtf8NotSupported);
+  // RFC 3461: the DSN parameters only to a server that offers DSN; another would refuse them
+  // (555) or, worse, ignore what the sender believes was asked.
+  const DsnRequest& dsn = envelope.dsn;
+  bool useDsn = false;
+  t.dsnOmitted = false;
+  if (dsn.requested()) {
+    if (Error bad = dsn.check(); bad.isError()) return bad;
+    if (capabilities.supportsDsn()) useDsn = true;
+    else if (dsn.ifNotOffered == IfDsnNotOffered::SendWithout) t.dsnOmitted = true;
+    else
+      return Error(ErrorCode::DsnNotSupported, "The server does not offer DSN (RFC 3461): it cannot send delivery "
+                                               "reports. " + std::string(advice::kSendWithoutDsn));
+  }
 
   command::MailParameters parameters;
   if (capabilities.supportsSize() && t.total) parameters.size = t.total;
   parameters.body8BitMime = eightBit && !t.binary;
   parameters.bodyBinaryMime = t.binary;
   parameters.smtpUtf8 = utf8;
+  if (useDsn) {
+    parameters.dsnReturn = dsn.ret;
+    parameters.dsnEnvelopeId = dsn.envelopeId;
+  }
   auto mail = command::mailFrom(envelope.from, parameters);
   if (!mail) return mail.error();
   t.mailLine = std::move(*mail);
   t.rcptLines.clear();
   for (const auto& recipient : envelope.recipients) {
-    auto rcpt = command::rcptTo(recipient);
+    command::RcptParameters dsnParameters;
+    if (useDsn) {
+      dsnParameters.notify = dsn.notifyFor(recipient);
+      auto orcpt = dsn.originalRecipientFor(recipient);
+      if (!orcpt) return orcpt.error();
+      dsnParameters.originalRecipient = std::move(*orcpt);
+    }
+    auto rcpt = command::rcptTo(recipient, dsnParameters);
     if (!rcpt) return rcpt.error();
     t.rcptLines.push_back(std::move(*rcpt));
   }
@@ -101,6 +125,10 @@ void Session::Transaction::sendEnvelope(Session& session) {
   session.note(TranscriptKind::Info, "Message " + std::to_string(t.index + 1) + ": from <" + envelope.from +
                                          "> to " + std::to_string(envelope.recipients.size()) + " recipient(s)" +
                                          (t.pipelined ? ", commands pipelined (RFC 2920)" : ""));
+  if (t.dsnOmitted)
+    session.note(TranscriptKind::Info, "The server does not offer DSN (RFC 3461): message " +
+                                           std::to_string(t.index + 1) +
+                                           " goes without its delivery-report requests, as chosen; no report will come.");
   session.sendCommand(t.mailLine, State::Mail);
   if (t.pipelined)
     for (std::size_t i = 0; i < t.rcptLines.size(); ++i) session.sendCommand(t.rcptLines[i], State::Rcpt, i);
@@ -307,7 +335,7 @@ void Session::failMessage(Error error) {
   if (!t.error.isError()) t.error = std::move(error);
   note(TranscriptKind::Error, "Message " + std::to_string(t.index + 1) + " not sent: " + t.error.explanation());
   record(t.error);
-  post(MessageResult{t.index, t.error, t.recipients, t.error.reply()});
+  post(MessageResult{t.index, t.error, t.recipients, t.error.reply(), t.dsnOmitted});
   transaction_.reset();
   // The transaction may be open on the server (MAIL accepted): RSET ends it (RFC 5321 §4.1.1.5).
   sendCommand(command::rset(), State::Rset);
@@ -320,7 +348,7 @@ void Session::finishMessage(std::optional<Reply> reply) {
     note(TranscriptKind::Error, "Message " + std::to_string(t.index + 1) + " not delivered: " + t.error.explanation());
     record(t.error);
   }
-  post(MessageResult{t.index, t.error, t.recipients, std::move(reply)});
+  post(MessageResult{t.index, t.error, t.recipients, std::move(reply), t.dsnOmitted});
   std::unique_ptr<Transaction> next = std::move(t.next);
   transaction_ = std::move(next);
   if (transaction_) {
@@ -342,7 +370,7 @@ void Session::onRsetReply(const Reply& reply) {
 void Session::abandonMessage(const Error& error) {
   Transaction& t = *transaction_;
   if (!t.error.isError()) t.error = error;
-  post(MessageResult{t.index, t.error, t.recipients, t.error.reply()});
+  post(MessageResult{t.index, t.error, t.recipients, t.error.reply(), t.dsnOmitted});
   // A message whose batch followed the dot is reported with the queue (failRemainingMessages).
   std::unique_ptr<Transaction> next = std::move(t.next);
   transaction_ = std::move(next);
@@ -355,7 +383,7 @@ void Session::failRemainingMessages() {
     std::string why = cause.isError() ? "Not sent: " + cause.explanation()
                                       : "Not sent: the session stopped after " + std::string(phaseName(stoppedAfter_)) +
                                             ", as asked.";
-    post(MessageResult{index, Error(code, why), std::move(recipients), std::nullopt});
+    post(MessageResult{index, Error(code, why), std::move(recipients), std::nullopt, false});
   };
   if (transaction_) {
     notSent(transaction_->index, transaction_->recipients);

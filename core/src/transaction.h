@@ -22,6 +22,7 @@ struct Session::Transaction {
   bool pipelined = false;      // MAIL and RCPTs sent in one batch
   bool dataPipelined = false;  // DATA in that batch too
   bool aborting = false;       // DATA was accepted after a failure: it is ended empty
+  bool dsnOmitted = false;     // DSN asked, not offered, sent without as chosen (MessageResult::dsnOmitted)
   std::vector<RecipientResult> recipients;
   std::size_t accepted = 0;
   Error error;

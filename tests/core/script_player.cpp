@@ -188,6 +188,37 @@ bool Player::header(const Line& line) {
       start = comma + 1;
     }
     messages_.push_back(std::move(message));
+  } else if (key.rfind("@dsn-", 0) == 0) {
+    // Delivery reports (RFC 3461) for the last @message: @dsn-notify success,failure  @dsn-ret hdrs
+    // @dsn-envid TEXT (escaped)  @dsn-optional (send without if not offered)  @dsn-no-orcpt
+    // @dsn-orcpt ADDRESS ORIGINAL (that recipient's ORCPT names ORIGINAL)  @dsn-notify-for ADDRESS LIST
+    if (messages_.empty()) return fail(line.number, key + " before @message");
+    DsnRequest& dsn = messages_.back().envelope.dsn;
+    if (key == "@dsn-notify") {
+      auto notify = DsnNotify::parse(value);
+      if (!notify) return fail(line.number, notify.error().explanation());
+      dsn.notify = *notify;
+    } else if (key == "@dsn-ret") {
+      auto ret = parseDsnReturn(value);
+      if (!ret) return fail(line.number, ret.error().explanation());
+      dsn.ret = *ret;
+    } else if (key == "@dsn-envid") {
+      dsn.envelopeId = unescape(value);
+    } else if (key == "@dsn-optional") {
+      dsn.ifNotOffered = IfDsnNotOffered::SendWithout;
+    } else if (key == "@dsn-no-orcpt") {
+      dsn.originalRecipients = false;
+    } else if (key == "@dsn-notify-for") {  // ADDRESS LIST: that recipient's own NOTIFY
+      const std::size_t space = value.find(' ');
+      auto notify = DsnNotify::parse(value.substr(space + 1));
+      if (!notify) return fail(line.number, notify.error().explanation());
+      dsn.recipients.push_back(DsnRecipient{value.substr(0, space), *notify, {}});
+    } else if (key == "@dsn-orcpt") {
+      const std::size_t space = value.find(' ');
+      dsn.recipients.push_back(DsnRecipient{value.substr(0, space), std::nullopt, value.substr(space + 1)});
+    } else {
+      return fail(line.number, "unknown setting " + key);
+    }
   } else if (key == "@body-repeat") {
     if (messages_.empty()) return fail(line.number, "@body-repeat before @message");
     const std::size_t space = value.find(' ');
@@ -252,7 +283,8 @@ void Player::record(const Event& event) {
           result_.outcomes.push_back("rcpt " + e.address + (e.accepted ? " ok" : " refused"));
         } else if constexpr (std::is_same_v<T, MessageResult>) {
           result_.outcomes.push_back("message " + std::to_string(e.message) + " " +
-                                     (e.error ? std::string(errorCodeName(e.error.code())) : "ok"));
+                                     (e.error ? std::string(errorCodeName(e.error.code())) : "ok") +
+                                     (e.dsnOmitted ? " without-dsn" : ""));
         } else if constexpr (std::is_same_v<T, Finished>) {
           std::string line = "finished " + (e.error ? std::string(errorCodeName(e.error.code())) : std::string("ok"));
           if (e.stoppedAfter != Phase::None) line += " after " + std::string(phaseName(e.stoppedAfter));

@@ -117,6 +117,7 @@ class TestError : public QObject {
         {ErrorCode::MessageRejected, {ExitClass::MessageRefused, "SMTPc_ERR_MSG_REJECTED", Step::Data}},
         {ErrorCode::SmtpUtf8NotSupported, {ExitClass::MessageRefused, "SMTPc_ERR_MSG_REJECTED", Step::Mail}},
         {ErrorCode::EightBitNotSupported, {ExitClass::MessageRefused, "SMTPc_ERR_MSG_REJECTED", Step::Mail}},
+        {ErrorCode::DsnNotSupported, {ExitClass::MessageRefused, "SMTPc_ERR_MSG_REJECTED", Step::Mail}},
         {ErrorCode::BodyReadFailed, {ExitClass::Usage, "SMTPc_ERR_FILE", underWay}},
         {ErrorCode::Cancelled, {ExitClass::Cancelled, "SMTPc_ERR_CANCELLED", underWay}},
         {ErrorCode::InvalidState, {ExitClass::Usage, "SMTPc_ERR_INVALID_ARG", underWay}},

@@ -122,7 +122,7 @@ RunRecord pipelinedSend() {
   params.port = 25;
   params.security = SecurityMode::None;
   Run run(params, true);
-  auto queued = run.session.send(run.now, OutgoingMessage{Envelope{"a@example.org", {"b@example.net"}},
+  auto queued = run.session.send(run.now, OutgoingMessage{Envelope{"a@example.org", {"b@example.net"}, {}},
                                                           std::make_shared<StringBody>("Subject: hi\r\n\r\nhello\r\n")});
   if (!queued) qFatal("send: %s", queued.error().toString().c_str());
   run.session.quit(run.now);

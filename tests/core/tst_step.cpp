@@ -99,7 +99,7 @@ ConnectParams loginParams(AuthMechanism mechanism, const char* password) {
 }
 
 OutgoingMessage message() {
-  return OutgoingMessage{Envelope{"alice@example.org", {"bob@example.net", "carol@example.net"}},
+  return OutgoingMessage{Envelope{"alice@example.org", {"bob@example.net", "carol@example.net"}, {}},
                          std::make_shared<StringBody>("Subject: hi\n\nhello\n")};
 }
 

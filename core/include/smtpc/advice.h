@@ -78,4 +78,9 @@ inline constexpr std::string_view kAppPasswordOrSignIn =
 inline constexpr std::string_view kPasswordLoginsOff =
     "The provider has switched off password logins for SMTP: sign in with OAuth ";
 
+/// Delivery reports were asked of a server that does not offer DSN (RFC 3461): the two ways on.
+inline constexpr std::string_view kSendWithoutDsn =
+    "Send without asking for delivery reports, or let SMTPc send without them when the server does not offer DSN "
+    "(smtpc --dsn-optional; \"Send without reports if not offered\" in the composer).";
+
 }  // namespace smtpc::advice

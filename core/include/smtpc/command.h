@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "smtpc/core_export.h"
+#include "smtpc/dsn.h"
 #include "smtpc/result.h"
 
 namespace smtpc {
@@ -38,6 +39,14 @@ struct MailParameters {
   bool body8BitMime = false;          ///< BODY=8BITMIME (RFC 6152)
   bool bodyBinaryMime = false;        ///< BODY=BINARYMIME (RFC 3030 §3), in place of 8BITMIME
   bool smtpUtf8 = false;              ///< SMTPUTF8 (RFC 6531)
+  DsnReturn dsnReturn = DsnReturn::Default;  ///< RET=FULL|HDRS (RFC 3461 §4.3)
+  std::string dsnEnvelopeId;                 ///< ENVID=, xtext-encoded here (RFC 3461 §4.4); empty: none
+};
+
+/// The RCPT TO parameters SMTPc sends when the server offers DSN (RFC 3461 §4.1, §4.2).
+struct RcptParameters {
+  DsnNotify notify;                ///< NOTIFY=; empty: none
+  std::string originalRecipient;   ///< ORCPT='s value, already "type;xtext" (DsnRequest::originalRecipientFor)
 };
 
 /// "EHLO domain" (RFC 5321 §4.1.1.1); `domain` a host name or an address literal ("[192.0.2.1]").
@@ -47,7 +56,7 @@ SMTPC_CORE_EXPORT Result<std::string> helo(std::string_view domain);
 /// An empty reverse path gives "MAIL FROM:<>" (the null sender of bounces, RFC 5321 §4.5.5).
 SMTPC_CORE_EXPORT Result<std::string> mailFrom(std::string_view reversePath, const MailParameters& parameters = {});
 /// "RCPT TO:<address>"; the address is checked as checkAddress() does.
-SMTPC_CORE_EXPORT Result<std::string> rcptTo(std::string_view forwardPath);
+SMTPC_CORE_EXPORT Result<std::string> rcptTo(std::string_view forwardPath, const RcptParameters& parameters = {});
 /// "DATA".
 SMTPC_CORE_EXPORT std::string data();
 /// "BDAT size" or "BDAT size LAST" (RFC 3030 §2): the chunk's octets follow the line.

@@ -157,6 +157,8 @@ enum class ExitClass {
     "An address is not ASCII but the server does not offer SMTPUTF8.")                                       \
   X(EightBitNotSupported, Remote, MessageRefused, MSG_REJECTED, Mail,                                        \
     "The message has 8-bit content but the server does not offer 8BITMIME.")                                 \
+  X(DsnNotSupported, Remote, MessageRefused, MSG_REJECTED, Mail,                                             \
+    "Delivery reports (DSN) were asked for, but the server does not offer DSN (RFC 3461).")                  \
   X(BodyReadFailed, Local, Usage, FILE, UnderWay,                                                            \
     "The message content could not be read.")                                                                \
   X(Cancelled, Local, Cancelled, CANCELLED, UnderWay,                                                        \

@@ -124,11 +124,20 @@ struct MessageForm {
   std::string bcc;      ///< as typed, like `to`; never written in a header
   std::string subject;  ///< the Subject
   std::string text;     ///< the plain-text body
+  // Delivery reports (DSN, RFC 3461), the composer's advanced part; all empty: none asked.
+  std::string dsnNotify;     ///< NOTIFY as typed: "success,failure,delay" (any of them) or "never"
+  std::string dsnRet;        ///< RET: "full", "hdrs" or empty
+  std::string dsnEnvelopeId; ///< ENVID: printable ASCII, at most 100 characters
+  bool dsnOptional = false;  ///< send without the reports when the server does not offer DSN
 };
 
 /// Checks the message fields and makes the Message (addresses parsed, lists split); the first
 /// problem otherwise.
 SMTPC_CORE_EXPORT std::optional<Message> toMessage(const MessageForm& form, Problem* problem);
+/// The delivery-report fields alone (dsnNotify, dsnRet, dsnEnvelopeId, dsnOptional) as the message's
+/// request (RFC 3461), for a front end that makes its Message another way (the CLI); the first
+/// problem otherwise, named by field ("dsnNotify", "dsnRet", "dsnEnvid").
+SMTPC_CORE_EXPORT std::optional<DsnRequest> toDsnRequest(const MessageForm& form, Problem* problem);
 
 // ---------------------------------------------------------------------------------------------
 // OAuth 2 sign-in (smtpc/oauth.h) from the form: "Sign in…" sits beside the login method

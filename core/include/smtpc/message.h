@@ -20,6 +20,7 @@
 
 #include "smtpc/body.h"
 #include "smtpc/core_export.h"
+#include "smtpc/dsn.h"
 #include "smtpc/result.h"
 #include "smtpc/session.h"
 
@@ -150,8 +151,9 @@ struct SMTPC_CORE_EXPORT Message {
   std::string html;                                          ///< optional text/html alternative
   std::vector<std::pair<std::string, std::string>> headers;  ///< extra headers, e.g. {"X-Mailer", "..."}
   std::vector<Attachment> attachments;                       ///< files and inline parts
+  DsnRequest dsn;  ///< delivery reports asked (RFC 3461: NOTIFY, ORCPT, RET, ENVID); default none
 
-  /// The SMTP envelope: From's address, then every To, Cc and Bcc address once.
+  /// The SMTP envelope: From's address, then every To, Cc and Bcc address once; with `dsn`.
   Envelope envelope() const;
   /// Checks every field and returns the streaming body. `now` gives Date; Message-ID is random.
   Result<std::shared_ptr<MimeBody>> compose(DateTime now) const;

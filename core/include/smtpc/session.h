@@ -32,6 +32,7 @@
 #include "smtpc/body.h"
 #include "smtpc/capabilities.h"
 #include "smtpc/core_export.h"
+#include "smtpc/dsn.h"
 #include "smtpc/error.h"
 #include "smtpc/pause.h"
 #include "smtpc/reply.h"
@@ -132,6 +133,7 @@ struct ConnectParams {
 struct Envelope {
   std::string from;                     ///< bare address; empty = the null reverse path "<>"
   std::vector<std::string> recipients;  ///< bare addresses, at least one
+  DsnRequest dsn;                       ///< delivery reports asked (RFC 3461); default: none
 };
 
 /// A message as the engine sends it: an envelope and a body.
@@ -256,6 +258,9 @@ struct MessageResult {
   Error error;                              ///< None: the server accepted the message
   std::vector<RecipientResult> recipients;  ///< each recipient's answer
   std::optional<Reply> reply;               ///< the final reply to the message (its queue id, often)
+  /// Delivery reports were asked, but the server does not offer DSN: the message went without
+  /// them, as DsnRequest::ifNotOffered allowed.
+  bool dsnOmitted = false;
 };
 /// The session is over. `error` is the first error of the whole session; cleanup never replaces it.
 struct Finished {

@@ -102,6 +102,7 @@ Envelope Message::envelope() const {
     for (const auto& mailbox : *list)
       if (std::find(envelope.recipients.begin(), envelope.recipients.end(), mailbox.address()) == envelope.recipients.end())
         envelope.recipients.push_back(mailbox.address());
+  envelope.dsn = dsn;
   return envelope;
 }
 
