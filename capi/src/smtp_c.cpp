@@ -39,6 +39,7 @@ void setExplanation(std::string_view text) {
   lastExplanation[length] = '\0';
 }
 std::atomic<bool> allowPlaintext = false;
+std::atomic<bool> useChunking = true;  // BDAT when the server offers CHUNKING (RFC 3030)
 std::atomic<unsigned long> timeoutMs = 0;  // 0: RFC 5321's limits
 
 struct Connection {
@@ -110,6 +111,7 @@ Result<ConnectParams> makeParams(const char* host, unsigned short port, const ch
     params.credentials.password = Secret(password ? password : "");
   }
   params.allowPlaintextAuth = allowPlaintext.load();
+  params.useChunking = useChunking.load();
   if (const unsigned long ms = std::min<unsigned long>(timeoutMs.load(), INT_MAX))
     params.timeouts = Timeouts::uniform(Duration(static_cast<std::int64_t>(ms)));
   if (secure) {
@@ -285,6 +287,8 @@ void SMTPc_SetMsg(SMTPc_MSG* msg, SMTPc_ERR* err) {
 }
 
 void SMTPc_CfgAllowPlaintextAuth(int allow) { allowPlaintext = allow != 0; }
+
+void SMTPc_CfgChunking(int use) { useChunking = use != 0; }
 
 void SMTPc_CfgTimeout(unsigned long timeout_ms) { timeoutMs = timeout_ms; }
 

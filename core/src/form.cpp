@@ -160,6 +160,7 @@ std::optional<ConnectParams> toConnectParams(const ConnectionForm& form, const R
                           "without logging in."},
            std::nullopt;
   params.allowPlaintextAuth = form.allowPlaintext;
+  params.useChunking = !form.noChunking;
   params.tls.caCertificatesPem = form.caPem;
   auto pins = parsePins(form.pins, out);
   if (!pins) return std::nullopt;

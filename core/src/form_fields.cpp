@@ -42,6 +42,7 @@ const std::vector<Field> kFields = {
     {"allowPlaintext", "Allow sending the password without TLS", K::Check, false, ""},
     {"ehlo", "EHLO name", K::Text, true, ""},
     {"timeout", "Timeout per step (s)", K::Number, true, ""},
+    {"noChunking", "Send with DATA even if the server offers CHUNKING (BDAT)", K::Check, false, ""},
     {"stopAfter", "Test stops after", K::Choice, true, ""},
     {"from", "From", K::Text, true, ""},
     {"to", "To", K::Text, true, ""},

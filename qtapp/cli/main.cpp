@@ -168,6 +168,7 @@ int main(int argc, char** argv) {
   const auto clientCert = opt({"client-cert"}, "Client certificate (PEM).", "FILE");
   const auto clientKey = opt({"client-key"}, "Client private key (PEM).", "FILE");
   const auto ehlo = opt({"ehlo"}, "Name to send in EHLO (default: our address as a literal).", "NAME");
+  const auto noChunking = opt({"no-chunking"}, "Send with DATA even if the server offers CHUNKING (BDAT, RFC 3030).");
   const auto from = opt({"f", "from"}, "Sender: ADDR or \"Name <ADDR>\".", "ADDR");
   const auto to = opt({"t", "to"}, "Recipient (repeatable).", "ADDR");
   const auto cc = opt({"cc"}, "Copy recipient (repeatable).", "ADDR");
@@ -418,6 +419,7 @@ int main(int argc, char** argv) {
     params.authMechanism = *account->auth;
   }
   params.allowPlaintextAuth = parser.isSet(allowPlain);
+  params.useChunking = !parser.isSet(noChunking);
   QString why;
   if (!caFilePath.isEmpty()) {
     auto pem = qt::readFile(caFilePath, &why);

@@ -232,6 +232,7 @@ class MainWindow : public QMainWindow {
   QCheckBox* allowPlaintext_ = nullptr;
   QLineEdit* ehlo_ = nullptr;
   QSpinBox* timeout_ = nullptr;
+  QCheckBox* noChunking_ = nullptr;
   QComboBox* stopAfter_ = nullptr;
   QPushButton* testButton_ = nullptr;
   QPushButton* sendButton_ = nullptr;

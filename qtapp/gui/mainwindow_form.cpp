@@ -180,6 +180,11 @@ QWidget* MainWindow::buildForm() {
   timeout_->setValue(30);
   timeout_->setSuffix(tr(" s"));
   more->addRow(tr("T&imeout per step:"), timeout_);
+  noChunking_ = new QCheckBox(tr("Send with DATA even if the server offers CHUNKING (BDAT)"), advancedBody);
+  noChunking_->setObjectName(QStringLiteral("noChunking"));
+  noChunking_->setToolTip(tr("By default a server that offers CHUNKING gets the message in BDAT chunks "
+                             "(RFC 3030): no dot-stuffing, and binary content when it offers BINARYMIME too."));
+  more->addRow(QString(), noChunking_);
   stopAfter_ = new QComboBox(advancedBody);
   stopAfter_->setObjectName(QStringLiteral("stopAfter"));
   for (const auto& c : form::choices("stopAfter")) stopAfter_->addItem(qs(c.text), qs(c.value));

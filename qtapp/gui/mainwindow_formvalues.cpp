@@ -97,6 +97,7 @@ std::optional<ConnectParams> MainWindow::paramsFromForm(bool sending) {
   f.acceptInvalid = acceptInvalid_->isChecked();
   f.ehloName = ehlo_->text().toStdString();
   f.timeoutSeconds = timeout_->value();
+  f.noChunking = noChunking_->isChecked();
   form::Problem problem;
   auto params = form::toConnectParams(f, runPlan(sending), &problem);
   if (!params) return showFormProblem(problem), std::nullopt;

@@ -183,6 +183,7 @@ std::optional<ConnectParams> paramsFrom(const form::Values& v, const form::RunPl
   f.clientKeyPem = value(v, "clientKey");
   f.ehloName = value(v, "ehlo");
   f.timeoutSeconds = value(v, "timeout").empty() ? 30 : integer(value(v, "timeout"), 0);
+  f.noChunking = !value(v, "noChunking").empty();
   return form::toConnectParams(f, plan, out);
 }
 

@@ -37,8 +37,8 @@
  *    SMTPc_Connect, SMTPc_Disconnect and SMTPc_SendMail may run in several threads at once (the
  *    table of handles is locked, never during I/O).
  *  - SMTPc_ErrExplanation() is per thread: it describes the last call made in that thread.
- *    SMTPc_CfgAllowPlaintextAuth() and SMTPc_CfgTimeout() are process-wide and apply to the
- *    connections opened after the call.
+ *    SMTPc_CfgAllowPlaintextAuth(), SMTPc_CfgTimeout() and SMTPc_CfgChunking() are process-wide
+ *    and apply to the connections opened after the call.
  *  - No Qt and no hidden application object: the library can live beside a Qt program, or any
  *    other event loop, in the same process.
  */
@@ -225,6 +225,16 @@ SMTPC_C_API void SMTPc_SetMsg(SMTPc_MSG* msg, SMTPc_ERR* err);
  * @param allow  non-zero to allow. Off by default: RFC 4954 §4 and µC/SMTPc's note 5.
  */
 SMTPC_C_API void SMTPc_CfgAllowPlaintextAuth(int allow);
+/**
+ * @brief Whether a server that offers CHUNKING gets the message in BDAT chunks (RFC 3030).
+ *
+ * A function like SMTPc_CfgAllowPlaintextAuth(), not a new field of SMTPc_SECURE_CFG or SMTPc_MSG:
+ * those structs carry no size to version them, so a field would change their layout under
+ * programs built against an older smtp-c.h.
+ * @param use  non-zero (the default): BDAT when offered, and a binary message unchanged when
+ *             BINARYMIME is offered too; 0: always DATA, as before.
+ */
+SMTPC_C_API void SMTPc_CfgChunking(int use);
 /**
  * @brief Limits every wait (the name lookup and connection, the TLS handshake, each reply).
  * @param timeout_ms  milliseconds; 0 (the default): RFC 5321 §4.5.3.2's limits, 30 s to connect

@@ -110,6 +110,7 @@ struct ConnectionForm {
   std::string clientKeyPem;                        ///< its key
   std::string ehloName;                            ///< empty: the default
   int timeoutSeconds = 30;                         ///< every wait (Timeouts::uniform())
+  bool noChunking = false;                         ///< "send with DATA even if CHUNKING is offered" (RFC 3030)
 };
 
 /// Checks the form and maps it to what the engine takes; the first problem otherwise.
