@@ -2,11 +2,14 @@
 // 8BITMIME, SMTPUTF8, SIZE, a refused recipient, and 1,000 messages over one connection.
 #include <QDir>
 #include <QFile>
+#include <QProcess>
+#include <QTemporaryDir>
 #include <QTest>
 
 #include "sandbox.h"
 #include "session_run.h"
 #include "smtpc/message.h"
+#include "smtpc/qt/attachment.h"
 #include "smtpc/qt/client.h"
 
 using namespace smtpc;
@@ -77,6 +80,50 @@ class TestPostfix : public QObject {
     QVERIFY(QTest::qWaitFor([&] { return QFile::exists(file) && QFile(file).size() > 0; }, 30000));
     QTest::qWait(200);  // tee may still be writing the end
     QCOMPARE(kept(file), expected);
+  }
+
+  // Issue 19: a forwarded .eml arrives as a message part (7bit, not base64), byte for byte, and
+  // Python's email package, as a reader, finds the message inside.
+  void attachedMessageArrivesAsMessage() {
+    QTemporaryDir dir;
+    const QString eml = dir.filePath("forwarded.eml");
+    {
+      QFile f(eml);
+      QVERIFY(f.open(QIODevice::WriteOnly));
+      f.write("From: Old <old@example.org>\nTo: someone@example.net\nSubject: The original\n\nFirst line\n.\nBye\n");
+    }
+    auto attachment = qt::attachFile(eml);
+    QVERIFY(attachment);
+    Message m;
+    m.from = *Mailbox::create("", "a@example.org");
+    m.to = {*Mailbox::create("", "forward@keep.test")};
+    m.subject = "Fwd: The original";
+    m.text = "See the attached message.";
+    m.attachments = {*attachment};
+    auto outgoing = m.toOutgoing(DateTime{1795911004, 0});
+    QVERIFY(outgoing);
+    SessionRun r = runSession(params(), {*outgoing});
+    QVERIFY2(!r.finished.error, r.transcript.c_str());
+    const std::string expected = *std::static_pointer_cast<MimeBody>(outgoing->body)->toString(eightBit());
+    const QString queueId = QString::fromStdString(r.messages.at(0).reply->text()).section(QLatin1Char(' '), -1);
+    const QString file = postfix_->maildir() + "/" + queueId + ".eml";
+    QVERIFY(QTest::qWaitFor([&] { return QFile::exists(file) && QFile(file).size() > 0; }, 30000));
+    QTest::qWait(200);  // tee may still be writing the end
+    QCOMPARE(kept(file), expected);
+    QProcess reader;
+    reader.start(QStringLiteral("/usr/bin/python3"),
+                 {QStringLiteral("-c"), QStringLiteral(
+                      "import email, email.policy, sys\n"
+                      "m = email.message_from_binary_file(open(sys.argv[1], 'rb'), policy=email.policy.default)\n"
+                      "part = [p for p in m.iter_parts() if p.get_content_type() == 'message/rfc822'][0]\n"
+                      "inner = part.get_payload(0)\n"
+                      "print(part['Content-Transfer-Encoding'], part.get_filename(), inner['Subject'],\n"
+                      "      repr(inner.get_content()), sep='|')\n"),
+                  file});
+    QVERIFY(reader.waitForFinished(30000));
+    // The last CRLF before the boundary belongs to the boundary (RFC 2046 §5.1.1): "Bye" ends the text.
+    QCOMPARE(reader.readAllStandardOutput().trimmed(),
+             QByteArray("7bit|forwarded.eml|The original|'First line\\n.\\nBye'"));
   }
 
   void sizeLimitAndRefusedRecipient() {
