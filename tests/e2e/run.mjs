@@ -287,6 +287,28 @@ async function main() {
       check(!findSecret(after, PASSWORD), 'no form of the password in clear');
     },
 
+    async transcriptFollowsNewestLine() {
+      // The transcript shows its newest line unless the person scrolled up; it learns which from
+      // its scroll events and scrolls once per frame (results.js), never reading the layout per line.
+      const page = await openPage();
+      const frames = () => page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      const add = (n) => page.evaluate((k) => { for (let i = 0; i < k; ++i) window.smtpcResults.addLine([[`line ${i}`, 'info']]); }, n);
+      const gap = () => page.$eval('[data-testid=transcript]', (t) => t.scrollHeight - t.clientHeight - t.scrollTop);
+      await add(200);
+      await frames();
+      check(await gap() <= 4, 'at the newest line: ' + (await gap()));
+      await page.$eval('[data-testid=transcript]', (t) => { t.scrollTop = 0; });
+      await frames();
+      await add(20);
+      await frames();
+      check(await page.$eval('[data-testid=transcript]', (t) => t.scrollTop) === 0, 'scrolled up: stays where the person put it');
+      await page.$eval('[data-testid=transcript]', (t) => { t.scrollTop = t.scrollHeight; });
+      await frames();
+      await add(20);
+      await frames();
+      check(await gap() <= 4, 'back at the bottom: follows again: ' + (await gap()));
+    },
+
     async cancel() {
       const page = await openPage();
       await fill(page, sandboxForm(slow.starttls, { caPem: fs.readFileSync(slow.ca_file, 'utf8') }));

@@ -31,12 +31,31 @@ window.smtpcResults = (function () {
     $('status').className = kind || '';
   }
 
+  // A transcript follows its newest line unless the person scrolled up. Whether it is at the bottom
+  // is read when it scrolls, and it is scrolled once per frame: reading the layout beside every
+  // appended line forced a layout per line, the biggest cost between two replies (issue 18).
+  const following = new WeakMap();  // view → at the bottom when it last scrolled
+  const toScroll = new Set();
+  function follow(view) {
+    if (!following.has(view)) {
+      view.addEventListener('scroll', () => following.set(view, view.scrollTop + view.clientHeight >= view.scrollHeight - 4), { passive: true });
+    }
+    if (!following.has(view) || view.childElementCount === 1) following.set(view, true);  // a new transcript starts at its end
+    if (!following.get(view) || toScroll.has(view)) return;
+    if (!toScroll.size) {
+      requestAnimationFrame(() => {
+        for (const v of toScroll) v.scrollTop = v.scrollHeight;
+        toScroll.clear();
+      });
+    }
+    toScroll.add(view);
+  }
+
   function addLine(parts, view = $('transcript')) {  // or the console's (console.js)
     const line = el('div');
     for (const [text, cls] of parts) line.append(el('span', text, cls));
-    const atBottom = view.scrollTop + view.clientHeight >= view.scrollHeight - 4;
     view.append(line);
-    if (atBottom) view.scrollTop = view.scrollHeight;
+    follow(view);
     return line;
   }
 
