@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <climits>
+#include <cstddef>
 #include <cstring>
 #include <ctime>
 #include <fstream>
@@ -199,6 +200,31 @@ Result<OutgoingMessage> makeMessage(SMTPc_MSG* msg) {
   return OutgoingMessage{m.envelope(), *composed};
 }
 
+// SMTPc_DSN as the envelope's request, checked as core checks it. Only the fields the caller's
+// StructSize covers are read: the struct may grow, and an older caller's is shorter.
+Result<DsnRequest> dsnRequest(const SMTPc_DSN& dsn) {
+  if (dsn.StructSize < offsetof(SMTPc_DSN, SendWithoutIfNotOffered) + sizeof dsn.SendWithoutIfNotOffered)
+    return Error(ErrorCode::InvalidArgument, "SMTPc_DSN: StructSize is not set; fill the request after SMTPc_SetDsn().");
+  constexpr unsigned kKnown =
+      SMTPc_DSN_NOTIFY_SUCCESS | SMTPc_DSN_NOTIFY_FAILURE | SMTPc_DSN_NOTIFY_DELAY | SMTPc_DSN_NOTIFY_NEVER;
+  if (dsn.Notify & ~kKnown) return Error(ErrorCode::InvalidArgument, "SMTPc_DSN: Notify holds an unknown bit.");
+  if (dsn.Ret != SMTPc_DSN_RET_DEFAULT && dsn.Ret != SMTPc_DSN_RET_FULL && dsn.Ret != SMTPc_DSN_RET_HDRS)
+    return Error(ErrorCode::InvalidArgument, "SMTPc_DSN: Ret is not one of SMTPc_DSN_RET_*.");
+  DsnRequest request;
+  request.notify.success = (dsn.Notify & SMTPc_DSN_NOTIFY_SUCCESS) != 0;
+  request.notify.failure = (dsn.Notify & SMTPc_DSN_NOTIFY_FAILURE) != 0;
+  request.notify.delay = (dsn.Notify & SMTPc_DSN_NOTIFY_DELAY) != 0;
+  request.notify.never = (dsn.Notify & SMTPc_DSN_NOTIFY_NEVER) != 0;
+  request.ret = dsn.Ret == SMTPc_DSN_RET_FULL ? DsnReturn::Full
+                : dsn.Ret == SMTPc_DSN_RET_HDRS ? DsnReturn::Headers
+                                                : DsnReturn::Default;
+  if (dsn.EnvId) request.envelopeId = dsn.EnvId;
+  request.originalRecipients = dsn.NoOrcpt == 0;
+  request.ifNotOffered = dsn.SendWithoutIfNotOffered ? IfDsnNotOffered::SendWithout : IfDsnNotOffered::Refuse;
+  if (Error bad = request.check(); bad.isError()) return Error(bad.code(), "SMTPc_DSN: " + bad.explanation());
+  return request;
+}
+
 }  // namespace
 
 extern "C" {
@@ -228,11 +254,18 @@ int SMTPc_Connect(const char* host, unsigned short port, const char* username, c
   return handle;
 }
 
-void SMTPc_SendMsg(int handle, SMTPc_MSG* msg, SMTPc_ERR* err) {
+void SMTPc_SendMsg(int handle, SMTPc_MSG* msg, SMTPc_ERR* err) { SMTPc_SendMsgDsn(handle, msg, nullptr, err); }
+
+void SMTPc_SendMsgDsn(int handle, SMTPc_MSG* msg, const SMTPc_DSN* dsn, SMTPc_ERR* err) {
   const auto connection = find(handle);
   if (!connection) return reportNoHandle(err);
   auto outgoing = makeMessage(msg);
   if (!outgoing) return report(err, outgoing.error());
+  if (dsn) {
+    auto request = dsnRequest(*dsn);
+    if (!request) return report(err, request.error());
+    outgoing.value().envelope.dsn = *request;
+  }
   std::lock_guard lock(connection->mutex);  // waits for another thread's call on this handle
   if (!connection->client) return reportNoHandle(err);  // closed by another thread meanwhile
   report(err, connection->client->send(std::move(*outgoing)).error);
@@ -277,6 +310,13 @@ void SMTPc_SetMbox(SMTPc_MBOX* mbox, const char* name, const char* addr, SMTPc_E
   if (!checked) return report(err, checked.error());
   std::snprintf(mbox->NameDisp, sizeof mbox->NameDisp, "%s", name ? name : "");
   std::snprintf(mbox->Addr, sizeof mbox->Addr, "%s", addr);
+  report(err, Error());
+}
+
+void SMTPc_SetDsn(SMTPc_DSN* dsn, SMTPc_ERR* err) {
+  if (!dsn) return report(err, SMTPc_ERR_NULL_PTR, "SMTPc_SetDsn: the request is NULL.");
+  std::memset(dsn, 0, sizeof *dsn);
+  dsn->StructSize = sizeof *dsn;
   report(err, Error());
 }
 

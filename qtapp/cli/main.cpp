@@ -25,6 +25,7 @@
 #include "smtpc/tls_policy.h"
 #include "account_options.h"
 #include "discover_options.h"
+#include "dsn_options.h"
 #include "explain_options.h"
 #include "interactive_options.h"
 #include "json_output.h"
@@ -182,6 +183,7 @@ int main(int argc, char** argv) {
   const auto count = opt({"count"}, "Send the message N times over one connection.", "N");
   const auto quitAfter = opt({"quit-after"}, "Stop after: connect | tls | ehlo | auth | mail | rcpt", "PHASE");
   const auto sendToAccepted = opt({"send-to-accepted"}, "If some recipients are refused, send to the others.");
+  const cli::DsnOptions dsnOptions = cli::addDsnOptions(parser);
   const auto timeout = opt({"timeout"}, "Seconds to wait for each step (default 60).", "SECONDS");
   const auto printMessage = opt({"print-message"}, "Compose the message, print it, send nothing.");
   const cli::AccountOptions accountOptions = cli::addAccountOptions(parser);
@@ -288,6 +290,7 @@ int main(int argc, char** argv) {
       m.from = *sender;
     }
     if (!mailboxes(to, m.to, &why) || !mailboxes(cc, m.cc, &why) || !mailboxes(bcc, m.bcc, &why)) return usage(why);
+    if (!cli::readDsnOptions(parser, dsnOptions, m.dsn, &why)) return usage(why);
     if (parser.isSet(dataFile)) {
       // Streamed from the file as it is sent: any size, constant memory. "-": standard input.
       Result<std::shared_ptr<ContentSource>> content = std::shared_ptr<ContentSource>();
@@ -532,6 +535,7 @@ int main(int argc, char** argv) {
     QJsonObject o{{"index", static_cast<qint64>(r.message)}, {"ok", !r.error}};
     if (r.error) o["error"] = errorJson(r.error);
     if (r.reply) o["reply"] = replyJson(r.reply);
+    if (r.dsnOmitted) o["dsnOmitted"] = true;  // delivery reports asked, the server offers no DSN: sent without
     QJsonArray recipients;
     for (const auto& rr : r.recipients)
       recipients.append(QJsonObject{{"address", QString::fromStdString(rr.address)}, {"accepted", rr.accepted},

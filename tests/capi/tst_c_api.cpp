@@ -380,6 +380,61 @@ class TestCApi : public QObject {
     QVERIFY(sent.load() >= 1);
     QCOMPARE(delivered(sandbox), sent.load());
   }
+
+  // Delivery reports (DSN, RFC 3461) through SMTPc_SendMsgDsn: SMTPc_MSG keeps its layout (old
+  // programs run unchanged); the request is its own struct, versioned by StructSize. The sandbox
+  // does not offer DSN: refused before MAIL (nothing delivered, the handle still usable), or sent
+  // without the parameters when SendWithoutIfNotOffered says so. Bad values are refused locally.
+  void deliveryReportsRequest() {
+    Sandbox sandbox;
+    QVERIFY(sandbox.ok());
+    SMTPc_ERR err;
+    SMTPc_SetDsn(nullptr, &err);
+    QCOMPARE(err, SMTPc_ERR_NULL_PTR);
+    SMTPc_MBOX from;
+    SMTPc_SetMbox(&from, "", "dsn@example.org", &err);
+    SimpleMessage message(&from);
+    const int handle = SMTPc_Connect("127.0.0.1", sandbox.port("plain"), nullptr, nullptr, nullptr, &err);
+    QCOMPARE(err, SMTPc_ERR_NONE);
+
+    SMTPc_DSN dsn;
+    std::memset(&dsn, 0, sizeof dsn);  // StructSize 0: not filled by SMTPc_SetDsn
+    dsn.Notify = SMTPc_DSN_NOTIFY_SUCCESS;
+    SMTPc_SendMsgDsn(handle, &message.msg, &dsn, &err);
+    QCOMPARE(err, SMTPc_ERR_INVALID_ARG);
+
+    SMTPc_SetDsn(&dsn, &err);
+    QCOMPARE(err, SMTPc_ERR_NONE);
+    QCOMPARE(dsn.StructSize, sizeof dsn);
+    dsn.Notify = SMTPc_DSN_NOTIFY_NEVER | SMTPc_DSN_NOTIFY_SUCCESS;
+    SMTPc_SendMsgDsn(handle, &message.msg, &dsn, &err);
+    QCOMPARE(err, SMTPc_ERR_INVALID_ARG);
+    QVERIFY2(std::strstr(SMTPc_ErrExplanation(), "never"), SMTPc_ErrExplanation());
+    dsn.Notify = SMTPc_DSN_NOTIFY_SUCCESS | SMTPc_DSN_NOTIFY_FAILURE;
+    const std::string longId(101, 'x');
+    dsn.EnvId = longId.c_str();
+    SMTPc_SendMsgDsn(handle, &message.msg, &dsn, &err);
+    QCOMPARE(err, SMTPc_ERR_INVALID_ARG);
+    dsn.EnvId = "c-api 1";
+    dsn.Ret = SMTPc_DSN_RET_HDRS;
+
+    SMTPc_SendMsgDsn(handle, &message.msg, &dsn, &err);
+    QCOMPARE(err, SMTPc_ERR_MSG_REJECTED);
+    QVERIFY2(std::strstr(SMTPc_ErrExplanation(), "does not offer DSN (RFC 3461)"), SMTPc_ErrExplanation());
+    QCOMPARE(delivered(sandbox), 0);
+
+    dsn.SendWithoutIfNotOffered = 1;
+    SMTPc_SendMsgDsn(handle, &message.msg, &dsn, &err);
+    QVERIFY2(err == SMTPc_ERR_NONE, SMTPc_ErrExplanation());
+    SMTPc_SendMsgDsn(handle, &message.msg, nullptr, &err);  // NULL: as SMTPc_SendMsg
+    QVERIFY2(err == SMTPc_ERR_NONE, SMTPc_ErrExplanation());
+    SMTPc_Disconnect(handle, &err);
+    QCOMPARE(delivered(sandbox), 2);
+    QFile envelope(sandbox.maildir() + QStringLiteral("/1.json"));
+    QVERIFY(envelope.open(QIODevice::ReadOnly));
+    const QJsonObject json = QJsonDocument::fromJson(envelope.readAll()).object();
+    QVERIFY2(!QJsonDocument(json).toJson().contains("RET="), QJsonDocument(json).toJson().constData());
+  }
 };
 
 QTEST_GUILESS_MAIN(TestCApi)

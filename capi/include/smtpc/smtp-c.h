@@ -142,6 +142,38 @@ typedef struct SMTPc_MSG {
   char MsgID[256];            /**< Out: the Message-ID given to the message. */
 } SMTPc_MSG;
 
+/** @brief SMTPc_DSN::Notify: when a delivery report is wanted (RFC 3461 §4.1); NEVER excludes the others. */
+#define SMTPc_DSN_NOTIFY_SUCCESS 0x1u /**< when the message is delivered */
+#define SMTPc_DSN_NOTIFY_FAILURE 0x2u /**< when it cannot be delivered */
+#define SMTPc_DSN_NOTIFY_DELAY 0x4u   /**< when its delivery is delayed */
+#define SMTPc_DSN_NOTIFY_NEVER 0x8u   /**< never, not even on failure */
+
+/** @brief SMTPc_DSN::Ret: what a failure report returns of the message (RFC 3461 §4.3). */
+typedef enum SMTPc_DSN_RET {
+  SMTPc_DSN_RET_DEFAULT = 0, /**< not asked: the server chooses */
+  SMTPc_DSN_RET_FULL = 1,    /**< the whole message */
+  SMTPc_DSN_RET_HDRS = 2     /**< its headers only */
+} SMTPc_DSN_RET;
+
+/**
+ * @brief The delivery reports (DSN, RFC 3461) a message asks for, given to SMTPc_SendMsgDsn().
+ *
+ * A struct of its own, not new fields of SMTPc_MSG, so that SMTPc_MSG keeps its size and layout
+ * and programs built against an older smtp-c.h run unchanged. StructSize versions it: fill it with
+ * SMTPc_SetDsn(), which sets StructSize to the size this header knows; a later libsmtpc that
+ * appends fields reads only those the caller's StructSize covers, and takes the rest as their
+ * defaults (zero: nothing asked).
+ */
+typedef struct SMTPc_DSN {
+  size_t StructSize;          /**< sizeof(SMTPc_DSN) as the caller knows it; set by SMTPc_SetDsn(). */
+  unsigned int Notify;        /**< SMTPc_DSN_NOTIFY_* bits for every recipient; 0: not asked. */
+  SMTPc_DSN_RET Ret;          /**< RET=; SMTPc_DSN_RET_DEFAULT: not asked. */
+  const char* EnvId;          /**< ENVID= (printable ASCII, at most 100 characters); NULL or "": none. */
+  int NoOrcpt;                /**< non-zero: no ORCPT=rfc822;ADDRESS on RCPT (sent by default once anything is asked). */
+  int SendWithoutIfNotOffered; /**< non-zero: a server without DSN gets the message without the requests, instead of
+                                    SMTPc_ERR_MSG_REJECTED before MAIL. */
+} SMTPc_DSN;
+
 /** @brief How TLS starts when a SMTPc_SECURE_CFG is given. */
 typedef enum SMTPc_SECURE_MODE {
   SMTPc_SECURE_IMPLICIT = 0, /**< TLS from the first byte (port 465), as µC/SMTPc's secure sockets. */
@@ -188,6 +220,15 @@ SMTPC_C_API int SMTPc_Connect(const char* host, unsigned short port, const char*
  */
 SMTPC_C_API void SMTPc_SendMsg(int handle, SMTPc_MSG* msg, SMTPc_ERR* err);
 /**
+ * @brief SMTPc_SendMsg() asking for delivery reports (DSN, RFC 3461).
+ * @param handle  from SMTPc_Connect().
+ * @param msg     the message; its MsgID is filled in.
+ * @param dsn     the reports asked, filled after SMTPc_SetDsn(); NULL: none (as SMTPc_SendMsg()).
+ * @param err     out: SMTPc_ERR_NONE, or why it failed (SMTPc_ERR_INVALID_ARG for a bad ENVID or
+ *                NOTIFY, SMTPc_ERR_MSG_REJECTED when the server does not offer DSN); may be NULL.
+ */
+SMTPC_C_API void SMTPc_SendMsgDsn(int handle, SMTPc_MSG* msg, const SMTPc_DSN* dsn, SMTPc_ERR* err);
+/**
  * @brief Ends a session (QUIT) and frees its handle, from any thread.
  * @param handle  from SMTPc_Connect().
  * @param err     out: the session's first error (a failed message too), or SMTPc_ERR_NONE; may be NULL.
@@ -219,6 +260,12 @@ SMTPC_C_API void SMTPc_SetMbox(SMTPc_MBOX* mbox, const char* name, const char* a
  * @param err  out: SMTPc_ERR_NONE or SMTPc_ERR_NULL_PTR; may be NULL.
  */
 SMTPC_C_API void SMTPc_SetMsg(SMTPc_MSG* msg, SMTPc_ERR* err);
+/**
+ * @brief Clears a delivery-report request (nothing asked) and sets its StructSize.
+ * @param dsn  the request.
+ * @param err  out: SMTPc_ERR_NONE or SMTPc_ERR_NULL_PTR; may be NULL.
+ */
+SMTPC_C_API void SMTPc_SetDsn(SMTPc_DSN* dsn, SMTPc_ERR* err);
 
 /**
  * @brief Allows AUTH without TLS (test servers only).
