@@ -177,6 +177,24 @@ class TestLineExplain : public QObject {
     QTest::newRow("empty") << "334 " << "initial response";
     QTest::newRow("refused token (RFC 7628)") << "334 eyJzdGF0dXMiOiJpbnZhbGlkX3Rva2VuIn0=" << "invalid_token";
     QTest::newRow("not base64") << "334 ???" << "should be base64";
+    // SCRAM (RFC 7677 §3's example): what each of the server's messages carries.
+    QTest::newRow("SCRAM server-first")
+        << "334 cj1yT3ByTkdmd0ViZVJXZ2JORWtxTyVodllEcFdVYTJSYVRDQWZ1eEZJbGopaE5sRiRrMCxzPVcyMlphSjBTTlk3c29Fc1VFamI2Z1E9PSxpPTQwOTY="
+        << "SCRAM, 2 of 4: salt, iterations and nonces";
+    QTest::newRow("SCRAM server-final") << "334 dj02cnJpVFJCaTIzV3BSUi93dHVwK21NaFVaVW4vZEI1bkxUSlJzamw5NUc0PQ=="
+                                        << "4 of 4: the server's signature";
+    QTest::newRow("SCRAM error") << "334 ZT1pbnZhbGlkLXByb29m" << "the password is wrong";
+  }
+
+  // SCRAM's notes (session_auth.cpp writes them): what the client's messages prove.
+  void scramNotes() {
+    const auto first = explainLine("=== (SCRAM client-first, decoded from base64: \"n,,n=user,r=rOprNGfwEbeRWgbNEkqO\")");
+    QVERIFY2(all(first).contains(QStringLiteral("who logs in")), qPrintable(describe(first)));
+    const auto final = explainLine("=== (SCRAM client-final, decoded from base64: \"c=biws,r=abc,p=********\")");
+    QVERIFY2(all(final).contains(QStringLiteral("without sending it")), qPrintable(describe(final)));
+    QVERIFY(hasReference(final, "RFC 5802 §3"));
+    const auto proved = explainLine("=== The server's SCRAM signature is right: it knows the salted password too");
+    QVERIFY2(all(proved).contains(QStringLiteral("server proves itself")), qPrintable(describe(proved)));
   }
   void challengesDecoded() {
     QFETCH(QString, line);
