@@ -180,44 +180,74 @@ HeadStatus parseHandshake(QByteArrayView bytes, qsizetype maxBytes, HandshakeReq
     else if (name == "sec-websocket-key") request->key = value;
     else if (name == "x-forwarded-for") request->forwardedFor.append(value);
     else if (name == "upgrade") request->upgradeToWebSocket = value.toLower() == "websocket";
+    else if (name == "host") request->host = value;
+    else if (name == "accept-encoding") request->acceptEncoding += (request->acceptEncoding.isEmpty() ? "" : ",") + value;
+    else if (name == "if-none-match") request->ifNoneMatch += (request->ifNoneMatch.isEmpty() ? "" : ",") + value;
+    else if (name == "connection") request->connection = value.toLower();
+    else if (name == "sec-fetch-site") request->fetchSite = value.toLower();
+    else if (name == "transfer-encoding" || (name == "content-length" && value != "0")) request->hasBody = true;
   }
   return HeadStatus::Complete;
+}
+
+bool isOwnOrigin(const Config& config, const HandshakeRequest& request) {
+  if (config.webDir.isEmpty() || request.host.isEmpty()) return false;
+  // Host is host[:port]; the name must be localhost or an address ([v6] in brackets).
+  const QByteArray host = request.host.toLower();
+  QByteArray name = host;
+  if (host.startsWith('[')) {
+    const qsizetype close = host.indexOf(']');
+    if (close < 0 || (close + 1 < host.size() && host[close + 1] != ':')) return false;
+    name = host.mid(1, close - 1);
+  } else if (const qsizetype colon = host.indexOf(':'); colon >= 0) {
+    name = host.left(colon);
+  }
+  if (name != "localhost" && QHostAddress(QString::fromLatin1(name)).isNull()) return false;
+  if (request.origins.isEmpty()) return request.fetchSite == "same-origin";
+  if (request.origins.size() != 1) return false;
+  const QByteArray origin = request.origins.first().toLower();
+  return origin == "http://" + host || origin == "https://" + host;
+}
+
+bool originAllowed(const Config& config, const HandshakeRequest& request) {
+  if (request.origins.size() == 1 && config.allowOrigins.contains(QString::fromUtf8(request.origins.first()))) return true;
+  return isOwnOrigin(config, request);
 }
 
 Admission admit(const Config& config, const QHostAddress& peer, const HandshakeRequest& request, const Load& load) {
   Admission a;
   a.client = forwardedClient(config, peer, request.forwardedFor);
   a.clientKey = clientKey(a.client);
-  auto refuse = [&a](int code, const QString& reason) {
+  auto refuse = [&a](int code, const QString& reason, const char* why) {
     a.code = code;
     a.reason = reason;
+    a.why = why;
     return a;
   };
-  if (load.shuttingDown) return refuse(ShuttingDown, defaultReason(ShuttingDown));
+  if (load.shuttingDown) return refuse(ShuttingDown, defaultReason(ShuttingDown), "shutting_down");
   // Origin: browsers always send it; a missing or unlisted one is refused (no cross-site use).
   // It keeps other web pages out, nothing more: any program can write any Origin.
-  if (request.origins.isEmpty()) return refuse(NotAllowed, QStringLiteral("no Origin header"));
-  if (request.origins.size() != 1 || !config.allowOrigins.contains(QString::fromUtf8(request.origins.first())))
-    return refuse(NotAllowed, QStringLiteral("origin not allowed"));
+  if (request.origins.isEmpty()) return refuse(NotAllowed, QStringLiteral("no Origin header"), "origin");
+  if (!originAllowed(config, request)) return refuse(NotAllowed, QStringLiteral("origin not allowed"), "origin");
   if (request.method != "GET" || !request.upgradeToWebSocket || request.key.isEmpty())
-    return refuse(NotAllowed, QStringLiteral("not a WebSocket request"));
+    return refuse(NotAllowed, QStringLiteral("not a WebSocket request"), "not_websocket");
   const QUrl url = QUrl::fromEncoded(request.target);
   const QUrlQuery query(url);
   const QString host = query.queryItemValue(fromView(relay::kHostParameter));
   bool ok = false;
   const uint port = query.queryItemValue(fromView(relay::kPortParameter)).toUInt(&ok);
   if (!url.isValid() || url.path() != fromView(relay::kPath) || host.isEmpty() || !ok || port == 0 || port > 65535)
-    return refuse(NotAllowed, QStringLiteral("expected ") + requestPattern());
+    return refuse(NotAllowed, QStringLiteral("expected ") + requestPattern(), "bad_target");
   a.host = host;
   a.port = static_cast<quint16>(port);
   if (!config.token.isEmpty() &&
       !sameSecret(query.queryItemValue(fromView(relay::kTokenParameter), QUrl::FullyDecoded).toUtf8(), config.token))
-    return refuse(NotAllowed, QStringLiteral("token refused"));
+    return refuse(NotAllowed, QStringLiteral("token refused"), "token");
   a.destination = config.allowed(host, a.port);
-  if (!a.destination) return refuse(NotAllowed, QStringLiteral("destination not allowed"));
-  if (load.connections >= config.maxConnections) return refuse(OverCapacity, defaultReason(OverCapacity));
+  if (!a.destination) return refuse(NotAllowed, QStringLiteral("destination not allowed"), "destination");
+  if (load.connections >= config.maxConnections) return refuse(OverCapacity, defaultReason(OverCapacity), "capacity");
   if (load.perClient && load.perClient->value(a.clientKey) >= config.maxPerClient)
-    return refuse(OverCapacity, QStringLiteral("too many connections from your address"));
+    return refuse(OverCapacity, QStringLiteral("too many connections from your address"), "client_capacity");
   return a;
 }
 

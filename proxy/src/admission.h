@@ -53,6 +53,13 @@ struct HandshakeRequest {
   QByteArray key;             // Sec-WebSocket-Key
   bool upgradeToWebSocket = false;
   QList<QByteArray> forwardedFor;
+  // What the page's own files (--web, web.h) and the same-origin rule read.
+  QByteArray host;            // Host
+  QByteArray acceptEncoding;  // every Accept-Encoding value, joined with ','
+  QByteArray ifNoneMatch;     // every If-None-Match value, joined with ','
+  QByteArray connection;      // Connection, lower case
+  QByteArray fetchSite;       // Sec-Fetch-Site: a browser's word on who asks (it cannot be set by a page)
+  bool hasBody = false;       // a Content-Length other than 0, or a Transfer-Encoding
 };
 
 enum class HeadStatus { Incomplete, Complete, TooLarge, Malformed };
@@ -70,6 +77,7 @@ struct Load {
 struct Admission {
   int code = 0;    // 0: admitted; otherwise the close code the client is sent
   QString reason;  // said to the client and logged: never the query, never the token
+  const char* why = "";  // the refusal as a fixed word for the metrics' label ("origin", "token", ...)
   QHostAddress client;
   QString clientKey;
   QString host;  // the destination asked for (empty if the request did not say)
@@ -77,6 +85,16 @@ struct Admission {
   const Destination* destination = nullptr;
   bool admitted() const { return code == 0; }
 };
+
+// --web: the page's own origin may use the relay without --allow-origin. The request's Origin
+// names the Host it was sent to (http or https), or, for a lookup, there is no Origin and the
+// browser says Sec-Fetch-Site: same-origin (a browser sends no Origin on a same-origin GET).
+// Only when that Host is "localhost" or an IP literal: a DNS name could be an attacker's,
+// rebound to this relay's address (DNS rebinding), so a page served under a name needs
+// --allow-origin with that name.
+bool isOwnOrigin(const Config& config, const HandshakeRequest& request);
+// The Origin rule of the relay and of the lookups: listed in --allow-origin, or isOwnOrigin.
+bool originAllowed(const Config& config, const HandshakeRequest& request);
 
 // Decides in this order, so that nothing about the allowlist or the load is told to a page
 // that may not use the relay: shutting down, Origin, the request's form, the token, the

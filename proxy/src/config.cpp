@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <QFile>
+#include <QFileInfo>
 
 #include "admission.h"
 
@@ -59,6 +60,7 @@ bool Config::set(const QString& name, const QString& value, QString* why) {
   if (name == QLatin1String("handshake-timeout")) return number(handshakeTimeoutMs, 1000);
   if (name == QLatin1String("connect-timeout")) return number(connectTimeoutMs, 1000);
   if (name == QLatin1String("idle-timeout")) return number(idleTimeoutMs, 1000);
+  if (name == QLatin1String("shutdown-delay")) return number(shutdownDelayMs, 1000);
   if (name == QLatin1String("max-frame")) {
     int v = 0;
     if (!number(v)) return false;
@@ -145,6 +147,35 @@ bool Config::set(const QString& name, const QString& value, QString* why) {
       *why = QStringLiteral("dns-server wants an IPv4 address (port 53), not \"%1\"").arg(value);
       return false;
     }
+    return true;
+  }
+  if (name == QLatin1String("web")) {
+    const QFileInfo dir(value);
+    if (!dir.isDir() || !QFileInfo::exists(dir.filePath() + QStringLiteral("/index.html"))) {
+      *why = QStringLiteral("web wants a folder holding index.html, not \"%1\"").arg(value);
+      return false;
+    }
+    webDir = dir.canonicalFilePath();
+    return true;
+  }
+  if (name == QLatin1String("metrics")) {
+    QString host;
+    quint16 port = 0;
+    if (!hostPort(host, port, true)) return false;
+    metricsAddress = QHostAddress(host);
+    if (metricsAddress.isNull()) {
+      *why = QStringLiteral("metrics: \"%1\" is not an IP address").arg(host);
+      return false;
+    }
+    metricsPort = port;
+    return true;
+  }
+  if (name == QLatin1String("log-format")) {
+    if (value != QLatin1String("json") && value != QLatin1String("text")) {
+      *why = QStringLiteral("log-format wants text or json, not \"%1\"").arg(value);
+      return false;
+    }
+    logJson = value == QLatin1String("json");
     return true;
   }
   *why = QStringLiteral("unknown setting \"%1\"").arg(name);

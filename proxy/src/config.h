@@ -72,6 +72,17 @@ struct Config {
   // for every address lookup, the relay's included; null: the system's resolver.
   QHostAddress dnsServer;
 
+  // --web DIR: the page's files served on the relay's own listener (web.h); empty: none.
+  QString webDir;
+  // --metrics ADDR:PORT: /healthz and /metrics (metrics.h) on a listener of their own; port -1: off.
+  QHostAddress metricsAddress = QHostAddress::LocalHost;
+  int metricsPort = -1;
+  // --log-format json: one JSON object per line instead of words.
+  bool logJson = false;
+  // --shutdown-delay: after SIGTERM, /healthz says 503 this long while the relay still works (a
+  // load balancer stops sending new clients), then every connection is closed.
+  int shutdownDelayMs = 0;
+
   // Reads one "name = value" line of a config file or one "--name value" option.
   bool set(const QString& name, const QString& value, QString* why);
   // The allowlist entry for host:port, or null.

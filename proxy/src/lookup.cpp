@@ -30,6 +30,14 @@ QString seconds(int ms) { return QString::number(ms / 1000.0, 'g', 3); }
 
 void logLookup(const QString& client, const QString& type, const QString& subject, const QString& status,
                const QString& detail, qint64 ms) {
+  countLookup(status);
+  if (jsonLog()) {
+    if (lcProxy().isInfoEnabled())
+      logJson({{QStringLiteral("event"), QStringLiteral("lookup")}, {QStringLiteral("client"), client},
+               {QStringLiteral("type"), type}, {QStringLiteral("subject"), subject.isEmpty() ? QJsonValue() : QJsonValue(subject)},
+               {QStringLiteral("status"), status}, {QStringLiteral("ms"), ms}, {QStringLiteral("reason"), detail}});
+    return;
+  }
   qCInfo(lcProxy).noquote() << QStringLiteral("lookup client %1 %2 %3 status %4 duration %5 ms (%6)")
                                    .arg(client, type, subject.isEmpty() ? QStringLiteral("-") : subject, status)
                                    .arg(ms)

@@ -260,10 +260,11 @@ LookupAdmission admitLookup(const Config& config, const QHostAddress& peer, cons
   if (shuttingDown) return refuse(503, relay::kLookupBusy, QStringLiteral("the relay is shutting down"));
   // The same rule as for relaying: a page from an allowed origin, or nothing. A refused page
   // gets no CORS header, so it cannot even read why.
-  if (request.origins.isEmpty()) return refuse(403, relay::kLookupRefused, QStringLiteral("no Origin header"));
-  if (request.origins.size() != 1 || !config.allowOrigins.contains(QString::fromUtf8(request.origins.first())))
-    return refuse(403, relay::kLookupRefused, QStringLiteral("origin not allowed"));
-  a.allowedOrigin = QString::fromUtf8(request.origins.first());
+  // (--web: the page's own origin too, which a browser's same-origin GET names by Sec-Fetch-Site.)
+  if (request.origins.isEmpty() && !isOwnOrigin(config, request))
+    return refuse(403, relay::kLookupRefused, QStringLiteral("no Origin header"));
+  if (!originAllowed(config, request)) return refuse(403, relay::kLookupRefused, QStringLiteral("origin not allowed"));
+  if (!request.origins.isEmpty()) a.allowedOrigin = QString::fromUtf8(request.origins.first());
   if (request.method != "GET") return refuse(400, relay::kLookupBadRequest, QStringLiteral("a lookup is a GET"));
   QString why;
   if (!parseLookupQuery(config, request.target, &a.query, &why)) return refuse(400, relay::kLookupBadRequest, why);

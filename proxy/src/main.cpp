@@ -8,6 +8,7 @@
 #include <QCoreApplication>
 #include <QFile>
 #include <QSocketNotifier>
+#include <QTimer>
 #include <csignal>
 #include <cstdio>
 
@@ -58,6 +59,10 @@ int main(int argc, char** argv) {
       "    $ smtpc-proxy --allow-origin http://localhost:8080 --allow smtp.example.com:587\n"
       "  A public relay over wss:// with a shared secret, and the page's settings lookup:\n"
       "    $ smtpc-proxy --listen 0.0.0.0:8443 --cert relay.pem --key relay.key --token-file token --lookup --allow-origin https://mail.example.org --allow smtp.example.com:465\n"
+      "  The page and its relay in one process (open the printed address; the page's default relay just works):\n"
+      "    $ smtpc-proxy --web build/wasm/web --allow smtp.example.com:587\n"
+      "  With health and metrics for a monitor, and a JSON log:\n"
+      "    $ smtpc-proxy --web /usr/share/smtpc/web --allow smtp.example.com:587 --metrics 127.0.0.1:9187 --log-format json\n"
       "  The same settings from a file (one \"name = value\" per line):\n"
       "    $ smtpc-proxy --config /etc/smtpc-proxy.conf").arg(smtpc::proxy::requestPattern(), closeCodes));
   parser.addHelpOption();
@@ -104,6 +109,29 @@ int main(int argc, char** argv) {
                      "queries and every address lookup, the relay's included.", "ADDR"},
       {"cert", "Serve wss:// with this certificate chain (PEM).", "FILE"},
       {"key", "The private key for --cert (PEM).", "FILE"},
+      {"web", "Also serve the page's files from DIR (build/wasm/web, or share/smtpc/web) on the relay's own address, so "
+              "that the page and its default relay (this address, /smtp) share one origin. GET and HEAD only, no listing, "
+              "nothing outside DIR (no dotfiles, no symlinks out of it); DIR/FILE.br or .gz when the browser takes it; "
+              "ETags; the page's Content-Security-Policy and nosniff, no-referrer, same-origin opener headers. The page's "
+              "own origin may then use the relay and the lookups without --allow-origin when it is reached as localhost "
+              "or by IP address; under a name, give that name's origin with --allow-origin (a name could be rebound to "
+              "this address by someone else's DNS). Page connections count apart from relays, under the same "
+              "--max-connections and --max-per-client, and end after --handshake-timeout without a request.", "DIR"},
+      {"metrics", "Serve GET /healthz (200 \"ok\"; 503 \"draining\" once SIGTERM or SIGINT has come: see --shutdown-delay) "
+                  "and GET /metrics "
+                  "(Prometheus text format 0.0.4: smtpc_proxy_connections, smtpc_proxy_handshakes_in_progress, "
+                  "smtpc_proxy_web_connections, smtpc_proxy_accepted_total, smtpc_proxy_handshakes_refused_total{reason}, "
+                  "smtpc_proxy_closes_total{code}, smtpc_proxy_bytes_total{direction=up|down}, "
+                  "smtpc_proxy_lookups_total{status}, smtpc_proxy_web_requests_total{status}, process_*) on a listener of "
+                  "their own. Keep it off the public network: it says how busy the relay is.", "ADDR:PORT"},
+      {"shutdown-delay", "After SIGTERM or SIGINT, keep relaying this long while /healthz (--metrics) says 503, so that "
+                         "a load balancer's health check takes this relay out before anything is refused; then close "
+                         "every connection (1001) and exit. A second signal ends the wait. Default 0.", "SECONDS"},
+      {"log-format", "text (default): one line of words per connection; json: one JSON object per line, for a "
+                     "connection {\"time\", \"event\":\"connection\", \"client\", \"destination\", \"up\", \"down\" "
+                     "(bytes), \"ms\", \"code\" (the close code, 0: aborted), \"reason\"}, for a lookup its type, status and "
+                     "reason, anything else {\"time\", \"level\", \"category\", \"message\"}. Never payload, never the "
+                     "request's query or token.", "FORMAT"},
   };
   for (const Setting& s : settings) parser.addOption(QCommandLineOption(QString::fromLatin1(s.name), s.help, QString::fromLatin1(s.value)));
   const QCommandLineOption lookup(
@@ -148,7 +176,9 @@ int main(int argc, char** argv) {
   if (parser.isSet(lookup)) config.set(QStringLiteral("lookup"), QStringLiteral("on"), &why);
   if (config.allow.isEmpty() && !config.lookup)
     return fail("no destination is allowed: give --allow HOST:PORT (see --help)");
-  if (config.allowOrigins.isEmpty()) return fail("no Origin is allowed: give --allow-origin ORIGIN (see --help)");
+  if (config.allowOrigins.isEmpty() && config.webDir.isEmpty())
+    return fail("no Origin is allowed: give --allow-origin ORIGIN or --web DIR (see --help)");
+  if (config.logJson) smtpc::proxy::useJsonLog();
   if (config.certFile.isEmpty() != config.keyFile.isEmpty()) return fail("--cert and --key go together");
 
   // Two descriptors per connection: use what the system allows.
@@ -161,18 +191,50 @@ int main(int argc, char** argv) {
   smtpc::proxy::Proxy proxy(config);
   if (!proxy.listen(&why)) return fail("cannot listen: " + why);
   std::printf("listening on %s:%u\n", qPrintable(proxy.address().toString()), proxy.port());
+  if (!config.webDir.isEmpty()) {
+    const QHostAddress a = proxy.address();
+    const QString host = a == QHostAddress::Any || a == QHostAddress::AnyIPv4 || a == QHostAddress::AnyIPv6
+                             ? QStringLiteral("localhost")
+                             : (a.protocol() == QAbstractSocket::IPv6Protocol ? "[" + a.toString() + "]" : a.toString());
+    std::printf("page at %s://%s:%u/\n", config.certFile.isEmpty() ? "http" : "https", qPrintable(host), proxy.port());
+  }
+  // /healthz and /metrics, on their own address (Gauges: read from the proxy at each request).
+  std::unique_ptr<smtpc::proxy::MetricsServer> metrics;
+  bool draining = false;  // a signal came: from then on /healthz says 503
+  if (config.metricsPort >= 0) {
+    metrics = std::make_unique<smtpc::proxy::MetricsServer>(
+        [&proxy, &draining] {
+          smtpc::proxy::Gauges gauges = proxy.gauges();
+          gauges.draining = gauges.draining || draining;
+          return gauges;
+        },
+        config.handshakeTimeoutMs);
+    if (!metrics->listen(config.metricsAddress, static_cast<quint16>(config.metricsPort), &why))
+      return fail("cannot listen for --metrics: " + why);
+    std::printf("metrics on %s:%u\n", qPrintable(metrics->address().toString()), metrics->port());
+  }
   std::fflush(stdout);
 
   // SIGINT/SIGTERM: close every connection with ShuttingDown, then exit (self-pipe: safe in a handler).
   if (::socketpair(AF_UNIX, SOCK_STREAM, 0, signalPipe) != 0) return fail("socketpair failed");
   QSocketNotifier notifier(signalPipe[1], QSocketNotifier::Read);
+  QTimer delay;
+  delay.setSingleShot(true);
+  auto shutDown = [&] {
+    notifier.setEnabled(false);
+    delay.stop();
+    qCInfo(lcProxy) << "shutting down";
+    proxy.shutdown();
+  };
+  QObject::connect(&delay, &QTimer::timeout, shutDown);
   QObject::connect(&notifier, &QSocketNotifier::activated, [&] {
     char c;
-    if (::read(signalPipe[1], &c, 1) == 1) {
-      notifier.setEnabled(false);
-      qCInfo(lcProxy) << "shutting down";
-      proxy.shutdown();
-    }
+    if (::read(signalPipe[1], &c, 1) != 1) return;
+    if (draining || config.shutdownDelayMs <= 0) return shutDown();
+    draining = true;
+    qCInfo(lcProxy).noquote() << QStringLiteral("draining: /healthz says 503; closing every connection in %1 ms")
+                                     .arg(config.shutdownDelayMs);
+    delay.start(config.shutdownDelayMs);
   });
   QObject::connect(&proxy, &smtpc::proxy::Proxy::drained, &app, &QCoreApplication::quit);
   struct sigaction action {};

@@ -1,6 +1,7 @@
 #include "proxy.h"
 
 #include "lookup.h"
+#include "web_server.h"
 
 #include <QFile>
 #include <QSslConfiguration>
@@ -61,6 +62,15 @@ class Acceptor : public QTcpServer {
 
 void logConnection(const QString& client, const QString& destination, qint64 up, qint64 down, qint64 ms, int code,
                    const QString& reason) {
+  countConnectionEnd(code, up, down);
+  if (jsonLog()) {
+    if (lcProxy().isInfoEnabled())
+      logJson({{QStringLiteral("event"), QStringLiteral("connection")}, {QStringLiteral("client"), client},
+               {QStringLiteral("destination"), destination.isEmpty() ? QJsonValue() : QJsonValue(destination)},
+               {QStringLiteral("up"), up}, {QStringLiteral("down"), down}, {QStringLiteral("ms"), ms},
+               {QStringLiteral("code"), code}, {QStringLiteral("reason"), reason}});
+    return;
+  }
   qCInfo(lcProxy).noquote() << QStringLiteral("client %1 destination %2 up %3 down %4 duration %5 ms close %6 (%7)")
                                    .arg(client, destination.isEmpty() ? QStringLiteral("-") : destination)
                                    .arg(up)
@@ -81,6 +91,19 @@ Proxy::Proxy(Config config, QObject* parent)
   upgrader_.setMaxPendingConnections(std::numeric_limits<int>::max());
   connect(&upgrader_, &QWebSocketServer::newConnection, this, &Proxy::onUpgraded);
   clock_.start();
+  if (!config_.webDir.isEmpty()) {
+    // A kept-alive connection's request for the relay or the lookups: decided as a new connection's.
+    web_ = std::make_unique<WebServer>(config_, [this](QTcpSocket* socket) {
+      socket->setParent(this);
+      if (startHandshake(socket)) onHandshakeBytes(socket);
+    });
+    connect(web_.get(), &WebServer::connectionEnded, this, &Proxy::checkDrained);
+  }
+}
+
+Gauges Proxy::gauges() const {
+  return Gauges{connections_, static_cast<int>(handshakes_.size()), static_cast<int>(lookups_.size()),
+                web_ ? web_->connections() : 0, shuttingDown_};
 }
 
 Proxy::~Proxy() {
@@ -128,12 +151,23 @@ void Proxy::onAccepted(qintptr descriptor) {
     delete socket;
     return;
   }
+  ++counters().accepted;
+  if (!startHandshake(socket)) return;
+  if (auto* tls = qobject_cast<QSslSocket*>(socket)) {
+    tls->setSslConfiguration(upgrader_.sslConfiguration());
+    tls->startServerEncryption();
+  }
+}
+
+bool Proxy::startHandshake(QTcpSocket* socket) {
   const QHostAddress peer = canonical(socket->peerAddress());
   const QString peerKey = clientKey(peer);
   auto refuse = [&](const QString& reason) {
+    ++counters().refused[reasonWord(reason)];
     logConnection(peer.toString(), QString(), 0, 0, 0, 0, reason);
     socket->abort();
     socket->deleteLater();
+    return false;
   };
   if (shuttingDown_) return refuse(QStringLiteral("proxy shutting down"));
   if (static_cast<qsizetype>(handshakes_.size()) >= config_.maxHandshakes)
@@ -160,10 +194,7 @@ void Proxy::onAccepted(qintptr descriptor) {
   connect(socket, &QAbstractSocket::disconnected, this,
           [this, socket] { dropHandshake(socket, 0, QStringLiteral("client left during the handshake")); });
   handshakes_.emplace(socket, std::move(handshake));
-  if (auto* tls = qobject_cast<QSslSocket*>(socket)) {
-    tls->setSslConfiguration(upgrader_.sslConfiguration());
-    tls->startServerEncryption();
-  }
+  return true;
 }
 
 void Proxy::onHandshakeBytes(QTcpSocket* socket) {
@@ -183,6 +214,11 @@ void Proxy::onHandshakeBytes(QTcpSocket* socket) {
     case HeadStatus::Complete: break;
   }
   if (isLookupTarget(request.target)) return onLookupRequest(socket, request);
+  if (web_ && !request.upgradeToWebSocket) {  // --web: a request for the page's files
+    const QString peerKey = handshake.peerKey;
+    takeHandshake(socket);
+    return web_->take(socket, peerKey);
+  }
   const Admission admission = admit(config_, handshake.peer, request, Load{connections_, &perClient_, shuttingDown_});
   if (!admission.admitted()) {
     socket->write(refusalBytes(request, admission.code, admission.reason));
@@ -217,6 +253,7 @@ void Proxy::dropHandshake(QTcpSocket* socket, int code, const QString& reason, c
   const std::unique_ptr<Handshake> taken = takeHandshake(socket);
   if (!taken) return;
   const Handshake& handshake = *taken;
+  ++counters().refused[refusal ? refusal->why : reasonWord(reason)];
   const Admission* decided = handshake.admission ? &*handshake.admission : refusal;
   const QString client = decided ? decided->client.toString() : handshake.peer.toString();
   const QString destination =
@@ -307,7 +344,9 @@ void Proxy::onRelayFinished(Relay* relay) {
 }
 
 void Proxy::checkDrained() {
-  if (!shuttingDown_ || drainedSignalled_ || !relays_.isEmpty() || !handshakes_.empty() || !lookups_.isEmpty()) return;
+  if (!shuttingDown_ || drainedSignalled_ || !relays_.isEmpty() || !handshakes_.empty() || !lookups_.isEmpty() ||
+      (web_ && web_->connections() > 0))
+    return;
   drainedSignalled_ = true;
   emit drained();
 }
@@ -322,6 +361,7 @@ void Proxy::shutdown() {
   for (Relay* relay : relays) relay->close(ShuttingDown);
   const auto lookups = lookups_;
   for (Lookup* lookup : lookups) lookup->abort();
+  if (web_) web_->shutdown();
   QMetaObject::invokeMethod(this, &Proxy::checkDrained, Qt::QueuedConnection);  // when nothing was open
 }
 

@@ -29,6 +29,7 @@
 #include "deadlines.h"
 #include "dns.h"
 #include "lookup_rules.h"
+#include "metrics.h"
 #include "tcp_link.h"
 
 Q_DECLARE_LOGGING_CATEGORY(lcProxy)
@@ -37,6 +38,7 @@ namespace smtpc::proxy {
 
 class Lookup;
 class Relay;
+class WebServer;
 
 // One log line per connection, refused or relayed: never payload, never the request's query.
 void logConnection(const QString& client, const QString& destination, qint64 up, qint64 down, qint64 ms, int code,
@@ -55,6 +57,7 @@ class Proxy : public QObject {
   void shutdown();
   const Config& config() const { return config_; }
   Resolver& resolver() { return resolver_; }
+  Gauges gauges() const;  // what is open now, for /metrics and /healthz
 
  signals:
   void drained();
@@ -62,6 +65,8 @@ class Proxy : public QObject {
  private:
   struct Handshake;
   void onAccepted(qintptr descriptor);
+  // Counts `socket` as a handshake in progress and waits for its request; false: refused, closed.
+  bool startHandshake(QTcpSocket* socket);
   void onHandshakeBytes(QTcpSocket* socket);
   void onUpgraded();
   // Ends a handshake that will not become a relay: logs it (code 0: aborted without a close
@@ -90,6 +95,7 @@ class Proxy : public QObject {
   // hands back is matched to its handshake without looking at every handshake in progress.
   QMultiHash<quint32, QTcpSocket*> upgrading_;
   QList<Lookup*> lookups_;
+  std::unique_ptr<WebServer> web_;  // --web: the page's files
   LookupBudget lookupBudget_;
   QElapsedTimer clock_;  // the lookup budget's time
   bool shuttingDown_ = false, drainedSignalled_ = false;

@@ -64,6 +64,11 @@ class ProxyProcess {
                              .arg(log().right(4000));
   }
   quint16 port() const { return port_; }
+  // The next line on standard output after "listening on" ("page at ...", "metrics on ADDR:PORT").
+  QString nextLine(int timeoutMs = 10000) {
+    (void)QTest::qWaitFor([&] { return process_.canReadLine(); }, timeoutMs);
+    return QString::fromUtf8(process_.readLine()).trimmed();
+  }
   // Everything the proxy logged so far (its log goes to stderr).
   QString log() {
     log_ += QString::fromUtf8(process_.readAllStandardError());
