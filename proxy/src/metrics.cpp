@@ -131,8 +131,8 @@ QByteArray renderMetrics(const Counters& c, const Gauges& g) {
   family(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
   sample(out, "process_resident_memory_bytes", {}, static_cast<double>(pages) * static_cast<double>(sysconf(_SC_PAGESIZE)));
   family(out, "process_open_fds", "gauge", "Open file descriptors.");
-  sample(out, "process_open_fds", {},
-         QDir(QStringLiteral("/proc/self/fd")).entryList(QDir::Files | QDir::System | QDir::NoDotAndDotDot).size());
+  const qsizetype fds = QDir(QStringLiteral("/proc/self/fd")).entryList(QDir::Files | QDir::System | QDir::NoDotAndDotDot).size();
+  sample(out, "process_open_fds", {}, static_cast<double>(fds));
   return out;
 }
 
