@@ -116,6 +116,7 @@ class MainWindow : public QMainWindow {
   // the form's widgets (mainwindow_form.cpp)
   QWidget* buildForm();
   QWidget* buildComposer();
+  void buildDsnFields(QWidget* page, QFormLayout* form);  // the composer's delivery reports (DSN)
   void addAttachments();
 
   // what the form says and how it is read (mainwindow_formvalues.cpp): every rule about its values
@@ -247,6 +248,10 @@ class MainWindow : public QMainWindow {
   QLineEdit* subject_ = nullptr;
   QPlainTextEdit* body_ = nullptr;
   QListWidget* attachments_ = nullptr;
+  QComboBox* dsnNotify_ = nullptr;  // delivery reports (DSN): NOTIFY, RET, ENVID, send without
+  QComboBox* dsnRet_ = nullptr;
+  QLineEdit* dsnEnvid_ = nullptr;
+  QCheckBox* dsnOptional_ = nullptr;
 
   // results
   StepBar* steps_ = nullptr;

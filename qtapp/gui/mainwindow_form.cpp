@@ -263,7 +263,49 @@ QWidget* MainWindow::buildComposer() {
   attachmentRow->addWidget(attachments_, 1);
   attachmentRow->addLayout(attachmentButtons);
   form->addRow(tr("Attachments:"), attachmentRow);
+  buildDsnFields(page, form);
   return page;
+}
+
+// Delivery reports (DSN, RFC 3461): the composer's advanced part, folded away like the
+// connection's. The choices and every check are core's form model's (form::choices, toMessage).
+void MainWindow::buildDsnFields(QWidget* page, QFormLayout* form) {
+  auto* toggle = new QToolButton(page);
+  toggle->setObjectName(QStringLiteral("dsnAdvanced"));
+  toggle->setText(tr("Deli&very reports (DSN)"));
+  toggle->setToolTip(tr("Ask the servers on the way to report delivery, failure or delay (RFC 3461)."));
+  toggle->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+  toggle->setArrowType(Qt::RightArrow);
+  toggle->setCheckable(true);
+  toggle->setAutoRaise(true);
+  form->addRow(toggle);
+  auto* box = new QGroupBox(page);
+  auto* rows = new QFormLayout(box);
+  dsnNotify_ = new QComboBox(box);
+  dsnNotify_->setObjectName(QStringLiteral("dsnNotify"));
+  for (const auto& c : form::choices("dsnNotify")) dsnNotify_->addItem(qs(c.text), qs(c.value));
+  rows->addRow(tr("Report:"), dsnNotify_);
+  dsnRet_ = new QComboBox(box);
+  dsnRet_->setObjectName(QStringLiteral("dsnRet"));
+  for (const auto& c : form::choices("dsnRet")) dsnRet_->addItem(qs(c.text), qs(c.value));
+  dsnRet_->setToolTip(tr("What a failure report returns of the message (RET)."));
+  rows->addRow(tr("Report returns:"), dsnRet_);
+  dsnEnvid_ = new QLineEdit(box);
+  dsnEnvid_->setObjectName(QStringLiteral("dsnEnvid"));
+  dsnEnvid_->setMaxLength(100);
+  dsnEnvid_->setPlaceholderText(tr("your own label, returned in every report"));
+  dsnEnvid_->setToolTip(tr("ENVID: printable ASCII, at most 100 characters."));
+  rows->addRow(tr("Envelope ID:"), dsnEnvid_);
+  dsnOptional_ = new QCheckBox(tr("Send without reports if the server cannot send them"), box);
+  dsnOptional_->setObjectName(QStringLiteral("dsnOptional"));
+  dsnOptional_->setToolTip(tr("Otherwise a server that does not offer DSN gets no message: SMTPc stops before MAIL."));
+  rows->addRow(dsnOptional_);
+  box->setVisible(false);
+  connect(toggle, &QToolButton::toggled, box, [toggle, box](bool open) {
+    box->setVisible(open);
+    toggle->setArrowType(open ? Qt::DownArrow : Qt::RightArrow);
+  });
+  form->addRow(box);
 }
 
 void MainWindow::addAttachments() {

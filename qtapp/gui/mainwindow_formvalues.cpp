@@ -112,6 +112,10 @@ std::optional<OutgoingMessage> MainWindow::messageFromForm(QString* why) {
   f.bcc = bcc_->text().toStdString();
   f.subject = subject_->text().toStdString();
   f.text = body_->toPlainText().toStdString();
+  f.dsnNotify = dsnNotify_->currentData().toString().toStdString();
+  f.dsnRet = dsnRet_->currentData().toString().toStdString();
+  f.dsnEnvelopeId = dsnEnvid_->text().toStdString();
+  f.dsnOptional = dsnOptional_->isChecked();
   form::Problem problem;
   auto m = form::toMessage(f, &problem);
   if (!m) {

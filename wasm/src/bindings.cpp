@@ -197,6 +197,10 @@ std::optional<OutgoingMessage> messageFrom(const form::Values& v, const val& o, 
   f.bcc = value(v, "bcc");
   f.subject = value(v, "subject");
   f.text = value(v, "body");
+  f.dsnNotify = value(v, "dsnNotify");  // delivery reports (DSN, RFC 3461): checked by toMessage
+  f.dsnRet = value(v, "dsnRet");
+  f.dsnEnvelopeId = value(v, "dsnEnvid");
+  f.dsnOptional = !value(v, "dsnOptional").empty();
   auto m = form::toMessage(f, out);
   if (!m) return std::nullopt;
   m->headers.emplace_back("X-Mailer", "SMTPc (browser)");

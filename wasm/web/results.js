@@ -155,6 +155,7 @@ window.smtpcResults = (function () {
     $('explanation').replaceChildren(el('p', p.explanation));
     const field = p.field && $(p.field);
     if (field && field.closest('[role=tabpanel]')) selectTab(field.closest('[role=tabpanel]').id);
+    if (field && field.closest('details')) field.closest('details').open = true;  // a folded field (DSN, advanced)
     if (field) field.focus();
   }
 
