@@ -49,11 +49,12 @@ function freePort() {
   });
 }
 
-// One relay as the example's comment starts it: its page, its metrics, HAProxy's X-Forwarded-For.
+// One relay as the example's comment starts it: its page, its metrics, HAProxy's X-Forwarded-For,
+// and 2 s of draining after SIGTERM (503 on /healthz while it still relays) before it closes.
 // {port, metrics, child, log (its stderr so far), sessions() (logged sessions)}.
 async function startRelay(origin, destinations) {
   const args = ['--listen', '127.0.0.1:0', '--metrics', '127.0.0.1:0', '--web', webDir, '--trust-forwarded-for', '127.0.0.1',
-    '--allow-origin', origin, '--max-per-client', String(PER_CLIENT)];
+    '--allow-origin', origin, '--max-per-client', String(PER_CLIENT), '--shutdown-delay', '2'];
   for (const d of destinations) args.push('--allow-private', d);
   const child = spawn(proxyBin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   mine.push(child);
