@@ -129,7 +129,7 @@ class TestWeb : public QObject {
     write(web_ + QStringLiteral("/sub/index.html"), "sub");
     // A module of a few MB, sent in pieces.
     wasm_ = QByteArray("\0asm\1\0\0\0", 8);
-    for (int i = 0; wasm_.size() < 5 * 1024 * 1024; ++i) wasm_ += QByteArray::number(i * 7919) + ',';
+    for (qint64 i = 0; wasm_.size() < 5 * 1024 * 1024; ++i) wasm_ += QByteArray::number(i * 7919) + ',';
     write(web_ + QStringLiteral("/smtpc.wasm"), wasm_);
     QVERIFY(QFile::link(tmp_.path() + QStringLiteral("/secret.txt"), web_ + QStringLiteral("/out.txt")));
     QVERIFY(QFile::link(web_ + QStringLiteral("/style.css"), web_ + QStringLiteral("/in.css")));
