@@ -21,6 +21,7 @@
 #include "smtpc/explain.h"
 #include "smtpc/form.h"
 #include "smtpc/message.h"
+#include "smtpc/qt/attachment.h"
 #include "smtpc/qt/client.h"
 #include "smtpc/tls_policy.h"
 #include "account_options.h"
@@ -331,7 +332,7 @@ int main(int argc, char** argv) {
         m.headers.emplace_back(h.left(colon).trimmed().toStdString(), h.mid(colon + 1).trimmed().toStdString());
       }
       for (const QString& path : parser.values(attach)) {
-        auto a = Attachment::fromFile(path.toStdString());
+        auto a = qt::attachFile(path);
         if (!a) return usage("--attach: " + QString::fromStdString(a.error().explanation()));
         m.attachments.push_back(*a);
       }

@@ -16,6 +16,7 @@
 #include "guitext.h"
 #include "smtpc/form.h"
 #include "smtpc/message.h"
+#include "smtpc/qt/attachment.h"
 
 namespace smtpc::gui {
 
@@ -125,7 +126,7 @@ std::optional<OutgoingMessage> MainWindow::messageFromForm(QString* why) {
   m->headers.emplace_back("X-Mailer", "SMTPc " SMTPC_VERSION);
   for (int i = 0; i < attachments_->count(); ++i) {
     const QString path = attachments_->item(i)->data(Qt::UserRole).toString();
-    auto attachment = Attachment::fromFile(path.toStdString());
+    auto attachment = qt::attachFile(path);
     if (!attachment) {
       *why = tr("Attachment %1: %2").arg(path, qs(attachment.error().explanation()));
       return std::nullopt;

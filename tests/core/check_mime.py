@@ -85,13 +85,32 @@ for subtype in ("plain", "html"):
             if str(cte) != want["encoding"]:
                 fail(f"text/plain encoding: expected {want['encoding']}, got {cte}")
 
-found = []
-for part in msg.walk():
+found, messages = [], []
+
+
+def collect(part):
+    """Leaves with a disposition are attachments; an attached message (message/rfc822, message/global)
+    is read as a message, as a mail reader shows it, and not walked into."""
+    if part.get_content_type() in ("message/rfc822", "message/global"):
+        inner = part.get_payload(0)
+        if inner.defects:
+            fail(f"the attached message has defects: {inner.defects}")
+        body = inner.get_body(preferencelist=("plain",))
+        messages.append({
+            "filename": part.get_filename(),
+            "content_type": part.get_content_type(),
+            "encoding": str(part["Content-Transfer-Encoding"]),
+            "subject": str(inner["Subject"]),
+            "plain": normalise(body.get_content()).rstrip("\n") if body is not None else None,
+        })
+        return
     if part.is_multipart():
-        continue
+        for child in part.iter_parts():
+            collect(child)
+        return
     disposition = part.get_content_disposition()
     if disposition is None:
-        continue
+        return
     data = part.get_payload(decode=True)
     cid = part["Content-ID"]
     found.append({
@@ -102,8 +121,15 @@ for part in msg.walk():
         "size": len(data),
         "sha256": hashlib.sha256(data).hexdigest(),
     })
+
+
+collect(msg)
 expected = want.get("attachments", [])
 if found != expected:
     fail("attachments differ:\nexpected " + json.dumps(expected, ensure_ascii=False) +
          "\ngot      " + json.dumps(found, ensure_ascii=False))
+expected = want.get("messages", [])
+if messages != expected:
+    fail("attached messages differ:\nexpected " + json.dumps(expected, ensure_ascii=False) +
+         "\ngot      " + json.dumps(messages, ensure_ascii=False))
 print("check_mime: ok")

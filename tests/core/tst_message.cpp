@@ -1,6 +1,7 @@
 // The MIME builder, checked by an independent parser (Python's email package, check_mime.py):
 // every header decoded, every part, every attachment byte.
 #include <QCryptographicHash>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -231,6 +232,82 @@ class TestMessage : public QObject {
                                      attachmentJson("🎉.png", "image/png", randomBytes(57 * 3, 3)),
                                      attachmentJson(longName, "text/plain", "long"),
                                      attachmentJson("quote\"and;semi.bin", "application/x-custom", "q")}}});
+  }
+
+  // RFC 2046 §5.2.1: an attached message goes as 7bit or 8bit, never base64, so readers open it as a
+  // message; its line ends are made CRLF. When it cannot, it goes as a file (base64), named as it is.
+  void attachedMessage_data() {
+    QTest::addColumn<QByteArray>("eml");
+    QTest::addColumn<QString>("type");  // given; empty: from the ".eml" name
+    QTest::addColumn<bool>("eightBitMime");
+    QTest::addColumn<QString>("encoding");  // "base64": sent as application/octet-stream
+    const QByteArray ascii = "From: a@example.org\nSubject: Inner\n\nHello\n.\nBye\n";
+    QTest::newRow("7bit, LF ends") << ascii << QString() << false << "7bit";
+    QTest::newRow("7bit, CR ends, no final newline")
+        << QByteArray("From: a@example.org\rSubject: Inner\r\rHello\r.\rBye") << QString() << false << "7bit";
+    QTest::newRow("given type, other name") << ascii << "message/rfc822" << false << "7bit";
+    const QByteArray utf8 = "From: a@example.org\r\nSubject: Inner\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                            "Content-Transfer-Encoding: 8bit\r\n\r\nGrüße\r\n";
+    QTest::newRow("8bit with 8BITMIME") << utf8 << QString() << true << "8bit";
+    QTest::newRow("8bit without 8BITMIME") << utf8 << QString() << false << "base64";
+    QTest::newRow("line over 998") << ascii + QByteArray(999, 'x') + "\n" << QString() << true << "base64";
+    QTest::newRow("NUL") << ascii + QByteArray("a\0b\n", 4) << QString() << true << "base64";
+    QTest::newRow("8bit in a message-partial") << utf8 << "message/partial" << true << "base64";
+    // A CRLF split across the builder's reads (57 KB) stays one line end.
+    QByteArray big = "From: a@example.org\r\nSubject: Inner\r\n\r\n";
+    while (big.size() < 57 * 1024 - 1) big += QByteArray(70, 'y') + "\r\n";
+    big.truncate(57 * 1024 - 1);
+    big += "\r\nlast\r\n";
+    QTest::newRow("CRLF across reads") << big << QString() << false << "7bit";
+  }
+  void attachedMessage() {
+    QFETCH(QByteArray, eml);
+    QFETCH(QString, type);
+    QFETCH(bool, eightBitMime);
+    QFETCH(QString, encoding);
+    QTemporaryDir files;
+    const QString path = files.filePath(type.isEmpty() ? QStringLiteral("forwarded.eml") : QStringLiteral("forwarded"));
+    {
+      QFile f(path);
+      QVERIFY(f.open(QIODevice::WriteOnly));
+      f.write(eml);
+    }
+    Message m;
+    m.from = mb("", "a@example.org");
+    m.to = {mb("", "b@example.net")};
+    m.subject = "Fwd";
+    m.text = "Forwarded.";
+    auto attachment = Attachment::fromFile(path.toStdString(), type.toStdString());
+    QVERIFY(attachment);
+    m.attachments = {*attachment};
+    Reply ehlo;
+    ehlo.code = 250;
+    ehlo.lines = {"mx", "8BITMIME"};
+    const Capabilities caps = eightBitMime ? Capabilities::fromEhloReply(ehlo) : Capabilities();
+    const std::string name = QFileInfo(path).fileName().toStdString();
+    QJsonObject expected{{"content_type", "multipart/mixed"}, {"plain", "Forwarded."}};
+    if (encoding == QLatin1String("base64")) {
+      expected["attachments"] = QJsonArray{attachmentJson(name, "application/octet-stream", eml.toStdString())};
+    } else {
+      // The reader sees the message; its bytes are the file's with CRLF line ends and a final CRLF.
+      QByteArray crlf = eml;
+      crlf.replace("\r\n", "\n").replace('\r', '\n').replace("\n", "\r\n");
+      if (!crlf.endsWith("\r\n")) crlf += "\r\n";
+      const QString plain = QString::fromUtf8(crlf.mid(crlf.indexOf("\r\n\r\n") + 4)).replace("\r\n", "\n");
+      expected["messages"] = QJsonArray{QJsonObject{{"filename", QString::fromStdString(name)},
+                                                    {"content_type", "message/rfc822"},
+                                                    {"encoding", encoding},
+                                                    {"subject", "Inner"},
+                                                    {"plain", plain.chopped(1)}}};
+      auto body = m.compose(kNow);
+      QVERIFY(body);
+      auto text = (*body)->toString(caps);
+      QVERIFY(text);
+      QVERIFY2(text->find("\r\n\r\n" + crlf.toStdString() + "--=_smtpc_") != std::string::npos,
+               "the attached message's bytes are not in the output as they are");
+      QCOMPARE((*body)->isEightBit(), encoding == QLatin1String("8bit"));
+    }
+    check(m, expected, caps);
   }
 
   void htmlAlternativeWithInlineImage() {

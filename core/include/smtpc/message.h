@@ -181,12 +181,22 @@ class SMTPC_CORE_EXPORT MimeBody final : public BodySource {
     std::string contentType;  // "text/plain" or "text/html"
     std::string crlfText;     // line ends normalised to CRLF
   };
-  struct Segment {  // one piece of the output: literal text, or an attachment's base64
+  struct Segment {  // one piece of the output: literal text, or an attachment's content
     std::string literal;
     std::shared_ptr<ContentSource> content;
+    bool asLines = false;       // the content as it is with CRLF line ends (7bit/8bit message/*), not base64
+    std::uint64_t linesSize = 0;  // its size then (LineScan::size)
+  };
+  // What prepare() read of a message/* attachment: whether it can go as 7bit or 8bit (RFC 2046 §5.2.1).
+  struct LineScan {
+    bool scanned = false;      // a message/* attachment, read by prepare()
+    std::uint64_t size = 0;    // with every line end made CRLF and a final CRLF
+    bool eightBit = false, nul = false;
+    std::uint64_t longest = 0;  // the longest line, without its CRLF
   };
 
   void build(bool eightBitAllowed);
+  Error scanMessageAttachments();
 
   // Composed once by Message::compose.
   std::string headers_;  // everything before the top Content-Type
@@ -203,6 +213,8 @@ class SMTPC_CORE_EXPORT MimeBody final : public BodySource {
   std::size_t segment_ = 0;
   std::size_t offset_ = 0;  // within a literal
   std::uint64_t contentRead_ = 0;  // of the current attachment, to catch a file changing size
+  std::vector<LineScan> scans_;  // one per attachment
+  char lastByte_ = 0;       // of the current message/* attachment, for its line ends across chunks
   std::string pending_;     // encoded bytes not yet handed out
   std::size_t pendingOffset_ = 0;
   std::string readBuffer_;

@@ -67,6 +67,30 @@ std::size_t longestLine(std::string_view crlfText) {
   return longest;
 }
 
+// Appends `in` with every line end made CRLF (a bare CR or LF is one too); `last` is the byte before
+// `in` (a CRLF split across two reads stays one line end) and becomes in's last byte.
+void appendCrlfLines(std::string_view in, char& last, std::string& out) {
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    const char c = in[i];
+    if (c != '\r' && c != '\n') continue;
+    out.append(in.data() + start, i - start);
+    if (c == '\r' || (i == 0 ? last : in[i - 1]) != '\r') out += "\r\n";
+    start = i + 1;
+  }
+  out.append(in.data() + start, in.size() - start);
+  if (!in.empty()) last = in.back();
+}
+
+// "message/rfc822", "Message/Global", ...: RFC 2046 §5.2 allows them only 7bit, 8bit or binary.
+bool isMessageType(std::string_view type) {
+  return type.size() > 8 && text::equalsIgnoreCase(type.substr(0, 8), "message/");
+}
+
+std::string attachmentType(const Attachment& a) {
+  return a.contentType.empty() ? std::string(guessContentType(a.filename)) : a.contentType;
+}
+
 // Header names SMTPc writes itself: extra headers may not repeat them.
 constexpr std::string_view kOwnHeaders[] = {"Date", "From", "Sender", "Reply-To", "To", "Cc", "Bcc", "Subject",
                                             "Message-ID", "MIME-Version", "Content-Type",
@@ -211,7 +235,25 @@ void MimeBody::build(bool eightBitAllowed) {
   };
 
   auto attachmentPart = [&](const Attachment& a) {
-    const std::string type = a.contentType.empty() ? std::string(guessContentType(a.filename)) : a.contentType;
+    std::string type = attachmentType(a);
+    // An attached message goes as the text it is (RFC 2046 §5.2.1: never base64), so readers open it
+    // as a message. When it cannot (NUL, a line over 998, 8-bit without 8BITMIME, or 8-bit in a
+    // message/partial or external-body, which must be 7bit) it goes as a file, base64, named as it is.
+    const LineScan& scan = scans_[static_cast<std::size_t>(&a - attachments_.data())];
+    std::string encodingName = "base64";
+    if (scan.scanned) {
+      const bool fits = !scan.nul && scan.longest <= 998;
+      const bool sevenBitOnly = text::equalsIgnoreCase(type, "message/partial") ||
+                                text::equalsIgnoreCase(type, "message/external-body");
+      if (fits && !scan.eightBit) {
+        encodingName = "7bit";
+      } else if (fits && eightBitAllowed && !sevenBitOnly) {
+        encodingName = "8bit";
+        eightBit_ = true;
+      } else {
+        type = "application/octet-stream";
+      }
+    }
     literal += "Content-Type: " + type;
     if (!a.filename.empty()) {
       // Old readers (Outlook before 2010, some webmails) only read name= with RFC 2047 words.
@@ -219,14 +261,15 @@ void MimeBody::build(bool eightBitAllowed) {
       if (name.find("\r\n") == std::string::npos && name.find('"') == std::string::npos)
         literal += ";\r\n name=\"" + name + "\"";
     }
-    literal += "\r\nContent-Transfer-Encoding: base64\r\n";
+    literal += "\r\nContent-Transfer-Encoding: " + encodingName + "\r\n";
     literal += a.contentId.empty() ? "Content-Disposition: attachment" : "Content-Disposition: inline";
     if (!a.filename.empty()) literal += ";\r\n " + encoding::parameter("filename", a.filename);
     literal += "\r\n";
     if (!a.contentId.empty()) literal += "Content-ID: <" + a.contentId + ">\r\n";
     literal += "\r\n";
     flush();
-    segments_.push_back(Segment{{}, a.content});
+    const bool asLines = encodingName != "base64";
+    segments_.push_back(Segment{{}, a.content, asLines, asLines ? scan.size : 0});
   };
 
   auto multipart = [&](const std::string& subtype, const std::string& boundary, const auto& writeParts) {
@@ -283,13 +326,50 @@ void MimeBody::build(bool eightBitAllowed) {
   flush();
 }
 
+// Reads every message/* attachment once: its size with CRLF line ends, and what it holds.
+Error MimeBody::scanMessageAttachments() {
+  scans_.assign(attachments_.size(), LineScan{});
+  for (std::size_t i = 0; i < attachments_.size(); ++i) {
+    if (!isMessageType(attachmentType(attachments_[i]))) continue;
+    LineScan& scan = scans_[i];
+    scan.scanned = true;
+    ContentSource& content = *attachments_[i].content;
+    if (Error error = content.rewind()) return error;
+    readBuffer_.resize(kChunk);
+    std::string lines;
+    char last = 0;
+    std::uint64_t line = 0;
+    for (;;) {
+      auto n = content.read(std::span<char>(readBuffer_.data(), kChunk));
+      if (!n) return n.error();
+      if (*n == 0) break;
+      lines.clear();
+      appendCrlfLines(std::string_view(readBuffer_.data(), *n), last, lines);
+      scan.size += lines.size();
+      for (char c : lines) {
+        const auto u = static_cast<unsigned char>(c);
+        scan.eightBit = scan.eightBit || u >= 0x80;
+        scan.nul = scan.nul || u == 0;
+        if (c == '\n') {
+          line = 0;
+        } else if (c != '\r') {
+          scan.longest = std::max(scan.longest, ++line);
+        }
+      }
+    }
+    if (scan.size > 0 && last != '\r' && last != '\n') scan.size += 2;  // the part ends with a line end
+  }
+  return {};
+}
+
 Error MimeBody::prepare(const Capabilities& capabilities) {
+  if (Error error = scanMessageAttachments()) return error;
   build(capabilities.supports8BitMime());
   size_ = 0;
   for (auto& segment : segments_) {
     if (segment.content) {
       if (Error error = segment.content->rewind()) return error;
-      size_ += encoding::base64LinesSize(segment.content->size());
+      size_ += segment.asLines ? segment.linesSize : encoding::base64LinesSize(segment.content->size());
     } else {
       size_ += segment.literal.size();
     }
@@ -299,6 +379,7 @@ Error MimeBody::prepare(const Capabilities& capabilities) {
   pending_.clear();
   pendingOffset_ = 0;
   contentRead_ = 0;
+  lastByte_ = 0;
   prepared_ = true;
   return {};
 }
@@ -324,6 +405,25 @@ Result<std::size_t> MimeBody::read(std::span<char> buffer) {
         ++segment_;
         offset_ = 0;
       }
+      continue;
+    }
+    if (segment.asLines) {
+      readBuffer_.resize(kChunk);
+      auto n = segment.content->read(std::span<char>(readBuffer_.data(), kChunk));
+      if (!n) return n.error();
+      contentRead_ += *n;
+      pending_.clear();
+      pendingOffset_ = 0;
+      if (contentRead_ > segment.content->size() || (*n == 0 && contentRead_ != segment.content->size()))
+        return Error(ErrorCode::BodyReadFailed, "An attachment changed size while it was being sent.");
+      if (*n > 0) {
+        appendCrlfLines(std::string_view(readBuffer_.data(), *n), lastByte_, pending_);
+        continue;
+      }
+      if (contentRead_ > 0 && lastByte_ != '\r' && lastByte_ != '\n') pending_ = "\r\n";
+      ++segment_;
+      contentRead_ = 0;
+      lastByte_ = 0;
       continue;
     }
     // Fill a whole chunk (a multiple of 57 bytes) so base64 lines stay whole across chunks.
