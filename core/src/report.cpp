@@ -178,6 +178,7 @@ std::vector<std::optional<Step>> stepsOfLines(const std::vector<TranscriptEntry>
         else if (verb == "MAIL") step = Step::Mail;
         else if (verb == "RCPT") step = Step::Rcpt;
         else if (verb == "DATA" || verb == ".") step = Step::Data;
+        else if (verb == "BDAT") step = Step::Bdat;  // the chunks, summed up in one line
         else if (verb == "QUIT") step = Step::Quit;
         else if (verb == "RSET" || verb == "NOOP") step = std::nullopt;
         awaiting.push_back(step);

@@ -11,12 +11,12 @@ using smtpc::DotStuffer;
 namespace {
 // The rules stated once, simply: split into lines at CRLF, LF or CR; double a leading dot; end
 // every line with CRLF; then ".\r\n".
-std::string reference(const std::string& in) {
+std::string reference(const std::string& in, bool stuffDots = true) {
   std::string out;
   std::string line;
   bool any = false;
   auto endLine = [&] {
-    if (!line.empty() && line[0] == '.') out += '.';
+    if (stuffDots && !line.empty() && line[0] == '.') out += '.';
     out += line + "\r\n";
     line.clear();
   };
@@ -33,11 +33,11 @@ std::string reference(const std::string& in) {
   }
   if (!line.empty()) endLine();
   (void)any;
-  return out + ".\r\n";
+  return stuffDots ? out + ".\r\n" : out;
 }
 
-std::string stuffInPieces(const std::string& in, const std::vector<std::size_t>& cuts) {
-  DotStuffer stuffer;
+std::string stuffInPieces(const std::string& in, const std::vector<std::size_t>& cuts, bool stuffDots = true) {
+  DotStuffer stuffer(stuffDots);
   std::string out;
   std::size_t start = 0;
   for (std::size_t cut : cuts) {
@@ -95,7 +95,37 @@ class TestBody : public QObject {
         if (at < in.size()) cuts.push_back(at);
       }
       QCOMPARE(stuffInPieces(in, cuts), reference(in));
+      // BDAT (RFC 3030): line ends only, no dot doubled, no final dot.
+      QCOMPARE(stuffInPieces(in, cuts, false), reference(in, false));
     }
+  }
+
+  // What a ready message needs: 8BITMIME for octets over 127; BINARYMIME (RFC 3030 §3) for a NUL,
+  // a CR or LF outside a CRLF, or a line over 998 octets; pieces may split a CRLF.
+  void contentScanFindsBinary() {
+    auto scan = [](std::initializer_list<std::string_view> pieces) {
+      smtpc::ContentScan s;
+      for (auto piece : pieces) s.feed(piece);
+      s.finish();
+      return std::pair{s.eightBit(), s.binary()};
+    };
+    QCOMPARE(scan({"a\r\nb\r\n"}), std::pair(false, false));
+    QCOMPARE(scan({"a\r", "\nb\r", "\n"}), std::pair(false, false));
+    QCOMPARE(scan({"a\nb"}), std::pair(false, true));
+    QCOMPARE(scan({"a\rb"}), std::pair(false, true));
+    QCOMPARE(scan({"a\r"}), std::pair(false, true));
+    QCOMPARE(scan({std::string_view("a\0b", 3)}), std::pair(false, true));
+    QCOMPARE(scan({"caf\xc3\xa9\r\n"}), std::pair(true, false));
+    QCOMPARE(scan({std::string(998, 'x') + "\r\n"}), std::pair(false, false));
+    QCOMPARE(scan({std::string(500, 'x'), std::string(499, 'x'), "\r\n"}), std::pair(false, true));
+    QVERIFY(smtpc::StringBody(std::string("a\0b\r\n", 5)).isBinary());
+    QVERIFY(!smtpc::StringBody("a\r\n").isBinary());
+    // A NUL past the first 64 KB a file's scan reads, in a message that is otherwise text.
+    std::string text;
+    while (text.size() < 200 * 1024) text += "a text line\r\n";
+    QVERIFY(!(*smtpc::SourceBody::create(std::make_shared<smtpc::MemoryContent>(text)))->isBinary());
+    text[150 * 1024] = '\0';
+    QVERIFY((*smtpc::SourceBody::create(std::make_shared<smtpc::MemoryContent>(text)))->isBinary());
   }
 
   void stringBodyReadsInChunksAndRewinds() {
