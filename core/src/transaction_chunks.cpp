@@ -6,8 +6,8 @@
 //   wire (no dot-stuffing, §2) and the server scans for no end; the final chunk says LAST. Line
 //   ends are still made CRLF, unless the content is binary and goes with BODY=BINARYMIME (§3).
 // - Every chunk gets a reply (§2). With PIPELINING several chunks are in flight (§4.2), as many as
-//   the flow-control window (ConnectParams::bodyWindow) lets out, 64 KiB each; without it each
-//   waits for the previous one's 250, so a chunk is then the whole window.
+//   the flow-control window (ConnectParams::bodyWindow) lets out and at most 16 unanswered, 64 KiB
+//   each; without it each waits for the previous one's 250, so a chunk is then the whole window.
 // - A refused chunk fails the message: no further chunk goes (§2), the replies to those in flight
 //   are awaited, then RSET clears the transaction. The error names the chunk and its octets.
 // - The transcript sums the chunks up ("BDAT 65536 … ×15, BDAT 1234 LAST") and counts their 250s,
@@ -26,6 +26,11 @@ namespace smtpc {
 namespace {
 constexpr std::size_t kChunk = 64 * 1024;  // with PIPELINING; as DATA streams its content
 constexpr std::size_t kSmallestChunk = 512;
+// Chunks sent and not yet answered, with PIPELINING. The flush window alone does not bound them
+// (the kernel's socket buffers take megabytes on a fast link), and every chunk in flight after a
+// refused one earns an error reply: Postfix hangs up after 20 (smtpd_hard_error_limit), and the
+// refusal itself is then lost with the connection. 16 chunks are 1 MiB in flight.
+constexpr std::size_t kMaxChunksInFlight = 16;
 }  // namespace
 
 void Session::startChunks() {
@@ -54,6 +59,7 @@ void Session::streamChunks() {
   Transaction& t = *transaction_;
   if (t.lastSent || t.error.isError()) return;
   if (!t.chunksPipelined && !t.inFlight.empty()) return;  // §4.2: without PIPELINING, one at a time
+  if (t.inFlight.size() >= kMaxChunksInFlight) return;     // the next goes when a reply comes
   if (unflushed_ >= params_.bodyWindow) return;           // wait for onBytesFlushed
   // More than a chunk, or the end: a full chunk goes only when more follows, so LAST comes with
   // the final octets ("BDAT 0 LAST" only for an empty content).

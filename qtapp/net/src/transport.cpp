@@ -52,18 +52,22 @@ QtTransport::QtTransport(QObject* parent) : QObject(parent) {
   // bytesWritten means "encrypted", not "sent": the ciphertext then waits in Qt's buffer, so it
   // is reported only while that backlog is short (reportWritten). Without this, a 40 MB
   // --data-file to a slow server sat in memory as ciphertext (peak RSS 62 MB instead of 20).
-  QObject::connect(&socket_, &QSslSocket::bytesWritten, this, [this](qint64 n) {
-    written_ += static_cast<std::size_t>(n);
-    reportWritten();
-  });
+  // The count is taken from bytesToWrite(), never summed from the signals' arguments: Qt does not
+  // emit bytesWritten for a write made while its own bytesWritten is being delivered (the engine
+  // writes its next chunk from that very signal, and write() flushes), so summed counts lost
+  // whole chunks and a long BDAT or DATA transfer waited forever for its window to reopen.
+  QObject::connect(&socket_, &QSslSocket::bytesWritten, this, [this](qint64) { reportWritten(); });
   QObject::connect(&socket_, &QSslSocket::encryptedBytesWritten, this, [this](qint64) { reportWritten(); });
 }
 
 void QtTransport::reportWritten() {
   constexpr qint64 kMaxCiphertextBacklog = 256 * 1024;
-  if (written_ == 0 || socket_.encryptedBytesToWrite() > kMaxCiphertextBacklog) return;
-  const std::size_t n = written_;
-  written_ = 0;
+  if (socket_.encryptedBytesToWrite() > kMaxCiphertextBacklog) return;
+  // Plain text passed on: to the kernel without TLS, to the encryption with it.
+  const std::uint64_t passedOn = accepted_ - static_cast<std::uint64_t>(std::max<qint64>(socket_.bytesToWrite(), 0));
+  if (passedOn <= reported_) return;
+  const std::size_t n = static_cast<std::size_t>(passedOn - reported_);
+  reported_ = passedOn;
   if (handler_) handler_->onTransportBytesWritten(n);
 }
 
@@ -77,7 +81,7 @@ void QtTransport::connect(const std::string& host, std::uint16_t port, const Tls
   host_ = QString::fromStdString(host);
   port_ = port;
   tlsStarted_ = handshakeDone_ = closing_ = reportedClosed_ = false;
-  written_ = 0;
+  accepted_ = reported_ = 0;
   sslErrors_.clear();
   pendingError_ = Error();
   qCDebug(lcNet) << "connecting to" << host_ << port;
@@ -99,12 +103,16 @@ void QtTransport::onReadyRead() {
 }
 
 void QtTransport::write(std::string_view bytes) {
-  socket_.write(bytes.data(), static_cast<qint64>(bytes.size()));
+  const qint64 taken = socket_.write(bytes.data(), static_cast<qint64>(bytes.size()));
+  if (taken > 0) accepted_ += static_cast<std::uint64_t>(taken);
   // Out now, not on the event loop's next turn: the client gathers a round's writes into one
   // call, and a batch waits for its replies anyway. Left to the loop, each write cost a wake-up,
   // a poll for "writable" and the write itself. What the kernel cannot take yet stays buffered
   // and goes out when the socket is writable, as before.
   socket_.flush();
+  // What flush() wrote at once may have been written inside Qt's own bytesWritten (see the
+  // constructor), which then is not emitted: counted on the next turn of the loop instead.
+  QMetaObject::invokeMethod(this, &QtTransport::reportWritten, Qt::QueuedConnection);
 }
 
 void QtTransport::startTls() {

@@ -57,7 +57,8 @@ class SMTPC_QT_EXPORT QtTransport final : public QObject, public Transport {
   bool closing_ = false;
   bool reportedClosed_ = false;
   Error pendingError_;
-  std::size_t written_ = 0;  // plain-text bytes the socket took, not yet reported to the engine
+  std::uint64_t accepted_ = 0;  // plain-text bytes given to the socket since connect()
+  std::uint64_t reported_ = 0;  // of those, reported to the engine as passed on
 };
 
 /// smtpc::Timer over QTimer, on a QElapsedTimer's monotonic clock.
