@@ -82,6 +82,7 @@ class SMTPC_CORE_EXPORT StringBody final : public BodySource {
 /// the line ends are made CRLF: no dot is doubled and finish() adds the last CRLF alone.
 class SMTPC_CORE_EXPORT DotStuffer {
  public:
+  /// A stuffer for DATA (`stuffDots` true) or for BDAT chunks (false: line ends only).
   explicit DotStuffer(bool stuffDots = true) : stuffDots_(stuffDots) {}
   /// Appends the wire form of `input` to `out`. Input may be split anywhere, even inside a CRLF.
   void process(std::string_view input, std::string& out);

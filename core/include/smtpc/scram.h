@@ -42,6 +42,7 @@ enum class ScramHash { Sha1, Sha256 };
 /// make the proof cheap to crack (what a man in the middle would ask for), and far more would
 /// stall the client (in the browser for seconds) for no good reason.
 inline constexpr std::uint32_t kScramMinIterations = 4096;
+/// The largest iteration count SMTPc accepts (see kScramMinIterations).
 inline constexpr std::uint32_t kScramMaxIterations = 1000000;
 
 /// One SCRAM conversation on the client's side:
